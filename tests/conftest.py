@@ -1,0 +1,48 @@
+"""Shared test helpers: the repo on sys.path, and writers for the real file formats."""
+
+import gzip
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+def write_idx(path, array, magic=None):
+    """Write uint8 `array` as an IDX file (gzipped when the name ends in .gz)."""
+    array = np.asarray(array, np.uint8)
+    header = bytes(magic or [0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def write_emnist_csv(path, upright_images, labels):
+    """Write images the way EMNIST stores them: transposed, one row 'label,p0,...,p783'."""
+    rows = [",".join(map(str, [label, *image.T.reshape(-1)])) for image, label in zip(upright_images, labels)]
+    Path(path).write_text("\n".join(rows) + "\n")
+
+
+def letter_images(labels, seed=0):
+    """Asymmetric 28x28 images: a bright bar whose row encodes the label, plus a corner dot.
+
+    Upright, image[label, 2:10] is bright and image[0, 27] is bright, so a transposed
+    image is easy to tell from an upright one.
+    """
+    images = np.random.default_rng(seed).integers(0, 30, (len(labels), 28, 28)).astype(np.uint8)
+    for image, label in zip(images, labels):
+        image[label % 28, 2:10] = 255
+        image[0, 27] = 200
+    return images
+
+
+@pytest.fixture(scope="session")
+def synthetic_data_dir(tmp_path_factory):
+    """One folder shared by the tests that use the synthetic letters, so it is generated once."""
+    return tmp_path_factory.mktemp("synthetic-data")

