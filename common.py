@@ -423,6 +423,8 @@ class VAE(keras.Model):
     def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
+        self.latent_dim = decoder.input_shape[-1]
+        self.arch = "conv" if any(isinstance(layer, layers.Conv2D) for layer in encoder.layers) else "dense"
         self.beta, self.seed = beta, seed
         self.sampling = Sampling(seed)
         # The KL weight lives in a variable so that KL warm-up can change it between epochs
@@ -714,6 +716,10 @@ def make_parser(description, variant, chars=None):
     add("--iwae-images", type=int, default=2000,
         help="test images for the IWAE bound (0 = all; it costs k decoder passes per image)")
     add("--tsne", action="store_true", help="project the latent scatter with t-SNE instead of PCA (latent dim > 2)")
+    add("--load", nargs="?", const="", default=None, metavar="PATH",
+        help="skip training: load --out/model.keras (or PATH) and redraw every figure and metric")
+    add("--sample", type=positive_int, default=None, metavar="N", help="also write generated.png with N images from the prior")
+    add("--no-gif", action="store_true", help="skip latent_grid.gif, the latent grid after every epoch")
     add("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
     add("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     if chars:
@@ -756,10 +762,12 @@ def run(variant, parser, load_data, argv=None):
     keras.utils.set_random_seed(args.seed)
     try:
         check_args(args)
-        started = time.time()
         data = load_data(args)
         prepare_out(args.out)
-        return train_and_report(variant, args, data, started)
+        return train_and_report(variant, args, data)
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return 130
     except UserError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
@@ -768,94 +776,152 @@ def run(variant, parser, load_data, argv=None):
         return 1
 
 
-def train_and_report(variant, args, data, started):
-    import figures
+def load_vae(path):
+    """Load a VAE saved by these scripts, in Keras' safe mode (stored code never runs)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"--load: {path}: no such file")
+    try:
+        model = keras.models.load_model(path)
+    except Exception as error:  # Keras raises many kinds for a damaged or foreign file
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise UserError(f"--load: {path}: cannot be loaded as a model of these scripts ({reason})") from None
+    if not isinstance(model, VAE):
+        raise UserError(f"--load: {path}: holds a {type(model).__name__}, not a VAE saved by these scripts")
+    return model
 
-    out, checkpoint_dir = args.out, args.out / "checkpoint"
-    config = ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta)
-    title = f"{variant} · {data.source if len(data.source) < 30 else 'real data'} · {args.arch}, latent {args.latent_dim}"
+
+def train_and_report(variant, args, data):
     print(f"{variant}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
           f"{len(data.classes)} classes ({data.classes}) from {data.source}", flush=True)
+    x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
+    if args.load is not None:
+        vae = load_vae(args.load or args.out / "model.keras")
+        history_csv = args.out / "history.csv"
+        history = pd.read_csv(history_csv) if history_csv.exists() else None
+        return report(variant, args, data, vae, history, train_seconds=None, interrupted=False)
 
+    import figures
+
+    checkpoint_dir = args.out / "checkpoint"
     if not args.resume:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # a fresh run starts from scratch
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    vae = build_vae(config, seed=args.seed)
-    interrupted = False
+    vae = build_vae(ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta), seed=args.seed)
+    callbacks = []
+    if not args.no_gif:
+        # Each epoch's frame walks the plane of that epoch's test z_means (PCA for latent > 2).
+        plane = lambda: figures.latent_plane(encode_all(vae, x_test[:2000]))
+        callbacks.append(figures.LatentGridGif(decoder_fn(vae), plane, args.out / "latent_grid.gif",
+                                               run_title(variant, data, vae)))
     train_started = time.time()
+    interrupted = False
     try:
-        history = train(vae, data, args, checkpoint_dir)
+        history = train(vae, data, args, checkpoint_dir, callbacks)
     except KeyboardInterrupt:
         interrupted = True
-        print(f"\nInterrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
+        print("\nInterrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
         if not restore_best(vae, checkpoint_dir):
             print("No epoch had finished, so there is nothing to save.")
             return 130
+        for callback in callbacks:
+            callback.on_train_end()  # the GIF of the epochs so far
         history = pd.read_csv(checkpoint_dir / "history.csv")
-    train_seconds = time.time() - train_started
-    epochs_run = len(history)
+    return report(variant, args, data, vae, history, time.time() - train_started, interrupted)
 
+
+def run_title(variant, data, vae):
+    source = data.source if len(data.source) < 30 else "real data"
+    return f"{variant} · {source} · {vae.arch}, latent {vae.latent_dim}"
+
+
+def evaluate(vae, data, args):
+    """The test metrics of metrics.json, plus the train and test z_means for the figures."""
     print("Evaluating ...", flush=True)
     x_train = binarize_once(data.x_train, args.seed + 1) if args.binarize else data.x_train
     x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
     z_train, z_test = encode_all(vae, x_train), encode_all(vae, x_test)
-    iwae_images = args.iwae_images or len(x_test)
+    iwae_images = min(args.iwae_images or len(x_test), len(x_test))
     test = {
         **negative_elbo(vae, x_test, args.batch_size),
         "iwae_nll": iwae_nll(vae, x_test[:iwae_images], k=args.iwae_k, seed=args.seed),
         "iwae_k": args.iwae_k,
-        "iwae_images": min(iwae_images, len(x_test)),
+        "iwae_images": iwae_images,
         "knn_accuracy": knn_accuracy(z_train, data.y_train, z_test, data.y_test),
         "active_units": active_units(z_test),
     }
+    return negative_elbo(vae, x_train, args.batch_size), test, x_test, z_test
+
+
+def report(variant, args, data, vae, history, train_seconds, interrupted):
+    """Evaluate, draw every figure, save model, history and metrics; print the summary."""
+    import figures
+
+    train_metrics, test, x_test, z_test = evaluate(vae, data, args)
+    epochs_run = len(history) if history is not None else 0
     metrics = {
         "variant": variant,
         "source": data.source,
         "n_train": len(data.x_train),
         "n_test": len(data.x_test),
         "classes": data.classes,
-        "arch": args.arch,
-        "latent_dim": args.latent_dim,
-        "beta": args.beta,
+        "arch": vae.arch,
+        "latent_dim": vae.latent_dim,
+        "beta": vae.beta,
         "kl_warmup": args.kl_warmup,
         "binarized": args.binarize,
         "epochs_run": epochs_run,
         "interrupted": interrupted,
-        "train": negative_elbo(vae, x_train, args.batch_size),
+        "loaded_from": str(args.load or args.out / "model.keras") if args.load is not None else None,
+        "train": train_metrics,
         "test": test,
-        "train_seconds": round(train_seconds, 2),
-        "images_per_second": round(len(data.x_train) * epochs_run / train_seconds, 1),
+        "train_seconds": round(train_seconds, 2) if train_seconds else None,
+        "images_per_second": round(len(data.x_train) * epochs_run / train_seconds, 1) if train_seconds else None,
         "seed": args.seed,
     }
 
-    decode = decoder_fn(vae)
-    written = {
-        "samples.png": lambda path: figures.plot_samples(data.x_train, data.y_train, data.classes, path, title),
+    out, title, decode = args.out, run_title(variant, data, vae), decoder_fn(vae)
+    y_test, classes = data.y_test, data.classes
+    drawings = {
+        "samples.png": lambda path: figures.plot_samples(data.x_train, data.y_train, classes, path, title),
         "reconstructions.png": lambda path: figures.plot_reconstructions(
-            x_test[:12], ops.convert_to_numpy(vae(x_test[:12])), data.y_test[:12], data.classes, path, title),
+            x_test[:12], ops.convert_to_numpy(vae(x_test[:12])), y_test[:12], classes, path, title),
         "latent_grid.png": lambda path: figures.plot_latent_grid(decode, z_test, path, title),
         "latent_scatter.png": lambda path: figures.plot_latent_scatter(
-            z_test, data.y_test, data.classes, path, title, method="tsne" if args.tsne else "pca"),
-        "history.png": lambda path: figures.plot_history(history, path, title),
+            z_test, y_test, classes, path, title, method="tsne" if args.tsne else "pca"),
     }
-    if args.latent_dim > 2:
-        written["traversals.png"] = lambda path: figures.plot_traversals(decode, args.latent_dim, path, title)
-    for name, draw in written.items():
+    if len(classes) > 1:
+        drawings["interpolation.png"] = lambda path: figures.plot_interpolations(decode, z_test, y_test, classes, path, title)
+    if history is not None:
+        drawings["history.png"] = lambda path: figures.plot_history(history, path, title)
+    if vae.latent_dim > 2:
+        drawings["traversals.png"] = lambda path: figures.plot_traversals(decode, vae.latent_dim, path, title)
+    if args.sample:
+        drawings["generated.png"] = lambda path: figures.plot_generated(decode, vae.latent_dim, args.sample, path, title, args.seed)
+    for name, draw in drawings.items():
         draw(out / name)
-    atomic_write(out / "history.csv", lambda tmp: history.to_csv(tmp, index=False))
-    atomic_write(out / "model.keras", vae.save)
+    written = list(drawings)
+    if args.load is None:
+        atomic_write(out / "history.csv", lambda tmp: history.to_csv(tmp, index=False))
+        atomic_write(out / "model.keras", vae.save)
+        written += ["history.csv", "model.keras"] + ([] if args.no_gif else ["latent_grid.gif"])
     write_json(out / "metrics.json", metrics)
-    print_summary(metrics, out, ["history.csv", "model.keras", "metrics.json", *written])
+    print_summary(metrics, out, written + ["metrics.json"])
     return 130 if interrupted else 0
 
 
 def print_summary(metrics, out, files):
     test = metrics["test"]
+    if metrics["loaded_from"]:
+        training = f"none: loaded {metrics['loaded_from']}"
+    else:
+        training = (f"{metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s "
+                    f"({metrics['images_per_second']:,.0f} images/s)" + (" (interrupted)" if metrics["interrupted"] else ""))
     print(f"""
 Summary ({metrics['variant']})
   data         {metrics['source']}: {metrics['n_train']:,} train / {metrics['n_test']:,} test images, classes {metrics['classes']}
   model        {metrics['arch']}, latent dim {metrics['latent_dim']}
-  training     {metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s ({metrics['images_per_second']:,.0f} images/s){' (interrupted)' if metrics['interrupted'] else ''}
+  training     {training}
   test loss    {test['loss']:.2f} nats/image = reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}
   test IWAE    {test['iwae_nll']:.2f} nats/image (k={test['iwae_k']}, {test['iwae_images']:,} images)
   latent space 5-NN accuracy {test['knn_accuracy']:.1%}, active units {test['active_units']}/{metrics['latent_dim']}

@@ -9,6 +9,7 @@ names the run ("letters · synthetic · dense, latent 2"); it goes under each fi
 
 import os
 import tempfile
+from itertools import combinations
 from pathlib import Path
 
 import matplotlib
@@ -37,11 +38,10 @@ PALETTE = [
 ]
 # Pairs that make telling interpolations (similar shapes); those whose classes exist are used.
 DEFAULT_PAIRS = [("A", "E"), ("O", "U"), ("M", "W"), ("1", "7"), ("3", "8"), ("4", "9")]
-plt.rcParams.update({
-    "font.size": 11, "axes.titlesize": 12, "figure.titlesize": 13,
-    "axes.spines.top": False, "axes.spines.right": False,
-    "savefig.dpi": 120, "savefig.facecolor": "white",
-})
+# "tight" trims the slack that fixed-aspect image axes leave, and never cuts off a title.
+plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "figure.titlesize": 13,
+                     "axes.spines.top": False, "axes.spines.right": False,
+                     "savefig.dpi": 120, "savefig.facecolor": "white", "savefig.bbox": "tight"})
 
 
 # ----------------------------------------------------------------------------
@@ -55,6 +55,7 @@ def _atomic_write(path, write):
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); figures are for everyone to read
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -93,21 +94,16 @@ def _show(ax, image, separators=None):
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set(visible=True, color="0.75", linewidth=0.8)
-    if separators:
-        rows, cols = separators
-        for r in range(1, rows):
-            ax.axhline(r * 28 - 0.5, color="0.85", linewidth=0.6)
-        for c in range(1, cols):
-            ax.axvline(c * 28 - 0.5, color="0.85", linewidth=0.6)
+    if separators:  # minor ticks between the tiles carry the faint lines
+        ax.set_yticks(np.arange(1, separators[0]) * 28 - 0.5, minor=True)
+        ax.set_xticks(np.arange(1, separators[1]) * 28 - 0.5, minor=True)
+        ax.tick_params(which="minor", length=0)
+        ax.grid(which="minor", color="0.85", linewidth=0.6)
 
 
 def _centres(count):
     """Pixel positions of the centres of `count` consecutive 28-pixel tiles."""
     return np.arange(count) * 28 + 13.5
-
-
-def _suptitle(fig, what, title):
-    fig.suptitle(f"{what}\n{title}")
 
 
 # ----------------------------------------------------------------------------
@@ -133,7 +129,7 @@ def plot_samples(images, labels, classes, path, title, n=40):
         _show(ax, images[i])
         ax.axis("on")
         ax.set_title(classes[labels[i]], fontsize=12, fontweight="bold", pad=3)
-    _suptitle(fig, "Training images", title)
+    fig.suptitle(f"Training images\n{title}")
     save_figure(fig, path)
 
 
@@ -157,7 +153,7 @@ def plot_reconstructions(originals, reconstructions, labels, classes, path, titl
             axes[0, j].set_title(classes[labels[i]], fontsize=12, fontweight="bold", pad=3)
         axes[0, 0].set_ylabel("original", fontsize=10)
         axes[1, 0].set_ylabel("reconstruction", fontsize=10)
-    _suptitle(fig, "Test images and their reconstructions (from z_mean)", title)
+    fig.suptitle(f"Test images and their reconstructions (from z_mean)\n{title}")
     save_figure(fig, path)
 
 
@@ -196,10 +192,6 @@ def render_latent_grid(decode, plane, n=20):
     return _tile(_decode(decode, z), n, n)
 
 
-def _axis_names(latent_dim):
-    return ("z[0]", "z[1]") if latent_dim == 2 else ("PC1", "PC2")
-
-
 def plot_latent_grid(decode, z, path, title, n=20):
     """What the decoder draws across the latent plane (or the test data's PCA plane)."""
     z = np.asarray(z, dtype=np.float32)
@@ -210,11 +202,10 @@ def plot_latent_grid(decode, z, path, title, n=20):
     ticks = np.unique(np.linspace(0, n - 1, min(n, 7)).round().astype(int))
     ax.set_xticks(_centres(n)[ticks], [f"{x:.1f}" for x in xs[ticks]])
     ax.set_yticks(_centres(n)[ticks], [f"{y:.1f}" for y in ys[::-1][ticks]])
-    ax.set_xlabel(_axis_names(z.shape[1])[0])
-    ax.set_ylabel(_axis_names(z.shape[1])[1])
-    what = "Decoder output over the latent plane" if z.shape[1] == 2 else \
-        "Decoder output over the test data's first two principal components"
-    _suptitle(fig, what, title)
+    names = ("z[0]", "z[1]") if z.shape[1] == 2 else ("PC1", "PC2")
+    ax.set(xlabel=names[0], ylabel=names[1])
+    what = "latent plane" if z.shape[1] == 2 else "test data's first two principal components"
+    fig.suptitle(f"Decoder output over the {what}\n{title}")
     save_figure(fig, path)
 
 
@@ -222,7 +213,7 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
     """Test z_means coloured by class, each class's character written at its centre."""
     z, labels = np.asarray(z, dtype=np.float32), np.asarray(labels)
     if z.shape[1] == 2:
-        xy, names, how = z, _axis_names(2), ""
+        xy, names, how = z, ("z[0]", "z[1]"), ""
     elif method == "tsne":
         # t-SNE is slow and quadratic-ish: a fixed subsample keeps it to a minute or so.
         keep = np.sort(np.random.default_rng(0).permutation(len(z))[:5000])
@@ -231,7 +222,8 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
         xy = TSNE(2, perplexity=perplexity, init="pca", random_state=0).fit_transform(z)
         names, how = ("t-SNE 1", "t-SNE 2"), ", t-SNE"
     else:
-        xy, names, how = PCA(2).fit_transform(z), ("PC1", "PC2"), ", PCA"
+        center, axes, _ = latent_plane(z)  # the grid's plane, so both figures face the same way
+        xy, names, how = (z - center) @ axes.T, ("PC1", "PC2"), ", PCA"
     colors = np.array(PALETTE * (len(classes) // len(PALETTE) + 1))
     fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
     size = np.clip(20000 / len(xy), 4, 16)  # small points when there are many, so clusters show
@@ -247,9 +239,8 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
                for c in present]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
               ncols=1 if len(present) <= 13 else 2, columnspacing=0.8, handletextpad=0.2)
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    _suptitle(fig, f"Latent space: test z_mean by class{how}", title)
+    ax.set(xlabel=names[0], ylabel=names[1])
+    fig.suptitle(f"Latent space: test z_mean by class{how}\n{title}")
     save_figure(fig, path)
 
 
@@ -268,10 +259,11 @@ def plot_history(history, path, title):
         if f"val_{key}" in history and history[f"val_{key}"].notna().any():
             ax.plot(epochs, history[f"val_{key}"], "s--", markersize=4, label="validation")
         ax.set(title=name, xlabel="epoch", ylabel="nats per image")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        ax.set_xlim(0.5, epochs.max() + 0.5)
         ax.grid(alpha=0.3)
     axes[0].legend()
-    _suptitle(fig, "Training history (mean per image)", title)
+    fig.suptitle(f"Training history (mean per image)\n{title}")
     save_figure(fig, path)
 
 
@@ -284,23 +276,23 @@ def plot_traversals(decode, latent_dim, path, title, n_dims=10, steps=11):
     dims, values = min(n_dims, latent_dim), np.linspace(-3, 3, steps)
     z = np.zeros((dims, steps, latent_dim), dtype=np.float32)
     z[np.arange(dims), :, np.arange(dims)] = values
-    fig, ax = plt.subplots(figsize=(0.75 * steps + 1.2, 0.75 * dims + 1.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(0.75 * steps + 1.2, 0.8 * dims + 1.2), layout="constrained")
     _show(ax, _tile(_decode(decode, z.reshape(-1, latent_dim)), dims, steps), separators=(dims, steps))
-    ax.set_xticks(_centres(steps), [f"{v:+.1f}" for v in values])
+    ax.set_xticks(_centres(steps), [f"{v:+.1f}" if v else "0" for v in values])
     ax.set_yticks(_centres(dims), [f"z[{i}]" for i in range(dims)])
     ax.tick_params(length=0)
     ax.set_xlabel("value of the varied coordinate (others at 0)")
-    _suptitle(fig, "Latent traversals: one coordinate at a time", title)
+    fig.suptitle(f"Latent traversals: one coordinate at a time\n{title}")
     save_figure(fig, path)
 
 
 def _interpolation_pairs(present, pairs):
-    """The requested (or default) pairs whose classes are both present; the default is
-    topped up with consecutive classes to 3 rows."""
+    """The requested (or default) pairs whose classes are both present; the default (or an
+    empty result) is topped up to 3 rows."""
     wanted = pairs if pairs is not None else DEFAULT_PAIRS
     keep = list(dict.fromkeys((a, b) for a, b in wanted if a in present and b in present and a != b))
-    if pairs is None or not keep:
-        keep = (keep + [p for p in zip(present, present[1:]) if p not in keep])[:3]
+    if pairs is None or not keep:  # top up: consecutive classes first, then any other pair
+        keep = list(dict.fromkeys(keep + list(zip(present, present[1:])) + list(combinations(present, 2))))[:3]
     return keep
 
 
@@ -323,7 +315,7 @@ def plot_interpolations(decode, z, labels, classes, path, title, pairs=None, ste
     right.spines["right"].set_visible(False)
     ax.tick_params(length=0)
     ax.set_xlabel("straight line in latent space between the z_means of two test images")
-    _suptitle(fig, "Interpolations between classes", title)
+    fig.suptitle(f"Interpolations between classes\n{title}")
     save_figure(fig, path)
 
 
@@ -332,9 +324,9 @@ def plot_generated(decode, latent_dim, n, path, title, seed=0):
     z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
     cols = int(np.ceil(np.sqrt(n)))
     rows = -(-n // cols)
-    fig, ax = plt.subplots(figsize=(0.7 * cols + 0.6, 0.7 * rows + 1.1), layout="constrained")
+    fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * cols + 0.6), 0.7 * rows + 1.1), layout="constrained")
     _show(ax, _tile(_decode(decode, z), rows, cols), separators=(rows, cols))
-    _suptitle(fig, "New images decoded from z ~ N(0, I)", title)
+    fig.suptitle(f"New images decoded from z ~ N(0, I)\n{title}")
     save_figure(fig, path)
 
 
@@ -376,5 +368,7 @@ class LatentGridGif(keras.callbacks.Callback):
         if not self.frames:
             return
         durations = [500] * (len(self.frames) - 1) + [2500]  # milliseconds
+        if len(durations) == 1:
+            durations = durations[0]  # Pillow wants a number, not a list, for a single frame
         _atomic_write(self.path, lambda tmp: iio.imwrite(
             tmp, np.stack(self.frames), extension=".gif", duration=durations, loop=0))

@@ -15,7 +15,8 @@ import vae_vowels
 from conftest import SHARED_MNIST
 
 QUICK = ["--epochs", "1", "--iwae-k", "8", "--iwae-images", "64", "--quiet"]
-FIGURES = ["samples.png", "reconstructions.png", "latent_grid.png", "latent_scatter.png", "history.png"]
+FIGURES = ["samples.png", "reconstructions.png", "latent_grid.png", "latent_scatter.png", "history.png",
+           "interpolation.png"]
 
 
 def run_script(script, argv):
