@@ -7,10 +7,7 @@ on white paper. `classes` is a string whose i-th character names class i, and `t
 names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
 """
 
-import os
-import tempfile
 from itertools import combinations
-from pathlib import Path
 
 import matplotlib
 
@@ -26,6 +23,8 @@ from matplotlib.ticker import MaxNLocator
 from scipy.stats import norm
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+
+from common import atomic_write
 
 CMAP = "gray_r"
 # 26 clearly distinct colours: tab10, then 16 more picked greedily to be far (in CIELAB)
@@ -48,24 +47,10 @@ plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "figure.titlesize": 
 # Helpers
 
 
-def _atomic_write(path, write):
-    """Call write(tmp) on a temp file beside path, then rename it onto path."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix or ".png")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); figures are for everyone to read
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def save_figure(fig, path):
     """Save fig to path atomically, then close it (figures hold memory until closed)."""
     try:
-        _atomic_write(path, fig.savefig)
+        atomic_write(path, fig.savefig)
     finally:
         plt.close(fig)
 
@@ -370,5 +355,5 @@ class LatentGridGif(keras.callbacks.Callback):
         durations = [500] * (len(self.frames) - 1) + [2500]  # milliseconds
         if len(durations) == 1:
             durations = durations[0]  # Pillow wants a number, not a list, for a single frame
-        _atomic_write(self.path, lambda tmp: iio.imwrite(
+        atomic_write(self.path, lambda tmp: iio.imwrite(
             tmp, np.stack(self.frames), extension=".gif", duration=durations, loop=0))

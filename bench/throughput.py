@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -301,8 +302,14 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
 
 
 def run_letters(data_dir, out_dir, epochs, stop_at_first_step):
-    """Run vae_letters.py; seconds to the data-loaded line and to "Epoch 1/", and its peak RSS."""
-    command = [sys.executable, "vae_letters.py", "--data", str(data_dir), "--out", str(out_dir),
+    """Run vae_letters.py; seconds to its data-loaded line and to "Epoch 1/", and its peak RSS.
+
+    The peak RSS comes from /usr/bin/time: a child started straight from this process would
+    report at least this process's own peak, since Linux carries ru_maxrss across fork and exec.
+    """
+    rss_file = out_dir.parent / "peak_rss_kib.txt"
+    command = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file),
+               sys.executable, "vae_letters.py", "--data", str(data_dir), "--out", str(out_dir),
                "--epochs", str(epochs), "--iwae-k", "1", "--iwae-images", "10", "--quiet"]
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -315,18 +322,22 @@ def run_letters(data_dir, out_dir, epochs, stop_at_first_step):
         if line.startswith("Epoch 1/"):
             result["seconds_to_first_step"] = round(time.perf_counter() - start, 2)
             if stop_at_first_step:
-                child.kill()
+                kill_children(child.pid)  # the Python under /usr/bin/time, which then reports its RSS
                 break
+    child.wait()
     child.stdout.close()
-    _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
-    child.returncode = os.waitstatus_to_exitcode(status)
     result["seconds_total"] = round(time.perf_counter() - start, 2)
-    result["peak_rss_mib"] = round(usage.ru_maxrss / 1024)
+    result["peak_rss_mib"] = round(int(rss_file.read_text().split()[-1]) / 1024)
     result["exit_status"] = child.returncode
     wanted = "seconds_to_first_step" if stop_at_first_step else "seconds_to_data_loaded"
     if wanted not in result or (not stop_at_first_step and child.returncode != 0):
         sys.exit(f"vae_letters.py did not get to training (exit status {child.returncode}):\n{''.join(tail)}")
     return result
+
+
+def kill_children(pid):
+    for child_pid in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        os.kill(int(child_pid), signal.SIGKILL)
 
 
 def write_letters_csv(path, rows, seed):

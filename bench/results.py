@@ -1,0 +1,86 @@
+"""Train and evaluate a grid of models and write the results table the README includes.
+
+    python bench/results.py                 # the whole grid, into bench/results.md
+    python bench/results.py --only mnist    # rows whose name contains "mnist"
+
+Each row runs one of the project's scripts as a user would, into outputs/results/<row>/,
+and reads back its metrics.json. A row whose metrics.json already exists is not run again,
+so an interrupted grid continues where it stopped (delete the folder to redo a row).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MNIST = REPO.parent / "shared" / "data" / "mnist"
+# The published setting: dynamically binarized MNIST, one stochastic layer (Burda et al. 2015).
+PUBLISHED = {"VAE, 1 stochastic layer (Burda et al. 2015)": 86.76, "IWAE, k=50, best (Burda et al. 2015)": 82.90}
+
+
+def grid(args):
+    """(row name, script, extra options) for every row of the table."""
+    rows = []
+    datasets = [("mnist", "vae_digits.py", ["--data", str(MNIST)])] if MNIST.is_dir() else []
+    datasets += [("letters-synthetic", "vae_letters.py", []), ("vowels-synthetic", "vae_vowels.py", [])]
+    for name, script, data in datasets:
+        for arch in ("dense", "conv"):
+            for latent in (2, 16):
+                rows.append((f"{name}-{arch}-z{latent}", script,
+                             [*data, "--arch", arch, "--latent-dim", str(latent), "--epochs", str(args.epochs)]))
+    if MNIST.is_dir():
+        rows.append(("mnist-binarized-conv-z32", "vae_digits.py",
+                     ["--data", str(MNIST), "--arch", "conv", "--latent-dim", "32", "--binarize",
+                      "--epochs", str(args.published_epochs), "--patience", "10"]))
+    return rows
+
+
+def run_row(name, script, options, args):
+    out = REPO / "outputs" / "results" / name
+    if not (out / "metrics.json").exists():
+        command = [sys.executable, str(REPO / script), *options, "--out", str(out), "--no-gif", "--quiet",
+                   "--iwae-k", str(args.iwae_k), "--iwae-images", str(args.iwae_images)]
+        print(f"[{time.strftime('%H:%M:%S')}] {name}: {' '.join(command[1:])}", flush=True)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL if args.quiet else None)
+    return json.loads((out / "metrics.json").read_text())
+
+
+def table(results):
+    lines = [
+        "| run | data | model | latent | test −ELBO | test IWAE NLL | 5-NN acc. | active units | epochs | train min |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, m in results:
+        t = m["test"]
+        data = ("binarized " if m["binarized"] else "") + ("MNIST" if m["variant"] == "digits" else f"{m['variant']} ({m['source']})")
+        lines.append(f"| {name} | {data} | {m['arch']} | {m['latent_dim']} | {t['loss']:.2f} | {t['iwae_nll']:.2f} "
+                     f"| {t['knn_accuracy']:.1%} | {t['active_units']} | {m['epochs_run']} | {m['train_seconds'] / 60:.1f} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=30, help="most epochs per grid row (default: 30)")
+    parser.add_argument("--published-epochs", type=int, default=100, help="most epochs for the binarized row (default: 100)")
+    parser.add_argument("--iwae-k", type=int, default=1000, help="importance samples per test image (default: 1000)")
+    parser.add_argument("--iwae-images", type=int, default=1000, help="test images for the IWAE bound (default: 1000)")
+    parser.add_argument("--only", default="", help="run only rows whose name contains this (default: all)")
+    parser.add_argument("--quiet", action="store_true", help="hide the scripts' own output (default: show it)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md", help="the table (default: bench/results.md)")
+    args = parser.parse_args()
+
+    results = [(name, run_row(name, script, options, args))
+               for name, script, options in grid(args) if args.only in name]
+    text = table(results)
+    text += f"\n\nTest IWAE NLL: k = {args.iwae_k} importance samples on the first {args.iwae_images:,} test images. "
+    text += "All numbers in nats per image; −ELBO on the whole test set. For comparison, on binarized MNIST: "
+    text += "; ".join(f"{what}: {value} nats" for what, value in PUBLISHED.items()) + ".\n"
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
