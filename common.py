@@ -331,7 +331,10 @@ def make_dataset(x, batch_size, shuffle=False, binarize=False, seed=0):
     dataset = dataset.batch(batch_size)
     if binarize:
         dataset = dataset.map(lambda batch: tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    # In memory there are no files to shard: several workers split the batches by element.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
 def binarize_once(x, seed):
@@ -465,12 +468,19 @@ class VAE(keras.Model):
         self.loss_tracker.update_state(loss)
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
-        return {metric.name: metric.result() for metric in self.metrics}
+        results = {metric.name: metric.result() for metric in self.metrics}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3.15 averages multi-worker logs along axis 0, which a scalar lacks.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     def train_step(self, x):
         with tf.GradientTape() as tape:
             reconstruction, kl = self.compute_losses(x)
-            loss = ops.mean(reconstruction + self.kl_weight * kl)
+            # Under tf.distribute each replica sees its share of the global batch and the
+            # gradients of the replicas are summed, so each averages over the global batch.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            loss = ops.mean(reconstruction + self.kl_weight * kl) / replicas
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self._update_metrics(reconstruction, kl)
@@ -511,8 +521,15 @@ STEPS_PER_EXECUTION = 32
 
 
 def compile_vae(vae, lr=1e-3):
-    """Adam, an XLA-compiled step, and many steps per call: this project's fast path."""
-    vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=True, steps_per_execution=STEPS_PER_EXECUTION)
+    """Adam, an XLA-compiled step, and many steps per call: this project's fast path.
+
+    Both are kept to single-device training: cross-replica sums inside one XLA cluster are
+    not supported on every device, and Keras 3.15's multi-step loop fails under
+    tf.distribute ("You must feed a value for placeholder tensor").
+    """
+    single_device = tf.distribute.get_strategy().num_replicas_in_sync == 1
+    vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=single_device,
+                steps_per_execution=STEPS_PER_EXECUTION if single_device else 1)
 
 
 class KLWarmup(keras.callbacks.Callback):
@@ -721,6 +738,9 @@ def make_parser(description, variant, chars=None):
     add("--sample", type=positive_int, default=None, metavar="N", help="also write generated.png with N images from the prior")
     add("--no-gif", action="store_true", help="skip latent_grid.gif, the latent grid after every epoch")
     add("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
+    add("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
+        help="tf.distribute: 'mirrored' trains on all local GPUs (or CPUs), 'multiworker' on the machines "
+             "named by the TF_CONFIG environment variable; --batch-size stays the global batch over all of them")
     add("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     if chars:
         add("--chars", type=str.upper, default=chars, help="characters to keep, any letters, case-insensitive")
@@ -756,15 +776,39 @@ def prepare_out(out_dir):
         raise UserError(f"--out: cannot write to {out_dir} ({error.strerror or error})") from None
 
 
+def make_strategy(name):
+    """The tf.distribute strategy for --strategy; 'default' is the plain single-device one."""
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise UserError("--strategy multiworker: set TF_CONFIG to name the workers (see the README)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def is_chief(strategy):
+    """Only the chief keeps files; the other workers run the same steps into a scratch folder."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or resolver.task_type in (None, "chief"):
+        return True
+    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+
+
 def run(variant, parser, load_data, argv=None):
     """Everything a script does after choosing its options and data. Returns the exit status."""
     args = parser.parse_args(argv)
-    keras.utils.set_random_seed(args.seed)
+    scratch = None
     try:
+        strategy = make_strategy(args.strategy)  # first: multi-worker set-up must precede other TensorFlow work
+        keras.utils.set_random_seed(args.seed)
         check_args(args)
+        if not is_chief(strategy):
+            args.out = scratch = Path(tempfile.mkdtemp(prefix=f"vae-{variant}-worker-"))
         data = load_data(args)
         prepare_out(args.out)
-        return train_and_report(variant, args, data)
+        return train_and_report(variant, args, data, strategy)
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return 130
@@ -774,6 +818,9 @@ def run(variant, parser, load_data, argv=None):
     except TrainingFailed as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return 1
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def load_vae(path):
@@ -791,12 +838,13 @@ def load_vae(path):
     return model
 
 
-def train_and_report(variant, args, data):
+def train_and_report(variant, args, data, strategy):
     print(f"{variant}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
           f"{len(data.classes)} classes ({data.classes}) from {data.source}", flush=True)
     x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
     if args.load is not None:
-        vae = load_vae(args.load or args.out / "model.keras")
+        with strategy.scope():
+            vae = load_vae(args.load or args.out / "model.keras")
         history_csv = args.out / "history.csv"
         history = pd.read_csv(history_csv) if history_csv.exists() else None
         return report(variant, args, data, vae, history, train_seconds=None, interrupted=False)
@@ -807,7 +855,8 @@ def train_and_report(variant, args, data):
     if not args.resume:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # a fresh run starts from scratch
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    vae = build_vae(ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta), seed=args.seed)
+    with strategy.scope():  # the model's variables are mirrored over the replicas
+        vae = build_vae(ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta), seed=args.seed)
     callbacks = []
     if not args.no_gif:
         # Each epoch's frame walks the plane of that epoch's test z_means (PCA for latent > 2).
@@ -817,7 +866,8 @@ def train_and_report(variant, args, data):
     train_started = time.time()
     interrupted = False
     try:
-        history = train(vae, data, args, checkpoint_dir, callbacks)
+        with strategy.scope():
+            history = train(vae, data, args, checkpoint_dir, callbacks)
     except KeyboardInterrupt:
         interrupted = True
         print("\nInterrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
@@ -827,7 +877,10 @@ def train_and_report(variant, args, data):
         for callback in callbacks:
             callback.on_train_end()  # the GIF of the epochs so far
         history = pd.read_csv(checkpoint_dir / "history.csv")
-    return report(variant, args, data, vae, history, time.time() - train_started, interrupted)
+    status = report(variant, args, data, vae, history, time.time() - train_started, interrupted)
+    if not interrupted:
+        shutil.rmtree(checkpoint_dir)  # finished: model.keras and history.csv hold everything
+    return status
 
 
 def run_title(variant, data, vae):
@@ -870,6 +923,8 @@ def report(variant, args, data, vae, history, train_seconds, interrupted):
         "beta": vae.beta,
         "kl_warmup": args.kl_warmup,
         "binarized": args.binarize,
+        "strategy": args.strategy,
+        "replicas": vae.distribute_strategy.num_replicas_in_sync,
         "epochs_run": epochs_run,
         "interrupted": interrupted,
         "loaded_from": str(args.load or args.out / "model.keras") if args.load is not None else None,
