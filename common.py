@@ -738,6 +738,8 @@ def make_parser(description, variant, chars=None):
     add("--sample", type=positive_int, default=None, metavar="N", help="also write generated.png with N images from the prior")
     add("--no-gif", action="store_true", help="skip latent_grid.gif, the latent grid after every epoch")
     add("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
+    add("--download", action="store_true",
+        help="first fetch the real data into --data (needs the internet; see download.py)")
     add("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
         help="tf.distribute: 'mirrored' trains on all local GPUs (or CPUs), 'multiworker' on the machines "
              "named by the TF_CONFIG environment variable; --batch-size stays the global batch over all of them")
@@ -762,7 +764,7 @@ def check_args(args):
         raise UserError(f"--data: {args.data} is not a folder")
     if args.resume and not (args.out / "checkpoint" / "backup").is_dir():
         raise UserError(f"--resume: no checkpoint in {args.out / 'checkpoint'} to resume from")
-    if args.data != REPO_DIR / "data" and not args.data.is_dir():
+    if args.data != REPO_DIR / "data" and not args.data.is_dir() and not args.download:
         raise UserError(f"--data: folder {args.data} does not exist")
 
 
@@ -788,6 +790,13 @@ def make_strategy(name):
     return tf.distribute.get_strategy()
 
 
+def fetch_real_data(variant, data_dir):
+    """--download: MNIST for the digits, the EMNIST archive's letters files for the others."""
+    from download import download_data
+
+    download_data(data_dir, what=("mnist",) if variant == "digits" else ("emnist",))
+
+
 def is_chief(strategy):
     """Only the chief keeps files; the other workers run the same steps into a scratch folder."""
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -806,6 +815,8 @@ def run(variant, parser, load_data, argv=None):
         check_args(args)
         if not is_chief(strategy):
             args.out = scratch = Path(tempfile.mkdtemp(prefix=f"vae-{variant}-worker-"))
+        if args.download:
+            fetch_real_data(variant, args.data)
         data = load_data(args)
         prepare_out(args.out)
         return train_and_report(variant, args, data, strategy)
@@ -817,6 +828,9 @@ def run(variant, parser, load_data, argv=None):
         return 2
     except TrainingFailed as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # download.DownloadError, or a disk that fills up mid-run
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 1
     finally:
         if scratch:

@@ -42,7 +42,7 @@ HINT = "Put the files in data/ by hand (see data/README.md)"
 CHUNK = 1 << 20
 
 
-class DownloadError(Exception):
+class DownloadError(OSError):
     """A download failed; the message is one line naming the URL or file and the problem."""
 
 

@@ -291,3 +291,49 @@ def test_real_mnist_matches_hard_coded_checksums(server, tmp_path, monkeypatch):
     paths = download.download_data(tmp_path, what=("mnist",), progress=False)
     for p in paths:
         assert Path(p).read_bytes() == (REAL_MNIST / Path(p).name).read_bytes()
+
+
+# ----------------------------------------------------------------------------
+# The scripts' --download flag, end to end
+
+
+def test_letters_script_downloads_then_trains(server, tmp_path, capsys):
+    """--download fetches the archive, keeps the letters files, and the script trains on them."""
+    import numpy as np
+
+    import vae_letters
+    from conftest import letter_images
+
+    def idx_bytes(array):
+        array = np.asarray(array, np.uint8)
+        return bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape) + array.tobytes()
+
+    members = dict(EMNIST_KEPT)
+    for split, count in (("train", 104), ("test", 52)):
+        labels = np.arange(count) % 26 + 1
+        members[f"emnist-letters-{split}-images-idx3-ubyte.gz"] = gzip.compress(
+            idx_bytes(letter_images(labels).transpose(0, 2, 1)))  # EMNIST stores images transposed
+        members[f"emnist-letters-{split}-labels-idx1-ubyte.gz"] = gzip.compress(idx_bytes(labels))
+    members["emnist-letters-mapping.txt"] = "".join(f"{i + 1} {65 + i} {97 + i}\n" for i in range(26)).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr("gzip/" + name, content)
+    server.files["/emnist/gzip.zip"] = buffer.getvalue()
+    os.environ.pop("EMNIST_MD5", None)  # monkeypatch restores it; the zip's CRCs are still checked
+
+    data, out = tmp_path / "data", tmp_path / "out"
+    status = vae_letters.main(["--download", "--data", str(data), "--out", str(out), "--epochs", "1",
+                               "--iwae-k", "2", "--no-gif", "--quiet"])
+    assert status == 0
+    assert "emnist-letters-train-images-idx3-ubyte.gz" in capsys.readouterr().out
+    assert (out / "model.keras").exists() and not (data / "emnist-gzip.zip").exists()
+
+
+def test_script_download_offline_is_one_line(tmp_path, capsys):
+    import vae_digits
+
+    status = vae_digits.main(["--download", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "cannot reach" in err and "are you online" in err and len(err.strip().splitlines()) == 1

@@ -103,6 +103,32 @@ def test_load_refuses_a_foreign_file(tmp_path, capsys):
     assert "cannot be loaded" in capsys.readouterr().err
 
 
+def test_conv_more_latent_dims_binarized_beta_and_warmup(tmp_path):
+    out = tmp_path / "out"
+    status = run_script(vae_digits, ["--data", tmp_path, "--out", out, "--limit", "300", "--arch", "conv",
+                                     "--latent-dim", "3", "--binarize", "--beta", "0.5", "--kl-warmup", "2",
+                                     "--tsne", "--epochs", "2", "--iwae-k", "8", "--iwae-images", "0", "--quiet"])
+    assert status == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["arch"], metrics["latent_dim"], metrics["binarized"], metrics["beta"]) == ("conv", 3, True, 0.5)
+    assert metrics["test"]["iwae_nll"] <= metrics["test"]["loss"] + 1.0
+    for name in (*FIGURES, "traversals.png"):
+        assert iio.imread(out / name).ndim == 3
+    model = keras.models.load_model(out / "model.keras")
+    assert model.arch == "conv" and model.latent_dim == 3
+
+
+def test_kl_warmup_raises_the_weight_linearly_to_beta():
+    vae = common.build_vae(common.ModelConfig(beta=2.0))
+    warmup = common.KLWarmup(beta=2.0, epochs=4)
+    warmup.set_model(vae)
+    weights = []
+    for epoch in range(6):
+        warmup.on_epoch_begin(epoch)
+        weights.append(float(vae.kl_weight.numpy()))
+    assert weights == [0.0, 0.5, 1.0, 1.5, 2.0, 2.0]
+
+
 def test_same_seed_same_metrics(tmp_path):
     argv = ["--data", tmp_path, "--limit", "400", *QUICK]
     metrics = []
