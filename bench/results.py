@@ -10,6 +10,7 @@ so an interrupted grid continues where it stopped (delete the folder to redo a r
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ PUBLISHED = {"VAE, 1 stochastic layer (Burda et al. 2015)": 86.76, "IWAE, k=50, 
 
 
 def grid(args):
-    """(row name, script, extra options) for every row of the table."""
+    """(row name, script, extra options, minutes) for every row of the table."""
     rows = []
     datasets = [("mnist", "vae_digits.py", ["--data", str(MNIST)])] if MNIST.is_dir() else []
     datasets += [("letters-synthetic", "vae_letters.py", []), ("vowels-synthetic", "vae_vowels.py", [])]
@@ -30,21 +31,30 @@ def grid(args):
         for arch in ("dense", "conv"):
             for latent in (2, 16):
                 rows.append((f"{name}-{arch}-z{latent}", script,
-                             [*data, "--arch", arch, "--latent-dim", str(latent), "--epochs", str(args.epochs)]))
+                             [*data, "--arch", arch, "--latent-dim", str(latent), "--epochs", str(args.epochs)],
+                             args.minutes))
     if MNIST.is_dir():
         rows.append(("mnist-binarized-conv-z32", "vae_digits.py",
                      ["--data", str(MNIST), "--arch", "conv", "--latent-dim", "32", "--binarize",
-                      "--epochs", str(args.published_epochs), "--patience", "10"]))
+                      "--epochs", str(args.published_epochs), "--patience", "10"], args.published_minutes))
     return rows
 
 
-def run_row(name, script, options, args):
+def run_row(name, script, options, minutes, args):
     out = REPO / "outputs" / "results" / name
     if not (out / "metrics.json").exists():
         command = [sys.executable, str(REPO / script), *options, "--out", str(out), "--no-gif", "--quiet",
                    "--iwae-k", str(args.iwae_k), "--iwae-images", str(args.iwae_images)]
         print(f"[{time.strftime('%H:%M:%S')}] {name}: {' '.join(command[1:])}", flush=True)
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL if args.quiet else None)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL if args.quiet else None)
+        try:
+            process.wait(timeout=minutes * 60)
+        except subprocess.TimeoutExpired:
+            # Out of time: Ctrl-C makes the script keep its best model and evaluate it (status 130).
+            process.send_signal(signal.SIGINT)
+            process.wait()
+        if process.returncode not in (0, 130):
+            raise SystemExit(f"{name} failed with status {process.returncode}")
     return json.loads((out / "metrics.json").read_text())
 
 
@@ -57,7 +67,8 @@ def table(results):
         t = m["test"]
         data = ("binarized " if m["binarized"] else "") + ("MNIST" if m["variant"] == "digits" else f"{m['variant']} ({m['source']})")
         lines.append(f"| {name} | {data} | {m['arch']} | {m['latent_dim']} | {t['loss']:.2f} | {t['iwae_nll']:.2f} "
-                     f"| {t['knn_accuracy']:.1%} | {t['active_units']} | {m['epochs_run']} | {m['train_seconds'] / 60:.1f} |")
+                     f"| {t['knn_accuracy']:.1%} | {t['active_units']} | {m['epochs_run']}{'*' if m['interrupted'] else ''} "
+                     f"| {m['train_seconds'] / 60:.1f} |")
     return "\n".join(lines)
 
 
@@ -65,6 +76,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=30, help="most epochs per grid row (default: 30)")
     parser.add_argument("--published-epochs", type=int, default=100, help="most epochs for the binarized row (default: 100)")
+    parser.add_argument("--minutes", type=float, default=15, help="most training minutes per row (default: 15)")
+    parser.add_argument("--published-minutes", type=float, default=90,
+                        help="most training minutes for the binarized row (default: 90)")
     parser.add_argument("--iwae-k", type=int, default=1000, help="importance samples per test image (default: 1000)")
     parser.add_argument("--iwae-images", type=int, default=1000, help="test images for the IWAE bound (default: 1000)")
     parser.add_argument("--only", default="", help="run only rows whose name contains this (default: all)")
@@ -72,10 +86,12 @@ def main():
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md", help="the table (default: bench/results.md)")
     args = parser.parse_args()
 
-    results = [(name, run_row(name, script, options, args))
-               for name, script, options in grid(args) if args.only in name]
+    results = [(row[0], run_row(*row, args)) for row in grid(args) if args.only in row[0]]
     text = table(results)
     text += f"\n\nTest IWAE NLL: k = {args.iwae_k} importance samples on the first {args.iwae_images:,} test images. "
+    text += f"Each row trains with early stopping for at most {args.epochs} epochs or {args.minutes:g} minutes (the "
+    text += f"binarized row {args.published_epochs} epochs or {args.published_minutes:g} minutes); * marks a row "
+    text += "stopped by the time limit, which keeps its best epoch. "
     text += "All numbers in nats per image; −ELBO on the whole test set. For comparison, on binarized MNIST: "
     text += "; ".join(f"{what}: {value} nats" for what, value in PUBLISHED.items()) + ".\n"
     args.out.write_text(text)
