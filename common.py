@@ -27,7 +27,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
+
+# TensorFlow 2.21 prints CUDA and oneDNN notes from C++ as it loads, before it reads
+# TF_CPP_MIN_LOG_LEVEL: hide standard error for the import alone (errors still raise).
+_stderr, _devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+os.dup2(_devnull, 2)
+try:
+    import tensorflow as tf
+finally:
+    os.dup2(_stderr, 2)
+    os.close(_stderr)
+    os.close(_devnull)
 import keras
 from keras import layers, ops
 
@@ -691,6 +701,10 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """--help keeps the script's docstring as written and shows every default."""
+
+
 def positive_int(text):
     try:
         value = int(text)
@@ -713,25 +727,24 @@ def non_negative_float(text):
 
 def make_parser(description, variant, chars=None):
     """The options every script shares; `chars` adds --chars with that default."""
-    parser = ArgumentParser(description=description,
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = ArgumentParser(description=description, formatter_class=HelpFormatter)
     add = parser.add_argument
-    add("--data", type=Path, default=REPO_DIR / "data", help="folder with the real data files")
-    add("--out", type=Path, default=REPO_DIR / "outputs" / variant, help="folder for figures, metrics and model")
-    add("--epochs", type=positive_int, default=50, help="most epochs to train (early stopping may end sooner)")
-    add("--batch-size", type=positive_int, default=128, help="images per training step")
-    add("--latent-dim", type=positive_int, default=2, help="size of the latent space")
+    add("--data", type=Path, default=REPO_DIR / "data", metavar="DIR", help="folder with the real data files")
+    add("--out", type=Path, default=REPO_DIR / "outputs" / variant, metavar="DIR", help="folder for figures, metrics and model")
+    add("--epochs", type=positive_int, default=50, metavar="N", help="most epochs to train (early stopping may end sooner)")
+    add("--batch-size", type=positive_int, default=128, metavar="N", help="images per training step")
+    add("--latent-dim", type=positive_int, default=2, metavar="N", help="size of the latent space")
     add("--arch", choices=["dense", "conv"], default="dense", help="encoder/decoder architecture")
-    add("--lr", type=non_negative_float, default=1e-3, help="Adam learning rate")
-    add("--beta", type=non_negative_float, default=1.0, help="weight of the KL term")
+    add("--lr", type=non_negative_float, default=1e-3, metavar="X", help="Adam learning rate")
+    add("--beta", type=non_negative_float, default=1.0, metavar="B", help="weight of the KL term")
     add("--kl-warmup", type=int, default=0, metavar="E", help="raise the KL weight from 0 to beta over the first E epochs")
     add("--binarize", action="store_true", help="dynamic binarization of the pixels (the setting of published likelihoods)")
-    add("--patience", type=positive_int, default=4, help="early stopping: epochs without a better validation loss")
-    add("--seed", type=int, default=0, help="random seed; the same seed gives the same metrics on the same machine")
-    add("--limit", type=positive_int, default=None, help="use only the first N training images, for quick tries")
-    add("--iwae-k", type=positive_int, default=1000, help="importance samples per image for the IWAE bound")
+    add("--patience", type=positive_int, default=4, metavar="N", help="early stopping: epochs without a better validation loss")
+    add("--seed", type=int, default=0, metavar="N", help="random seed; the same seed gives the same metrics on the same machine")
+    add("--limit", type=positive_int, default=None, metavar="N", help="use only the first N training images, for quick tries")
+    add("--iwae-k", type=positive_int, default=1000, metavar="K", help="importance samples per image for the IWAE bound")
     add("--iwae-images", type=int, default=2000,
-        help="test images for the IWAE bound (0 = all; it costs k decoder passes per image)")
+        metavar="N", help="test images for the IWAE bound (0 = all; it costs k decoder passes per image)")
     add("--tsne", action="store_true", help="project the latent scatter with t-SNE instead of PCA (latent dim > 2)")
     add("--load", nargs="?", const="", default=None, metavar="PATH",
         help="skip training: load --out/model.keras (or PATH) and redraw every figure and metric")
