@@ -12,7 +12,8 @@ For each architecture ("dense", "conv") one process measures, at batch size 128:
   baseline  images/s of the same layers trained the way the keras-io VAE example does it
             (sigmoid decoder, BCE on probabilities, default compile, fit on NumPy arrays);
   limit     images/s the machine could reach if training were nothing but float32
-            matrix multiplies at the speed NumPy's sgemm reaches on this machine.
+            matrix multiplies at the best sgemm speed measured here (NumPy's and
+            TensorFlow's, whichever is faster): sgemm FLOP/s / FLOPs per training image.
 
 Throughput is the best whole epoch after a warm-up epoch (the warm-up traces and compiles).
 Project and baseline epochs are interleaved (P1 B1 P2 B2 ...), so both see the same noise
@@ -49,8 +50,13 @@ ARCHS = ("dense", "conv")
 TARGETS = {"dense": {"baseline": 2.0, "limit": 0.5}, "conv": {"baseline": 1.5, "limit": None}}
 
 
-def peak_rss_mib(who=resource.RUSAGE_SELF):
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def load_average():
+    """Runnable processes over the last minute: above 2 on 2 cores, others share the CPU."""
+    return round(os.getloadavg()[0], 2)
 
 
 # ----------------------------------------------------------------------------
@@ -75,7 +81,8 @@ def load_images(quick):
 # ----------------------------------------------------------------------------
 # The baseline: mirrors the keras-io VAE example (examples/generative/vae.py) line by line,
 # with the project's layers (common.build_encoder / build_decoder) in place of keras-io's.
-# Nothing is tuned: default compile() (no XLA on a CPU, one step per call), NumPy arrays.
+# Nothing is tuned: default compile() (no XLA on a CPU, one step per call), NumPy arrays;
+# only verbose=0 is added to fit(), as for the project, to keep progress bars out of the timing.
 
 
 class Sampling(layers.Layer):
@@ -288,6 +295,7 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
         # The first epoch's extra time over the best later one: tracing and XLA compilation.
         "warmup_overhead_seconds": round(project_timer.seconds[0] - min(project_timer.seconds[1:]), 2),
         "peak_rss_mib_so_far": round(peak_rss_mib()),
+        "load_average_after": load_average(),
     }
 
 
@@ -336,6 +344,7 @@ def run_letters(data_dir, out_dir, epochs, stop_at_first_step):
 
 
 def kill_children(pid):
+    """SIGKILL the processes that process `pid` started (and only those)."""
     for child_pid in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         os.kill(int(child_pid), signal.SIGKILL)
 
@@ -352,6 +361,8 @@ def write_letters_csv(path, rows, seed):
 
 
 def measure_startup(quick):
+    if not Path("/usr/bin/time").exists():
+        sys.exit("--startup needs /usr/bin/time (GNU time) to measure the peak memory of vae_letters.py")
     scale = 10 if quick else 1
     train_rows, test_rows = 88_800 // scale, 14_800 // scale
     results = {"first_step_marker": 'Keras "Epoch 1/2" line, printed when epoch 1 begins (before the first '
@@ -417,10 +428,12 @@ def print_report(results, source, n_train, gflops):
     for arch, r in results.items():
         targets = TARGETS[arch]
         print(f"{arch}: project / baseline = {r['project_over_baseline']:.2f}× "
-              f"({verdict(r['project_over_baseline'], targets['baseline'])}); "
-              f"project / limit = {r['project_over_limit']:.1%} ({verdict(r['project_over_limit'], targets['limit'], percent=True)}; "
-              f"{r['project_over_numpy_limit']:.0%} of the NumPy-only limit); "
-              f"first-epoch overhead {r['warmup_overhead_seconds']:.1f} s")
+              f"({verdict(r['project_over_baseline'], targets['baseline'])})")
+        print(f"{'':<{len(arch) + 2}}project / limit = {r['project_over_limit']:.1%} "
+              f"({verdict(r['project_over_limit'], targets['limit'], percent=True)}; "
+              f"{r['project_over_numpy_limit']:.0%} of the NumPy-sgemm limit)")
+        print(f"{'':<{len(arch) + 2}}first-epoch overhead (tracing, XLA compilation) "
+              f"{r['warmup_overhead_seconds']:.1f} s; load average after: {r['load_average_after']}")
 
 
 def print_startup(startup):
@@ -451,17 +464,18 @@ def epochs_arg(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results to FILE as JSON")
-    parser.add_argument("--epochs", type=epochs_arg, default=3,
-                        help="epochs per model, the first one a warm-up (default: 3; --quick: 2)")
+    parser.add_argument("--epochs", type=epochs_arg, default=None,
+                        help="epochs per model, the first one a warm-up (default: 3, or 2 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {50 * BATCH_SIZE:,} training images, 2 epochs, a 1/10-size CSV")
     parser.add_argument("--startup", action="store_true",
                         help="also time vae_letters.py from launch to its first training step (takes minutes)")
     args = parser.parse_args()
-    epochs = 2 if args.quick and "--epochs" not in sys.argv else args.epochs
+    epochs = args.epochs or (2 if args.quick else 3)
 
     x_train, x_test, source = load_images(args.quick)
     print(f"Data: {len(x_train):,} training and {len(x_test):,} test images, {source}", flush=True)
+    print(f"Load average before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
     gflops = sgemm_gflops()
     print(f"float32 sgemm 2048×2048, best of 5: NumPy {gflops['numpy']:.1f} GFLOP/s, "
           f"TensorFlow {gflops['tensorflow']:.1f} GFLOP/s", flush=True)
