@@ -151,10 +151,10 @@ def latent_plane(z):
     latent_dim 2, else the first two principal components of z, other coordinates at
     their mean. spread[k] is the standard deviation along axes[k] (1 = the prior's)."""
     z = np.asarray(z, dtype=np.float64)
+    if z.shape[1] == 1:  # a line, not a plane: the second axis has no length (the grid is one row)
+        return np.zeros(1), np.array([[1.0], [0.0]]), np.array([1.0, 0.0])
     if z.shape[1] == 2:
         return np.zeros(2), np.eye(2), np.ones(2)
-    if z.shape[1] < 2:
-        raise ValueError(f"a latent plane needs latent_dim >= 2, got {z.shape[1]}")
     pca = PCA(n_components=2).fit(z)
     # Fix each component's sign (largest entry positive) so the GIF does not flip between epochs.
     axes = pca.components_ * np.sign(pca.components_[np.arange(2), np.abs(pca.components_).argmax(1)])[:, None]
@@ -170,11 +170,13 @@ def _plane_coordinates(plane, n):
 
 def render_latent_grid(decode, plane, n=20):
     """Decode an n×n grid over the plane; returns the tiled (n*28, n*28) image, up = +axis 2."""
-    center, axes, _ = plane
+    center, axes, spread = plane
     xs, ys = _plane_coordinates(plane, n)
+    if spread[1] == 0:  # a 1-D latent space: one row
+        ys = ys[:1]
     gx, gy = np.meshgrid(xs, ys[::-1])  # image row 0 is the top, i.e. the largest y
     z = center + gx.reshape(-1, 1) * axes[0] + gy.reshape(-1, 1) * axes[1]
-    return _tile(_decode(decode, z), n, n)
+    return _tile(_decode(decode, z), len(ys), n)
 
 
 def plot_latent_grid(decode, z, path, title, n=20):
@@ -182,14 +184,15 @@ def plot_latent_grid(decode, z, path, title, n=20):
     z = np.asarray(z, dtype=np.float32)
     plane = latent_plane(z)
     xs, ys = _plane_coordinates(plane, n)
-    fig, ax = plt.subplots(figsize=(7.6, 8.1), layout="constrained")
+    line = z.shape[1] == 1
+    fig, ax = plt.subplots(figsize=(7.6, 1.9 if line else 8.1), layout="constrained")
     ax.imshow(render_latent_grid(decode, plane, n), cmap=CMAP, vmin=0, vmax=1)
     ticks = np.unique(np.linspace(0, n - 1, min(n, 7)).round().astype(int))
     ax.set_xticks(_centres(n)[ticks], [f"{x:.1f}" for x in xs[ticks]])
-    ax.set_yticks(_centres(n)[ticks], [f"{y:.1f}" for y in ys[::-1][ticks]])
-    names = ("z[0]", "z[1]") if z.shape[1] == 2 else ("PC1", "PC2")
+    ax.set_yticks([] if line else _centres(n)[ticks], [] if line else [f"{y:.1f}" for y in ys[::-1][ticks]])
+    names = {1: ("z[0]", ""), 2: ("z[0]", "z[1]")}.get(z.shape[1], ("PC1", "PC2"))
     ax.set(xlabel=names[0], ylabel=names[1])
-    what = "latent plane" if z.shape[1] == 2 else "test data's first two principal components"
+    what = {1: "latent line", 2: "latent plane"}.get(z.shape[1], "test data's first two principal components")
     fig.suptitle(f"Decoder output over the {what}\n{title}")
     save_figure(fig, path)
 
@@ -197,7 +200,10 @@ def plot_latent_grid(decode, z, path, title, n=20):
 def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
     """Test z_means coloured by class, each class's character written at its centre."""
     z, labels = np.asarray(z, dtype=np.float32), np.asarray(labels)
-    if z.shape[1] == 2:
+    if z.shape[1] == 1:  # one latent coordinate: spread the classes out vertically instead
+        jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(z))
+        xy, names, how = np.column_stack([z[:, 0], labels + jitter]), ("z[0]", "class"), ""
+    elif z.shape[1] == 2:
         xy, names, how = z, ("z[0]", "z[1]"), ""
     elif method == "tsne":
         # t-SNE is slow and quadratic-ish: a fixed subsample keeps it to a minute or so.

@@ -118,6 +118,14 @@ def test_conv_more_latent_dims_binarized_beta_and_warmup(tmp_path):
     assert model.arch == "conv" and model.latent_dim == 3
 
 
+def test_a_one_dimensional_latent_space_draws_a_line(tmp_path):
+    out = tmp_path / "out"
+    assert run_script(vae_digits, ["--data", tmp_path, "--out", out, "--limit", "200", "--latent-dim", "1", *QUICK]) == 0
+    for name in FIGURES:
+        assert iio.imread(out / name).ndim == 3
+    assert json.loads((out / "metrics.json").read_text())["latent_dim"] == 1
+
+
 def test_kl_warmup_raises_the_weight_linearly_to_beta():
     vae = common.build_vae(common.ModelConfig(beta=2.0))
     warmup = common.KLWarmup(beta=2.0, epochs=4)
