@@ -18,6 +18,7 @@ import gzip
 import json
 import math
 import shutil
+import signal
 import string
 import sys
 import tempfile
@@ -352,6 +353,11 @@ def binarize_once(x, seed):
     return (np.random.default_rng(seed).random(x.shape, dtype=np.float32) < x).astype(np.float32)
 
 
+def evaluation_images(x, args, seed_offset=0):
+    """The images validation and evaluation see: as they are, or binarized once with --binarize."""
+    return binarize_once(x, args.seed + seed_offset) if args.binarize else x
+
+
 # ----------------------------------------------------------------------------
 # Model
 #
@@ -572,6 +578,28 @@ class StopOnNonFinite(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class StopOnCtrlC(keras.callbacks.Callback):
+    """Ctrl-C ends training after the current step through Keras' own stop_training, so the
+    epoch is validated and checkpointed as usual and no file is ever half-written.
+    A second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted, self.previous_handler = False, None
+
+    def on_train_begin(self, logs=None):
+        self.previous_handler = signal.signal(signal.SIGINT, self.handle)
+
+    def handle(self, signum, frame):
+        self.interrupted = True
+        self.model.stop_training = True
+        signal.signal(signal.SIGINT, self.previous_handler)
+        print("\nCtrl-C: stopping after this step (press it again to stop at once) ...", flush=True)
+
+    def on_train_end(self, logs=None):
+        signal.signal(signal.SIGINT, self.previous_handler)
+
+
 class TrainingFailed(Exception):
     """Training cannot go on (the loss became non-finite). Printed as one line, exit status 1."""
 
@@ -589,7 +617,7 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     warmup = KLWarmup(args.beta, args.kl_warmup)
     non_finite = StopOnNonFinite()
     compile_vae(vae, args.lr)
-    x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
+    x_test = evaluation_images(data.x_test, args)
     vae.fit(
         make_dataset(data.x_train, args.batch_size, shuffle=True, binarize=args.binarize, seed=args.seed),
         validation_data=make_dataset(x_test, args.batch_size),
@@ -608,6 +636,7 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
         ],
     )
     if non_finite.bad_epoch:
+        shutil.rmtree(checkpoint_dir / "backup", ignore_errors=True)  # NaN weights: nothing to resume from
         raise TrainingFailed(
             f"the loss became non-finite (NaN or infinite) in epoch {non_finite.bad_epoch}; "
             f"try a lower learning rate, e.g. --lr {args.lr / 10:g}")
@@ -870,7 +899,6 @@ def load_vae(path):
 def train_and_report(variant, args, data, strategy):
     print(f"{variant}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
           f"{len(data.classes)} classes ({data.classes}) from {data.source}", flush=True)
-    x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
     if args.load is not None:
         with strategy.scope():
             vae = load_vae(args.load or args.out / "model.keras")
@@ -889,23 +917,22 @@ def train_and_report(variant, args, data, strategy):
     callbacks = []
     if not args.no_gif:
         # Each epoch's frame walks the plane of that epoch's test z_means (PCA for latent > 2).
-        plane = lambda: figures.latent_plane(encode_all(vae, x_test[:2000]))
+        some_test_images = evaluation_images(data.x_test[:2000], args)
+        plane = lambda: figures.latent_plane(encode_all(vae, some_test_images))
         callbacks.append(figures.LatentGridGif(decoder_fn(vae), plane, args.out / "latent_grid.gif",
                                                run_title(variant, data, vae)))
+    ctrl_c = StopOnCtrlC()
+    callbacks.append(ctrl_c)
     train_started = time.time()
-    interrupted = False
     try:
         with strategy.scope():
             history = train(vae, data, args, checkpoint_dir, callbacks)
-    except KeyboardInterrupt:
-        interrupted = True
-        print("\nInterrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
-        if not restore_best(vae, checkpoint_dir):
-            print("No epoch had finished, so there is nothing to save.")
-            return 130
-        for callback in callbacks:
-            callback.on_train_end()  # the GIF of the epochs so far
-        history = pd.read_csv(checkpoint_dir / "history.csv")
+    except KeyboardInterrupt:  # the second Ctrl-C, in the middle of a step or a checkpoint
+        print("\nInterrupted at once: run again with --resume to go on from the last checkpoint.", flush=True)
+        return 130
+    interrupted = ctrl_c.interrupted
+    if interrupted:
+        print("Interrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
     status = report(variant, args, data, vae, history, time.time() - train_started, interrupted)
     if not interrupted:
         shutil.rmtree(checkpoint_dir)  # finished: model.keras and history.csv hold everything
@@ -920,8 +947,8 @@ def run_title(variant, data, vae):
 def evaluate(vae, data, args):
     """The test metrics of metrics.json, plus the train and test z_means for the figures."""
     print("Evaluating ...", flush=True)
-    x_train = binarize_once(data.x_train, args.seed + 1) if args.binarize else data.x_train
-    x_test = binarize_once(data.x_test, args.seed) if args.binarize else data.x_test
+    x_train = evaluation_images(data.x_train, args, seed_offset=1)
+    x_test = evaluation_images(data.x_test, args)
     z_train, z_test = encode_all(vae, x_train), encode_all(vae, x_test)
     iwae_images = min(args.iwae_images or len(x_test), len(x_test))
     test = {
