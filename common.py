@@ -640,17 +640,9 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
         raise TrainingFailed(
             f"the loss became non-finite (NaN or infinite) in epoch {non_finite.bad_epoch}; "
             f"try a lower learning rate, e.g. --lr {args.lr / 10:g}")
-    restore_best(vae, checkpoint_dir)
+    if best_weights.exists():  # every finished epoch, even one cut short by Ctrl-C, is validated
+        vae.load_weights(str(best_weights))
     return pd.read_csv(history_csv)
-
-
-def restore_best(vae, checkpoint_dir):
-    """Load the best weights seen so far; False when no epoch has finished yet."""
-    best_weights = checkpoint_dir / "best.weights.h5"
-    if not best_weights.exists():
-        return False
-    vae.load_weights(str(best_weights))
-    return True
 
 
 # ----------------------------------------------------------------------------
