@@ -66,10 +66,47 @@ def test_shapes_and_training_step(arch):
     assert z_mean.shape == (64, 3) and z_log_var.shape == (64, 3)
     reconstruction = keras.ops.convert_to_numpy(vae(x))
     assert reconstruction.shape == (64, 28, 28, 1) and 0 <= reconstruction.min() and reconstruction.max() <= 1
-    vae.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True, steps_per_execution=2)
-    history = vae.fit(common.make_dataset(x, 16, shuffle=True), epochs=3, verbose=0, shuffle=False).history
+    common.compile_vae(vae)  # the scripts' own path: chunks of minibatches, XLA for the dense model
+    history = vae.fit(common.training_dataset(x, 16, steps_per_chunk=2), epochs=3, verbose=0, shuffle=False).history
     assert history["loss"][-1] < history["loss"][0]
     np.testing.assert_allclose(history["loss"], np.add(history["reconstruction"], history["kl"]), rtol=1e-4)
+    assert int(vae.optimizer.iterations) == 3 * 64 // 16  # one Adam step per minibatch, not per chunk
+
+
+def test_a_chunk_trains_exactly_like_its_minibatches_one_by_one():
+    x = np.random.default_rng(0).random((56, 28, 28, 1)).astype(np.float32)
+
+    def trained(images, steps_per_chunk):
+        keras.utils.set_random_seed(0)
+        vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
+        vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # no XLA: the same kernels both ways
+        history = vae.fit(common.training_dataset(images, 16, steps_per_chunk=steps_per_chunk), epochs=2,
+                          verbose=0, shuffle=False)
+        return vae, history.history["loss"]
+
+    # 56 images: 3 full minibatches of 16 per epoch (a chunk of 2, then a chunk of 1); 8 are left out.
+    chunked, chunked_loss = trained(x, steps_per_chunk=2)
+    one_by_one, one_by_one_loss = trained(x, steps_per_chunk=None)
+    assert int(chunked.optimizer.iterations) == int(one_by_one.optimizer.iterations) == 2 * 3
+    np.testing.assert_allclose(chunked_loss, one_by_one_loss, rtol=1e-5)
+    for a, b in zip(chunked.get_weights(), one_by_one.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_training_dataset_shuffles_each_epoch_in_full_minibatches_and_chunks():
+    x = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1) * np.ones((1, 28, 28, 1), np.float32)
+    dataset = common.training_dataset(x, 8, seed=1, steps_per_chunk=4)
+    epochs = [[chunk.numpy() for chunk in dataset] for _ in range(2)]
+    assert [chunk.shape for chunk in epochs[0]] == [(4, 8, 28, 28, 1), (2, 8, 28, 28, 1)]  # 48 of 50 images
+    orders = [np.concatenate([chunk[:, :, 0, 0, 0].ravel() for chunk in epoch]) for epoch in epochs]
+    for order in orders:
+        assert len(set(order)) == 48 and set(order) <= set(range(50))  # each image at most once
+    assert not np.array_equal(orders[0], orders[1])  # a new order each epoch
+    again = [chunk.numpy() for chunk in common.training_dataset(x, 8, seed=1, steps_per_chunk=4)]
+    np.testing.assert_array_equal(np.concatenate(again), np.concatenate(epochs[0]))  # the seed decides
+
+    binary = np.concatenate([b.numpy() for b in common.training_dataset(x / 50, 8, binarize=True)])
+    assert binary.shape == (48, 28, 28, 1) and set(np.unique(binary)) == {0.0, 1.0}
 
 
 def test_iwae_bound_tightens_with_more_samples_and_matches_elbo_at_k1():
