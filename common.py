@@ -668,9 +668,14 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     non_finite = StopOnNonFinite()
     compile_vae(vae, args.lr)
     x_test = evaluation_images(data.x_test, args)
+    chunk = steps_per_chunk()
+    if chunk:
+        minibatches = len(data.x_train) // min(args.batch_size, len(data.x_train))
+        print(f"Each epoch: {minibatches} minibatches in {math.ceil(minibatches / chunk)} chunks of up to {chunk}; "
+              f"Keras counts a chunk as one step.", flush=True)
     vae.fit(
         training_dataset(data.x_train, args.batch_size, seed=args.seed, binarize=args.binarize,
-                         steps_per_chunk=steps_per_chunk()),
+                         steps_per_chunk=chunk),
         validation_data=make_dataset(x_test, args.batch_size),
         epochs=args.epochs,
         shuffle=False,  # the tf.data pipeline shuffles
