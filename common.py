@@ -519,7 +519,7 @@ class VAE(keras.Model):
 
     def train_step(self, data):
         """One Adam step per minibatch: `data` is a minibatch (batch, 28, 28, 1) or, on one
-        device, a chunk of them (steps, batch, 28, 28, 1) from make_dataset(steps_per_chunk=...).
+        device, a chunk of them (steps, batch, 28, 28, 1) from training_dataset(steps_per_chunk=...).
 
         A chunk runs as a loop inside this one compiled step, so an XLA-compiled step never
         returns to TensorFlow between minibatches (1.2x faster for the dense model).
