@@ -582,10 +582,15 @@ def build_vae(config, seed=None):
 STEPS_PER_CHUNK = 32
 
 
+def on_one_device():
+    """True unless tf.distribute spreads training over several replicas."""
+    return tf.distribute.get_strategy().num_replicas_in_sync == 1
+
+
 def steps_per_chunk():
     """Minibatches per element of the training data: a chunk on one device; plain minibatches
     under tf.distribute, which splits each element among the replicas along its first axis."""
-    return STEPS_PER_CHUNK if tf.distribute.get_strategy().num_replicas_in_sync == 1 else None
+    return STEPS_PER_CHUNK if on_one_device() else None
 
 
 def compile_vae(vae, lr=1e-3):
@@ -596,8 +601,7 @@ def compile_vae(vae, lr=1e-3):
     TensorFlow's own, so the conv model runs without it. Under tf.distribute it stays off:
     cross-replica sums inside one XLA cluster are not supported on every device.
     """
-    single_device = tf.distribute.get_strategy().num_replicas_in_sync == 1
-    vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=single_device and vae.arch == "dense")
+    vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=on_one_device() and vae.arch == "dense")
 
 
 class KLWarmup(keras.callbacks.Callback):
