@@ -1,0 +1,40 @@
+"""The two things every stage shares: the error a user can fix, and writing files safely.
+
+`UserError` is a problem in a data file or an option: the command line prints it as one line
+and exits with status 2. `atomic_write` writes a temporary file in the same folder and renames
+it, so no reader (or a Ctrl-C) ever leaves half a PNG, CSV, JSON, page or model behind.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+class UserError(ValueError):
+    """A problem the user can fix (a data file, an option). Printed as one line, exit status 2."""
+
+
+def atomic_write(path, write):
+    """Call write(tmp_path), then rename tmp_path to path, so no reader ever sees half a file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; outputs are for everyone
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_json(path, obj):
+    def write(tmp):
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+
+    atomic_write(path, write)
