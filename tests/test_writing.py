@@ -1,0 +1,326 @@
+"""The user's letter in (prepare_style_image), a line of handwriting out (compose_text), and
+the conditional model's figures, with a fake decoder."""
+
+import string
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
+
+import writing
+from files import UserError
+
+LETTERS = string.ascii_uppercase
+
+
+def draw(shape="L", ink=0, paper=255, size=200, width=12):
+    """A letter drawn with PIL strokes, off-centre on a size x size canvas, as uint8 grey."""
+    image = Image.new("L", (size, size), paper)
+    pen = ImageDraw.Draw(image)
+    if shape == "L":
+        pen.line([(70, 50), (70, 160), (140, 160)], fill=ink, width=width, joint="curve")
+    elif shape == "O":
+        pen.ellipse([40, 30, 140, 160], outline=ink, width=width)
+    return np.asarray(image)
+
+
+def save(tmp_path, name, array, **options):
+    path = tmp_path / name
+    Image.fromarray(np.asarray(array)).save(path, **options)
+    return path
+
+
+def ink_box(image, level=0.2):
+    rows, cols = np.flatnonzero((image > level).any(1)), np.flatnonzero((image > level).any(0))
+    return rows[0], rows[-1], cols[0], cols[-1]
+
+
+def centre_of_mass(image):
+    weights = image / image.sum()
+    return (weights.sum(1) * np.arange(28)).sum(), (weights.sum(0) * np.arange(28)).sum()
+
+
+# ----------------------------------------------------------------------------
+# prepare_style_image
+
+
+@pytest.fixture(scope="module")
+def letter_l(tmp_path_factory):
+    """The reference: a black "L" on white paper, prepared."""
+    path = save(tmp_path_factory.mktemp("letters"), "l.png", draw("L"))
+    return writing.prepare_style_image(path)
+
+
+def test_prepared_like_emnist(letter_l):
+    x = letter_l
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert x.min() >= 0 and x.max() == pytest.approx(1)
+    assert max(x[:3, :3].max(), x[:3, -3:].max(), x[-3:, :3].max(), x[-3:, -3:].max()) < 0.05  # black paper
+    top, bottom, left, right = ink_box(x)
+    assert 1 <= top <= 3 and 24 <= bottom <= 26  # the longer side (height) ends ~2 px from the frame
+    assert abs((top + bottom) / 2 - 13.5) <= 1 and abs((left + right) / 2 - 13.5) <= 1  # box centred
+    assert 0.08 < x.mean() < 0.35
+    # Upright: the L's bar is along the bottom, its stem on the left.
+    assert x[20:26].mean() > 2 * x[2:8].mean()
+    assert x[:, :14].sum() > 1.5 * x[:, 14:].sum()
+
+
+def test_symmetric_letter_centred_by_mass(tmp_path):
+    x = writing.prepare_style_image(save(tmp_path, "o.png", draw("O")))
+    cy, cx = centre_of_mass(x)
+    assert abs(cy - 13.5) < 2 and abs(cx - 13.5) < 2
+
+
+@pytest.mark.parametrize("variant", ["light on dark", "jpeg", "grey photo", "uneven light", "rgba", "16-bit", "big"])
+def test_same_letter_any_way(tmp_path, letter_l, variant):
+    rng = np.random.default_rng(0)
+    black_on_white = draw("L")
+    if variant == "light on dark":
+        path = save(tmp_path, "l.png", draw("L", ink=255, paper=0))
+    elif variant == "jpeg":
+        path = save(tmp_path, "l.jpg", black_on_white, quality=70)
+    elif variant == "grey photo":
+        photo = np.where(black_on_white < 128, 60.0, 180.0) + rng.normal(0, 8, black_on_white.shape)
+        path = save(tmp_path, "photo.png", np.clip(photo, 0, 255).astype(np.uint8))
+    elif variant == "uneven light":  # the paper darkens from 230 to 110 across the image
+        light = np.linspace(230, 110, 200)[None, :]
+        ink = black_on_white < 128
+        path = save(tmp_path, "shadow.png", np.where(ink, 0.25 * light, light).astype(np.uint8))
+    elif variant == "rgba":  # black ink on a transparent background
+        rgba = np.zeros((200, 200, 4), np.uint8)
+        rgba[..., 3] = 255 - black_on_white
+        path = save(tmp_path, "l.png", rgba)
+    elif variant == "16-bit":
+        path = save(tmp_path, "l16.png", (black_on_white.astype(np.uint16) * 257))
+    else:  # a large photo with a thin pen: strokes are thickened towards EMNIST's
+        big = np.asarray(Image.fromarray(draw("L", width=4)).resize((1600, 1600), Image.Resampling.NEAREST))
+        path = save(tmp_path, "big.png", big)
+    x = writing.prepare_style_image(path)
+    assert x.shape == (28, 28) and x.max() == pytest.approx(1)
+    tolerance = 0.06 if variant == "big" else 0.02
+    assert np.abs(x - letter_l).mean() < tolerance, variant
+    assert np.corrcoef(x.ravel(), letter_l.ravel())[0, 1] > 0.9
+
+
+def test_specks_ignored(tmp_path, letter_l):
+    image = draw("L").copy()
+    image[10:13, 185:188] = 0  # a dust speck far from the letter
+    x = writing.prepare_style_image(save(tmp_path, "speck.png", image))
+    assert np.abs(x - letter_l).mean() < 0.01
+
+
+def _png_with_size(width, height):
+    """A syntactically valid grey PNG of width x height (PIL refuses to write 0x0)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("case", ["text", "zero bytes", "0x0", "truncated", "white", "one colour", "noise", "missing"])
+def test_bad_images_raise_user_error(tmp_path, case):
+    path = tmp_path / f"bad-{case.replace(' ', '_')}.png"
+    if case == "text":
+        path.write_text("this is not a picture\n")
+    elif case == "zero bytes":
+        path.write_bytes(b"")
+    elif case == "0x0":
+        path.write_bytes(_png_with_size(0, 0))
+    elif case == "truncated":
+        save(tmp_path, "good.png", draw("L"))
+        path.write_bytes((tmp_path / "good.png").read_bytes()[:200])
+    elif case == "white":
+        save(tmp_path, path.name, np.full((60, 50), 255, np.uint8))
+    elif case == "one colour":
+        save(tmp_path, path.name, np.full((60, 50, 3), (20, 160, 90), np.uint8))
+    elif case == "noise":  # grain, but no letter
+        rng = np.random.default_rng(0)
+        save(tmp_path, path.name, np.clip(rng.normal(128, 20, (100, 100)), 0, 255).astype(np.uint8))
+    with pytest.raises(UserError) as error:
+        writing.prepare_style_image(path)
+    message = str(error.value)
+    assert path.name in message and "\n" not in message
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400), st.booleans())
+def test_random_bytes_load_or_raise_user_error(tmp_path, data, png_signature):
+    path = tmp_path / "fuzz.png"
+    path.write_bytes((b"\x89PNG\r\n\x1a\n" if png_signature else b"") + data)
+    try:
+        x = writing.prepare_style_image(path)
+    except UserError as error:
+        assert "fuzz.png" in str(error)
+    else:
+        assert x.shape == (28, 28)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1), st.sampled_from(["L", "RGB", "RGBA", "1"]))
+def test_random_small_images_load_or_raise_user_error(tmp_path, width, height, seed, mode):
+    rng = np.random.default_rng(seed)
+    array = rng.integers(0, 256, (height, width, 4), dtype=np.uint8) * (rng.random((height, width, 1)) < 0.3)
+    image = Image.fromarray(np.ascontiguousarray(array[..., :3])).convert(mode) if mode != "RGBA" else Image.fromarray(array)
+    path = tmp_path / "small.png"
+    image.save(path)
+    try:
+        x = writing.prepare_style_image(path)
+    except UserError as error:
+        assert "small.png" in str(error)
+    else:
+        assert x.shape == (28, 28) and x.dtype == np.float32 and np.isfinite(x).all()
+        assert x.min() >= 0 and x.max() <= 1
+
+
+# ----------------------------------------------------------------------------
+# compose_text and its helpers
+
+
+def bar_glyph(width):
+    """A (28, 28) glyph: a vertical bar `width` px wide in the middle."""
+    glyph = np.zeros((28, 28), np.float32)
+    glyph[4:24, 14 - width // 2:14 - width // 2 + width] = 1
+    return glyph
+
+
+GLYPHS = {c: bar_glyph(2 + i % 10) for i, c in enumerate(LETTERS)}
+
+
+def test_compose_width_grows_with_text():
+    widths = [writing.compose_text(GLYPHS, text).shape[1] for text in ["A", "AB", "ABC", "ABCD"]]
+    assert widths == sorted(widths) and len(set(widths)) == 4
+    assert all(writing.compose_text(GLYPHS, t).shape[0] == 28 + 2 * writing.MARGIN for t in ["A", "ABCD"])
+
+
+def test_compose_trims_glyphs_to_their_ink():
+    # Two 2 px bars with LETTER_GAP between them: far narrower than two 28 px tiles.
+    canvas = writing.compose_text({"I": bar_glyph(2)}, "II")
+    assert canvas.shape[1] == 2 * writing.MARGIN + 2 + writing.LETTER_GAP + 2
+    assert canvas.max() == 1 and canvas.dtype == np.float32
+
+
+def test_compose_lines():
+    one, two = writing.compose_text(GLYPHS, "AB"), writing.compose_text(GLYPHS, "AB\nC")
+    assert two.shape[0] == 2 * writing.MARGIN + 2 * 28 + writing.LINE_GAP
+    assert two.shape[1] == one.shape[1]  # left aligned: the longer line sets the width
+    line2 = two[writing.MARGIN + 28 + writing.LINE_GAP:]
+    assert line2.max() == 1  # C is on the second line
+
+
+def test_compose_space_wider_than_letter_gap():
+    ab, a_b = writing.compose_text(GLYPHS, "AB").shape[1], writing.compose_text(GLYPHS, "A B").shape[1]
+    assert a_b - ab == writing.WORD_GAP - writing.LETTER_GAP > 0
+
+
+def test_compose_blank_glyph_keeps_a_width():
+    glyphs = {"A": bar_glyph(2), "B": np.zeros((28, 28))}
+    assert writing.compose_text(glyphs, "AB").shape[1] > writing.compose_text(glyphs, "A").shape[1] + writing.LETTER_GAP
+
+
+def test_compose_jitter_is_seeded():
+    text = "ABCDEFGHIJ KLMNOP"
+    first, again = writing.compose_text(GLYPHS, text, rng=3), writing.compose_text(GLYPHS, text, rng=3)
+    assert np.array_equal(first, again)
+    others = [writing.compose_text(GLYPHS, text, rng=seed) for seed in range(4, 10)]
+    assert any(o.shape != first.shape or not np.array_equal(o, first) for o in others)
+    plain = writing.compose_text(GLYPHS, text)
+    assert abs(first.shape[1] - plain.shape[1]) <= len(text)  # at most 1 px per gap
+
+
+def test_compose_wraps_at_max_width():
+    text = " ".join(["ABCD"] * 6)
+    wrapped = writing.compose_text(GLYPHS, text, max_width=120)
+    assert wrapped.shape[1] <= 120 + 2 * writing.MARGIN
+    assert wrapped.shape[0] > 28 + 2 * writing.MARGIN
+
+
+def test_compose_missing_glyph():
+    with pytest.raises(ValueError, match="'!'"):
+        writing.compose_text(GLYPHS, "HI!")
+
+
+def test_text_characters():
+    assert writing.text_characters("AB A\nC ") == {"A", "B", "C"}
+
+
+def test_unknown_characters():
+    assert writing.unknown_characters("Hi, 7!", LETTERS) == ["!", ",", "7"]  # code-point order
+    assert writing.unknown_characters("hello world\nagain", LETTERS) == []
+    assert writing.unknown_characters("2024 ab", "0123456789") == ["A", "B"]
+    assert writing.unknown_characters("ab", "abAB") == []  # case kept when the classes have it
+
+
+# ----------------------------------------------------------------------------
+# Figures for a conditional model
+
+
+def fake_decode(z, labels):
+    """A bar whose column is set by the label and whose thickness by z[:, 0]."""
+    z, labels = np.asarray(z, np.float32), np.asarray(labels)
+    assert z.ndim == 2 and labels.shape == (len(z),)
+    images = np.zeros((len(z), 28, 28, 1), np.float32)
+    for image, zz, label in zip(images, z, labels):
+        column = 2 + int(label) % 24
+        image[4:24, column:column + int(np.clip(1 + abs(zz[0]) * 2, 1, 4)), 0] = 1
+    return images
+
+
+def png(path):
+    return np.asarray(Image.open(path).convert("L"), np.float32) / 255
+
+
+@pytest.fixture(scope="module")
+def fc():
+    return pytest.importorskip("figures_conditional")  # imports figures, hence TensorFlow
+
+
+def test_plot_alphabet_grows_with_styles(fc, tmp_path):
+    rng = np.random.default_rng(0)
+    heights = []
+    for k in (1, 4):
+        path = tmp_path / f"alphabet{k}.png"
+        fc.plot_alphabet(fake_decode, rng.normal(size=(k, 3)), [f"prior #{i + 1}" for i in range(k)],
+                         LETTERS, path, "test run")
+        heights.append(png(path).shape[0])
+        assert png(path).min() < 0.2  # ink was drawn
+    assert heights[1] > heights[0] + 60
+    with pytest.raises(ValueError):
+        fc.plot_alphabet(fake_decode, rng.normal(size=(2, 3)), ["one"], LETTERS, tmp_path / "x.png", "t")
+
+
+def test_plot_alphabet_digits_narrower(fc, tmp_path):
+    z = np.zeros((2, 3))
+    fc.plot_alphabet(fake_decode, z, ["a", "b"], LETTERS, tmp_path / "letters.png", "t")
+    fc.plot_alphabet(fake_decode, z, ["a", "b"], "0123456789", tmp_path / "digits.png", "t")
+    assert png(tmp_path / "digits.png").shape[1] < png(tmp_path / "letters.png").shape[1] * 0.7
+
+
+def test_plot_analogies(fc, tmp_path):
+    rng = np.random.default_rng(1)
+    z, labels = rng.normal(size=(3, 4)), np.array([0, 5, 9])
+    images = fake_decode(z, labels)[..., 0]
+    fc.plot_analogies(fake_decode, z, labels, images, "0123456789", tmp_path / "analogies.png", "t")
+    fc.plot_analogies(fake_decode, z[:1], labels[:1], images[:1], "0123456789", tmp_path / "one.png", "t")
+    many, one = png(tmp_path / "analogies.png"), png(tmp_path / "one.png")
+    assert many.min() < 0.2 and many.shape[0] > one.shape[0]
+
+
+def test_plot_written(fc, tmp_path):
+    canvas = writing.compose_text(GLYPHS, "HELLO\nWORLD", rng=0)
+    fc.plot_written(canvas, "HELLO\nWORLD", tmp_path / "written.png", "t", "your 'a'")
+    image = png(tmp_path / "written.png")
+    assert np.median(image) > 0.9 and image.min() < 0.2  # dark ink on white paper
+    fc.plot_written(writing.compose_text(GLYPHS, "HI"), "HI", tmp_path / "short.png", "t", "prior #1")
+    assert png(tmp_path / "short.png").shape[0] < image.shape[0]
+
+
+def test_plot_style_input(fc, tmp_path):
+    photo = save(tmp_path, "mine.jpg", draw("L", ink=40, paper=200), quality=80)
+    prepared = writing.prepare_style_image(photo)
+    fc.plot_style_input(photo, prepared, tmp_path / "style_input.png", "t")
+    image = png(tmp_path / "style_input.png")
+    assert image.min() < 0.2 and image.shape[1] > image.shape[0]
