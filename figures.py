@@ -1,30 +1,32 @@
 """Figures for the VAE scripts: samples, reconstructions, the latent space, training curves.
 
-Every function takes numpy arrays and writes one PNG (or, for LatentGridGif, one GIF)
-atomically, so a reader never sees half a file. Images are floats in 0..1 stored as
+Every function takes numpy arrays (and, where it draws new images, a `decode(z)` function
+that returns them) and writes one PNG (or GIF) atomically, so a reader never sees half a
+file. It knows nothing of Keras or the model: the command line (cli.py) decides what to draw. Images are floats in 0..1 stored as
 white ink on black; they are all shown with the "gray_r" colormap, i.e. as dark ink
 on white paper. `classes` is a string whose i-th character names class i, and `title`
 names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
 """
 
 from itertools import combinations
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display; must come before pyplot
 
 import imageio.v3 as iio
-import keras
 import matplotlib.patheffects as patheffects
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from PIL import Image, ImageOps
 from scipy.stats import norm
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from common import atomic_write
+from files import atomic_write
 
 CMAP = "gray_r"
 # 26 clearly distinct colours: tab10, then 16 more picked greedily to be far (in CIELAB)
@@ -161,7 +163,7 @@ def latent_plane(z):
     return pca.mean_, axes, np.sqrt(pca.explained_variance_)
 
 
-def _plane_coordinates(plane, n):
+def plane_coordinates(plane, n):
     """Coordinates along each plane axis: Gaussian quantiles 5%..95% scaled by the spread,
     so with latent_dim 2 they cover the prior and with PCA the data's spread."""
     quantiles = norm.ppf(np.linspace(0.05, 0.95, n))
@@ -171,7 +173,7 @@ def _plane_coordinates(plane, n):
 def render_latent_grid(decode, plane, n=20):
     """Decode an n×n grid over the plane; returns the tiled (n*28, n*28) image, up = +axis 2."""
     center, axes, spread = plane
-    xs, ys = _plane_coordinates(plane, n)
+    xs, ys = plane_coordinates(plane, n)
     if spread[1] == 0:  # a 1-D latent space: one row
         ys = ys[:1]
     gx, gy = np.meshgrid(xs, ys[::-1])  # image row 0 is the top, i.e. the largest y
@@ -179,11 +181,12 @@ def render_latent_grid(decode, plane, n=20):
     return _tile(_decode(decode, z), len(ys), n)
 
 
-def plot_latent_grid(decode, z, path, title, n=20):
-    """What the decoder draws across the latent plane (or the test data's PCA plane)."""
+def plot_latent_grid(decode, z, path, title, n=20, subject=None):
+    """What the decoder draws across the latent plane (or the test data's PCA plane).
+    subject: the one character a conditional model draws there, in many hands."""
     z = np.asarray(z, dtype=np.float32)
     plane = latent_plane(z)
-    xs, ys = _plane_coordinates(plane, n)
+    xs, ys = plane_coordinates(plane, n)
     line = z.shape[1] == 1
     fig, ax = plt.subplots(figsize=(7.6, 1.9 if line else 8.1), layout="constrained")
     ax.imshow(render_latent_grid(decode, plane, n), cmap=CMAP, vmin=0, vmax=1)
@@ -193,7 +196,8 @@ def plot_latent_grid(decode, z, path, title, n=20):
     names = {1: ("z[0]", ""), 2: ("z[0]", "z[1]")}.get(z.shape[1], ("PC1", "PC2"))
     ax.set(xlabel=names[0], ylabel=names[1])
     what = {1: "latent line", 2: "latent plane"}.get(z.shape[1], "test data's first two principal components")
-    fig.suptitle(f"Decoder output over the {what}\n{title}")
+    heading = f"'{subject}' in many hands: the decoder over the {what} of styles" if subject else f"Decoder output over the {what}"
+    fig.suptitle(f"{heading}\n{title}")
     save_figure(fig, path)
 
 
@@ -287,16 +291,18 @@ def _interpolation_pairs(present, pairs):
     return keep
 
 
-def plot_interpolations(decode, z, labels, classes, path, title, pairs=None, steps=10):
-    """Decode the straight line between the z_means of two test examples, one row per pair."""
+def plot_interpolations(decode, z, labels, classes, path, title, pairs=None, steps=10, seed=0):
+    """Decode the straight line between the z_means of two test examples (a random one of each
+    class, drawn with `seed`), one row per pair."""
     z, labels = np.asarray(z, dtype=np.float32), np.asarray(labels)
     present = [classes[c] for c in range(len(classes)) if np.any(labels == c)]
     pairs = _interpolation_pairs(present, pairs)
     if not pairs:
         raise ValueError("interpolations need test examples of at least two classes")
-    first = {ch: z[np.flatnonzero(labels == classes.index(ch))[0]] for ch in present}
+    rng = np.random.default_rng(seed)
+    chosen = {ch: z[rng.choice(np.flatnonzero(labels == classes.index(ch)))] for ch in present}
     t = np.linspace(0, 1, steps)[:, None]
-    line = np.concatenate([(1 - t) * first[a] + t * first[b] for a, b in pairs])
+    line = np.concatenate([(1 - t) * chosen[a] + t * chosen[b] for a, b in pairs])
     fig, ax = plt.subplots(figsize=(0.8 * steps + 1.4, 0.82 * len(pairs) + 1.2), layout="constrained")
     _show(ax, _tile(_decode(decode, line), len(pairs), steps), separators=(len(pairs), steps))
     ax.set_yticks(_centres(len(pairs)), [a for a, _ in pairs], fontsize=16, fontweight="bold")
@@ -322,44 +328,144 @@ def plot_generated(decode, latent_dim, n, path, title, seed=0):
 
 
 # ----------------------------------------------------------------------------
+# A conditional model: one hand across every class
+#
+# decode(z, labels) takes z (n, d) and class indices (n,) and returns images (n, 28, 28, 1).
+
+TEXT_IN_HEADING = 50  # characters of the written text quoted in plot_written's heading
+
+
+def _decode_classes(decode, z, n_classes):
+    """Decode every z (k, d) as every class: (k * n_classes, 28, 28), z-major (row = one z)."""
+    z = np.asarray(z, dtype=np.float32).reshape(len(z), -1)
+    labels = np.tile(np.arange(n_classes), len(z))
+    return _images(decode(np.repeat(z, n_classes, axis=0), labels))
+
+
+def _class_headers(ax, classes):
+    """The classes' characters above the columns of a tiled image."""
+    ax.xaxis.tick_top()
+    ax.set_xticks(_centres(len(classes)), list(classes), fontsize=13, fontweight="bold")
+    ax.tick_params(length=0)
+
+
+def plot_alphabet(decode, styles, style_names, classes, path, title):
+    """Every class in each style: row i decodes styles[i] (one z) with each class label, so a
+    row is the whole alphabet (or all digits) in one hand; rows are named by style_names
+    ("from test 'G'", "prior #1", "your 'a'")."""
+    styles = np.asarray(styles, dtype=np.float32).reshape(len(styles), -1)
+    if len(styles) != len(style_names):
+        raise ValueError(f"{len(styles)} styles but {len(style_names)} names")
+    rows, cols = len(styles), len(classes)
+    fig, ax = plt.subplots(figsize=(0.42 * cols + 2.2, 0.46 * rows + 1.4), layout="constrained")
+    _show(ax, _tile(_decode_classes(decode, styles, cols), rows, cols), separators=(rows, cols))
+    _class_headers(ax, classes)
+    ax.set_yticks(_centres(rows), style_names, fontsize=10)
+    fig.suptitle(f"Every character in one hand per row: the row's z, each class's label\n{title}")
+    save_figure(fig, path)
+
+
+def plot_analogies(decode, z, labels, images, classes, path, title):
+    """Test images (first column, apart from the rest) redrawn as every class with their own z:
+    the style is carried over, the class is swapped (Kingma et al. 2014, "Semi-supervised
+    learning with deep generative models", fig. 5). images (n, 28, 28) with their z (n, d)
+    and labels (n,), which caption the inputs."""
+    images, labels = _images(images), np.asarray(labels)
+    z = np.asarray(z, dtype=np.float32).reshape(len(images), -1)
+    rows, cols = len(images), len(classes)
+    fig, (left, right) = plt.subplots(1, 2, width_ratios=[1, cols], layout="constrained",
+                                      figsize=(0.42 * (cols + 1) + 1.4, 0.46 * rows + 1.6))
+    fig.get_layout_engine().set(wspace=0.03)  # a visible gap between the inputs and the redrawings
+    _show(left, _tile(images, rows, 1), separators=(rows, 1))
+    left.xaxis.tick_top()
+    left.set_xticks([13.5], ["input"], fontsize=10)
+    left.set_yticks(_centres(rows), [classes[c] for c in labels], fontsize=12, fontweight="bold")
+    left.tick_params(length=0)
+    _show(right, _tile(_decode_classes(decode, z, cols), rows, cols), separators=(rows, cols))
+    _class_headers(right, classes)
+    right.set_xlabel("decoded from the input's z with each class label", fontsize=10)
+    fig.suptitle(f"Analogies: each test image's style, drawn as every class\n{title}")
+    save_figure(fig, path)
+
+
+def plot_written(canvas, text, path, title, style_name):
+    """A composed text (writing.compose_text: white ink on black) as dark ink on white paper."""
+    canvas = np.clip(np.asarray(canvas, dtype=np.float32), 0, 1)
+    height, width = canvas.shape
+    inch = min(0.75 / 28, 16 / width)  # a 28 px letter is 0.75 in, as in the other figures, up to 16 in wide
+    one_line = " / ".join(text.split("\n"))
+    if len(one_line) > TEXT_IN_HEADING:
+        one_line = one_line[: TEXT_IN_HEADING - 1] + "…"
+    fig, ax = plt.subplots(figsize=(max(width * inch, 4.5) + 0.4, height * inch + 1.5), layout="constrained")
+    _show(ax, canvas)
+    fig.suptitle(f'Written in one style: "{one_line}"\nstyle: {style_name}\n{title}')
+    save_figure(fig, path)
+
+
+def _thumbnail(path, size=400):
+    """The user's file as an RGB (or grey) array for display: upright, transparency on white."""
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail((size, size))
+        if image.mode.startswith("I") or image.mode == "F":  # 16-bit or float grey: scale to 0..1
+            grey = np.asarray(image, dtype=np.float32)
+            return grey / max(float(grey.max()), 1e-6), "gray"
+        rgba = image.convert("RGBA")
+        return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")), None
+
+
+def plot_style_input(original_path, prepared, path, title):
+    """The user's photo (a thumbnail) beside the 28x28 image prepared from it
+    (writing.prepare_style_image): what the model was shown."""
+    prepared = _images(np.asarray(prepared)[None])[0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4.6), layout="constrained")
+    name = Path(original_path).name
+    try:
+        photo, cmap = _thumbnail(original_path)
+        with Image.open(original_path) as image:
+            size = f"{image.width}×{image.height} px"
+    except (OSError, ValueError, SyntaxError):
+        left.text(0.5, 0.5, "(cannot show this file)", ha="center", va="center", transform=left.transAxes)
+        left.axis("off")
+        size = "unreadable"
+    else:
+        left.imshow(photo, **({"cmap": cmap, "vmin": 0, "vmax": 1} if cmap else {}))
+        left.set_xticks([])
+        left.set_yticks([])
+        for spine in left.spines.values():  # a thin frame all round, as _show draws
+            spine.set(visible=True, color="0.75", linewidth=0.8)
+    left.set_title(f"your image: {name}\n{size}", fontsize=11)
+    _show(right, prepared)
+    right.set_title("what the model sees\n28×28", fontsize=11)
+    right.set_xlabel("grey, ink found and cropped, centred,\nblurred and shrunk as EMNIST", fontsize=9)
+    fig.suptitle(f"Your handwriting, as the model sees it\n{title}")
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------
 # An animated latent grid
 
 
-class LatentGridGif(keras.callbacks.Callback):
-    """After every epoch, render the latent grid (titled 'epoch E · val loss L') as one frame;
-    on_train_end write an animated GIF with imageio (atomic write), ~2 frames/s, last frame held longer."""
+def render_gif_frame(grid, title, caption):
+    """One frame of latent_grid.gif: the tiled grid under the run's title and a caption."""
+    # Fixed figure size and axes position, so every frame has the same pixels and layout.
+    fig = plt.figure(figsize=(5, 5.4), dpi=80)
+    try:
+        ax = fig.add_axes((0.03, 0.02, 0.94, 0.94 * 5 / 5.4))
+        _show(ax, grid)
+        fig.text(0.5, 0.975, title, ha="center", va="top", fontsize=10, color="0.3")
+        fig.text(0.5, 0.935, caption, ha="center", va="top", fontsize=13, fontweight="bold")
+        fig.canvas.draw()
+        rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+        # Everything is grey: one channel at 32 levels keeps the GIF about 4 times smaller.
+        return (np.round(rgb.mean(-1) / 255 * 31) * (255 / 31)).astype(np.uint8)
+    finally:
+        plt.close(fig)
 
-    def __init__(self, decode, plane_fn, path, title, n=15):
-        super().__init__()
-        self.decode, self.plane_fn, self.path, self.title, self.n = decode, plane_fn, path, title, n
-        self.frames = []
 
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        name, loss = ("val loss", logs.get("val_loss")) if "val_loss" in logs else ("loss", logs.get("loss"))
-        caption = f"epoch {epoch + 1}" + (f" · {name} {loss:.1f}" if loss is not None else "")
-        self.frames.append(self._render(render_latent_grid(self.decode, self.plane_fn(), self.n), caption))
-
-    def _render(self, grid, caption):
-        # Fixed figure size and axes position, so every frame has the same pixels and layout.
-        fig = plt.figure(figsize=(5, 5.4), dpi=80)
-        try:
-            ax = fig.add_axes((0.03, 0.02, 0.94, 0.94 * 5 / 5.4))
-            _show(ax, grid)
-            fig.text(0.5, 0.975, self.title, ha="center", va="top", fontsize=10, color="0.3")
-            fig.text(0.5, 0.935, caption, ha="center", va="top", fontsize=13, fontweight="bold")
-            fig.canvas.draw()
-            rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
-            # Everything is grey: one channel at 32 levels keeps the GIF about 4 times smaller.
-            return (np.round(rgb.mean(-1) / 255 * 31) * (255 / 31)).astype(np.uint8)
-        finally:
-            plt.close(fig)
-
-    def on_train_end(self, logs=None):
-        if not self.frames:
-            return
-        durations = [500] * (len(self.frames) - 1) + [2500]  # milliseconds
-        if len(durations) == 1:
-            durations = durations[0]  # Pillow wants a number, not a list, for a single frame
-        atomic_write(self.path, lambda tmp: iio.imwrite(
-            tmp, np.stack(self.frames), extension=".gif", duration=durations, loop=0))
+def write_gif(frames, path):
+    """An animated GIF with imageio, ~2 frames/s, the last frame held longer."""
+    durations = [500] * (len(frames) - 1) + [2500]  # milliseconds
+    if len(durations) == 1:
+        durations = durations[0]  # Pillow wants a number, not a list, for a single frame
+    atomic_write(path, lambda tmp: iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=durations, loop=0))

@@ -1,7 +1,7 @@
-"""The two things every stage shares: the error a user can fix, and writing files safely.
+"""What every stage shares: the errors a run ends with, and writing files safely.
 
 `UserError` is a problem in a data file or an option: the command line prints it as one line
-and exits with status 2. `atomic_write` writes a temporary file in the same folder and renames
+and exits with status 2; `TrainingFailed` (a loss that became NaN) with status 1. `atomic_write` writes a temporary file in the same folder and renames
 it, so no reader (or a Ctrl-C) ever leaves half a PNG, CSV, JSON, page or model behind.
 """
 
@@ -13,6 +13,10 @@ from pathlib import Path
 
 class UserError(ValueError):
     """A problem the user can fix (a data file, an option). Printed as one line, exit status 2."""
+
+
+class TrainingFailed(Exception):
+    """Training cannot go on (the loss became non-finite). Printed as one line, exit status 1."""
 
 
 def atomic_write(path, write):

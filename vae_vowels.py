@@ -7,12 +7,11 @@ The same data as vae_letters.py, keeping five classes: a smaller, clearer latent
 
 import sys
 
-import common
+import cli
 
 
 def main(argv=None):
-    parser = common.make_parser(__doc__, "vowels", chars="AEIOU")
-    return common.run("vowels", parser, lambda args: common.load_letters(args.data, args.chars, args.limit), argv)
+    return cli.main("vowels", __doc__, argv)
 
 
 if __name__ == "__main__":

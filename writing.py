@@ -8,7 +8,8 @@ that an encoder trained on EMNIST or MNIST can read its style. `compose_text` la
 
 Left to others: the model (encoding the style image, decoding a glyph per class), mapping the
 user's text to the model's classes (upper case for EMNIST letters), and the figures
-(figures_conditional.py). Nothing here imports TensorFlow.
+(figures.py). Nothing here imports TensorFlow, so the command line checks a --style-from
+image before TensorFlow loads.
 """
 
 from pathlib import Path

@@ -7,9 +7,11 @@
 
 For each architecture ("dense", "conv") one process measures, at batch size 128:
 
-  project   images/s of the project's training path: common.build_vae, common.compile_vae
-            (Adam, XLA for the dense model) and fit on common.training_dataset (tf.data) in chunks
-            of common.STEPS_PER_CHUNK minibatches, each chunk one compiled loop;
+  project   images/s of the project's training path: common.build_vae, training.compile_vae
+            (Adam, XLA for the dense model) and fit on training.training_dataset (tf.data) in chunks
+            of training.STEPS_PER_CHUNK minibatches, each chunk one compiled loop;
+  keras spe the same model fed plain minibatches with Keras' own compile(steps_per_execution=32)
+            instead of the chunk loop: what the chunk loop gains over the standard Keras way;
   baseline  images/s of the same layers trained the way the keras-io VAE example does it
             (sigmoid decoder, BCE on probabilities, default compile, fit on NumPy arrays);
   limit     images/s the machine could reach if training were nothing but float32
@@ -38,7 +40,9 @@ sys.path.insert(0, str(REPO_DIR))
 
 import numpy as np
 
-import common  # sets TF_CPP_MIN_LOG_LEVEL and KERAS_BACKEND before TensorFlow is imported
+import common  # imports TensorFlow quietly
+import evaluation
+import training
 import keras
 import tensorflow as tf
 from keras import layers, ops
@@ -256,26 +260,37 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
 
     keras.utils.set_random_seed(0)
     project = common.build_vae(config, seed=0)
-    common.compile_vae(project)
-    dataset = common.training_dataset(x_train, BATCH_SIZE, steps_per_chunk=common.STEPS_PER_CHUNK)
+    training.compile_vae(project)
+    y_train = np.zeros(len(x_train), np.int64)
+    dataset = training.training_dataset(x_train, y_train, BATCH_SIZE, steps_per_chunk=training.STEPS_PER_CHUNK)
     project_images = len(x_train) // BATCH_SIZE * BATCH_SIZE  # chunks leave out the last partial minibatch
+
+    keras.utils.set_random_seed(0)
+    keras_spe = common.build_vae(config, seed=0)
+    keras_spe.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=arch == "dense",
+                      steps_per_execution=training.STEPS_PER_CHUNK)
+    minibatches = training.training_dataset(x_train, y_train, BATCH_SIZE)
 
     keras.utils.set_random_seed(0)
     baseline = build_baseline(config)
     for part in ("encoder", "decoder"):  # the same layers, so the same weights to train
         assert getattr(project, part).count_params() == getattr(baseline, part).count_params(), part
 
-    project_timer, baseline_timer = EpochTimer(), EpochTimer()
+    project_timer, baseline_timer, spe_timer = EpochTimer(), EpochTimer(), EpochTimer()
     for epoch in range(epochs):
         project.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
                     callbacks=[project_timer])
+        keras_spe.fit(minibatches, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
+                      callbacks=[spe_timer])
         baseline.fit(x_train, epochs=epoch + 1, initial_epoch=epoch, batch_size=BATCH_SIZE, verbose=0,
                      callbacks=[baseline_timer])
         print(f"  {arch} epoch {epoch + 1}/{epochs}: project {project_timer.seconds[-1]:.2f} s, "
+              f"steps_per_execution {spe_timer.seconds[-1]:.2f} s, "
               f"baseline {baseline_timer.seconds[-1]:.2f} s{'  (warm-up)' if epoch == 0 else ''}", flush=True)
 
     speed = project_images / min(project_timer.seconds[1:])
     baseline_speed = len(x_train) / min(baseline_timer.seconds[1:])
+    spe_speed = project_images / min(spe_timer.seconds[1:])
     # The median epoch as well: on a shared machine the best epoch can flatter either side.
     median_ratio = (project_images / np.median(project_timer.seconds[1:])) / (
         len(x_train) / np.median(baseline_timer.seconds[1:]))
@@ -288,11 +303,15 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
         "limit_images_per_second": round(limit, 1),
         "limit_numpy_images_per_second": round(limit_numpy, 1),
         "project_over_baseline": round(speed / baseline_speed, 3),
+        "steps_per_execution_images_per_second": round(spe_speed, 1),
+        "project_over_steps_per_execution": round(speed / spe_speed, 3),
+        "project_over_steps_per_execution_median_epochs": round(float(
+            np.median(spe_timer.seconds[1:]) / np.median(project_timer.seconds[1:])), 3),
         "project_over_baseline_median_epochs": round(float(median_ratio), 3),
         "project_over_limit": round(speed / limit, 3),
         "project_over_numpy_limit": round(speed / limit_numpy, 3),
         "flops_per_training_image": flops,
-        "test_loss": round(common.negative_elbo(project, x_test, BATCH_SIZE)["loss"], 3),
+        "test_loss": round(evaluation.negative_elbo(project, x_test, np.zeros(len(x_test)), BATCH_SIZE)["loss"], 3),
         "baseline_test_loss": round(baseline_test_loss(baseline, x_test), 3),
         "epochs": epochs,
         "epoch_seconds": [round(s, 3) for s in project_timer.seconds],
@@ -435,6 +454,8 @@ def print_report(results, source, n_train, gflops):
         print(f"{arch}: project / baseline = {r['project_over_baseline']:.2f}× "
               f"({verdict(r['project_over_baseline'], targets['baseline'])}; "
               f"{r['project_over_baseline_median_epochs']:.2f}× from the median epochs)")
+        print(f"{'':<{len(arch) + 2}}chunk loop / Keras steps_per_execution = {r['project_over_steps_per_execution']:.2f}× "
+              f"({r['project_over_steps_per_execution_median_epochs']:.2f}× from the median epochs)")
         print(f"{'':<{len(arch) + 2}}project / limit = {r['project_over_limit']:.1%} "
               f"({verdict(r['project_over_limit'], targets['limit'], percent=True)}; "
               f"{r['project_over_numpy_limit']:.0%} of the NumPy-sgemm limit)")

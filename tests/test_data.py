@@ -241,3 +241,22 @@ def test_bad_idx_is_one_clear_error(tmp_path, damage, expected):
     with pytest.raises(common.UserError, match=expected) as error:
         common.load_digits(tmp_path)
     assert "train-" in str(error.value)
+
+
+def test_without_chars_a_partial_letters_folder_trains_on_the_letters_present(tmp_path, capsys):
+    labels = np.repeat(np.arange(1, 14), 3)  # A..M only
+    write_emnist_csv(tmp_path / "emnist-letters-train.csv", letter_images(labels), labels)
+    write_emnist_csv(tmp_path / "emnist-letters-test.csv", letter_images(labels, seed=1), labels)
+    data = common.load_letters(tmp_path)
+    assert data.classes == "ABCDEFGHIJKLM" and sorted(set(data.y_train)) == list(range(13))
+    assert "Not in the data: N, O, P" in capsys.readouterr().out
+    vowels = common.load_letters(tmp_path, default_chars="AEIOU")  # vae_vowels.py: the vowels present
+    assert vowels.classes == "AEI"
+
+
+def test_vowels_with_no_vowel_in_the_data_is_a_clear_error(tmp_path):
+    labels = np.repeat([2, 3, 4], 3)  # B, C, D
+    write_emnist_csv(tmp_path / "emnist-letters-train.csv", letter_images(labels), labels)
+    write_emnist_csv(tmp_path / "emnist-letters-test.csv", letter_images(labels, seed=1), labels)
+    with pytest.raises(common.UserError, match="none of the characters AEIOU are in the data"):
+        common.load_letters(tmp_path, default_chars="AEIOU")

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 import common
+import evaluation
+import training
 from conftest import REPO
 
 
@@ -66,8 +68,9 @@ def test_shapes_and_training_step(arch):
     assert z_mean.shape == (64, 3) and z_log_var.shape == (64, 3)
     reconstruction = keras.ops.convert_to_numpy(vae(x))
     assert reconstruction.shape == (64, 28, 28, 1) and 0 <= reconstruction.min() and reconstruction.max() <= 1
-    common.compile_vae(vae)  # the scripts' own path: chunks of minibatches, XLA for the dense model
-    history = vae.fit(common.training_dataset(x, 16, steps_per_chunk=2), epochs=3, verbose=0, shuffle=False).history
+    training.compile_vae(vae)  # the scripts' own path: chunks of minibatches, XLA for the dense model
+    y = np.zeros(len(x), np.int64)
+    history = vae.fit(training.training_dataset(x, y, 16, steps_per_chunk=2), epochs=3, verbose=0, shuffle=False).history
     assert history["loss"][-1] < history["loss"][0]
     np.testing.assert_allclose(history["loss"], np.add(history["reconstruction"], history["kl"]), rtol=1e-4)
     assert int(vae.optimizer.iterations) == 3 * 64 // 16  # one Adam step per minibatch, not per chunk
@@ -80,7 +83,8 @@ def test_a_chunk_trains_exactly_like_its_minibatches_one_by_one():
         keras.utils.set_random_seed(0)
         vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
         vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # no XLA: the same kernels both ways
-        history = vae.fit(common.training_dataset(images, 16, steps_per_chunk=steps_per_chunk), epochs=2,
+        labels = np.zeros(len(images), np.int64)
+        history = vae.fit(training.training_dataset(images, labels, 16, steps_per_chunk=steps_per_chunk), epochs=2,
                           verbose=0, shuffle=False)
         return vae, history.history["loss"]
 
@@ -95,17 +99,20 @@ def test_a_chunk_trains_exactly_like_its_minibatches_one_by_one():
 
 def test_training_dataset_shuffles_each_epoch_in_full_minibatches_and_chunks():
     x = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1) * np.ones((1, 28, 28, 1), np.float32)
-    dataset = common.training_dataset(x, 8, seed=1, steps_per_chunk=4)
-    epochs = [[chunk.numpy() for chunk in dataset] for _ in range(2)]
+    y = np.arange(50)
+    dataset = training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)
+    epochs = [[chunk.numpy() for chunk, labels in dataset] for _ in range(2)]
+    for chunk, labels in dataset:  # each image keeps its label
+        np.testing.assert_array_equal(chunk.numpy()[:, :, 0, 0, 0], labels.numpy())
     assert [chunk.shape for chunk in epochs[0]] == [(4, 8, 28, 28, 1), (2, 8, 28, 28, 1)]  # 48 of 50 images
     orders = [np.concatenate([chunk[:, :, 0, 0, 0].ravel() for chunk in epoch]) for epoch in epochs]
     for order in orders:
         assert len(set(order)) == 48 and set(order) <= set(range(50))  # each image at most once
     assert not np.array_equal(orders[0], orders[1])  # a new order each epoch
-    again = [chunk.numpy() for chunk in common.training_dataset(x, 8, seed=1, steps_per_chunk=4)]
+    again = [chunk.numpy() for chunk, _ in training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)]
     np.testing.assert_array_equal(np.concatenate(again), np.concatenate(epochs[0]))  # the seed decides
 
-    binary = np.concatenate([b.numpy() for b in common.training_dataset(x / 50, 8, binarize=True)])
+    binary = np.concatenate([b.numpy() for b, _ in training.training_dataset(x / 50, y, 8, binarize=True)])
     assert binary.shape == (48, 28, 28, 1) and set(np.unique(binary)) == {0.0, 1.0}
 
 
@@ -113,18 +120,20 @@ def test_iwae_bound_tightens_with_more_samples_and_matches_elbo_at_k1():
     keras.utils.set_random_seed(0)
     vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
     x = (np.random.default_rng(1).random((256, 28, 28, 1)) < 0.2).astype(np.float32)
-    elbo = common.negative_elbo(vae, x, 64)["loss"]
-    k1 = common.iwae_nll(vae, x, k=1, seed=0)
-    k100 = common.iwae_nll(vae, x, k=100, seed=0)
+    y = np.zeros(len(x), np.int64)
+    elbo = evaluation.negative_elbo(vae, x, y, 64)["loss"]
+    k1, k1_stderr = evaluation.iwae_nll(vae, x, k=1, seed=0)
+    k100, _ = evaluation.iwae_nll(vae, x, k=100, seed=0)
     assert k1 == pytest.approx(elbo, rel=0.01)  # one importance sample is the ELBO
     assert k100 < k1
+    assert 0 < k1_stderr < 0.2 * k1
 
 
 def test_binarize_once_is_fixed_and_binary():
     x = np.random.default_rng(0).random((10, 28, 28, 1)).astype(np.float32)
-    first = common.binarize_once(x, seed=3)
+    first = training.binarize_once(x, seed=3)
     assert set(np.unique(first)) <= {0.0, 1.0}
-    np.testing.assert_array_equal(first, common.binarize_once(x, seed=3))
+    np.testing.assert_array_equal(first, training.binarize_once(x, seed=3))
     assert abs(first.mean() - x.mean()) < 0.02  # Bernoulli(intensity)
 
 
@@ -133,7 +142,7 @@ def test_safe_reload_in_a_fresh_process(tmp_path, arch):
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=4), seed=0)
     x = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
     vae.compile(optimizer="adam")
-    vae.fit(x, epochs=1, verbose=0, batch_size=8)  # move the weights off their initial values
+    vae.fit(training.make_dataset(x, np.zeros(8), 8), epochs=1, verbose=0, shuffle=False)  # move the weights off their initial values
     path = tmp_path / "model.keras"
     vae.save(path)
     np.save(tmp_path / "x.npy", x)

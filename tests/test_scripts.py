@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import common
+import training
 import vae_digits
 import vae_letters
 import vae_vowels
@@ -34,16 +35,12 @@ def check_outputs(out, variant, classes, source):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["variant"] == variant and metrics["classes"] == classes and metrics["source"] == source
     for split in ("train", "test"):
-        part = metrics[split]
-        assert part["loss"] == pytest.approx(part["reconstruction"] + part["kl"], rel=1e-6)
-        assert 50 < part["loss"] < 600 and part["kl"] >= 0
-    for key in ("n_train", "n_test", "arch", "latent_dim", "epochs_run", "train_seconds", "images_per_second", "seed"):
-        assert key in metrics
+        assert 50 < metrics[split]["loss"] < 600 and metrics[split]["kl"] > 0
+        assert metrics[split]["images"] == metrics[f"n_{split}"]  # the −ELBO is over the whole split
     test = metrics["test"]
-    assert test["iwae_nll"] <= test["loss"] + 1.0 and 0 <= test["knn_accuracy"] <= 1 and test["active_units"] <= 2
+    assert test["iwae_nll"] <= test["loss"] + 3 * test["iwae_stderr"] + 1.0  # a bound below the ELBO
     history = pd.read_csv(out / "history.csv")
-    assert {"epoch", "loss", "reconstruction", "kl", "val_loss", "val_reconstruction", "val_kl"} <= set(history.columns)
-    assert len(history) == metrics["epochs_run"]
+    assert {"epoch", "loss", "reconstruction", "kl", "kl_weight", "val_loss", "val_reconstruction", "val_kl"} <= set(history.columns)
     model = keras.models.load_model(out / "model.keras")
     assert isinstance(model, common.VAE) and model.decoder.input_shape == (None, 2)
     leftovers = [path.name for path in out.iterdir() if path.name.startswith(".")]
@@ -128,7 +125,7 @@ def test_a_one_dimensional_latent_space_draws_a_line(tmp_path):
 
 def test_kl_warmup_raises_the_weight_linearly_to_beta():
     vae = common.build_vae(common.ModelConfig(beta=2.0))
-    warmup = common.KLWarmup(beta=2.0, epochs=4)
+    warmup = training.KLWarmup(beta=2.0, epochs=4)
     warmup.set_model(vae)
     weights = []
     for epoch in range(6):
@@ -187,3 +184,37 @@ def test_unwritable_out_is_one_line_and_status_2(tmp_path, capsys):
     assert status == 2
     err = capsys.readouterr().err
     assert "--out" in err and len(err.strip().splitlines()) == 1
+
+
+def test_kl_warmup_weights_training_but_validation_and_the_best_model_use_the_full_objective(tmp_path):
+    out = tmp_path / "out"
+    argv = ["--data", tmp_path, "--out", out, "--limit", "1500", "--latent-dim", "8", "--epochs", "5",
+            "--kl-warmup", "3", "--patience", "10", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--quiet"]
+    assert run_script(vae_digits, argv) == 0
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["kl_weight"]) == pytest.approx([0, 1 / 3, 2 / 3, 1, 1])
+    # Training optimises the weighted objective; validation always reconstruction + β·KL.
+    assert history["loss"][0] == pytest.approx(history["reconstruction"][0], rel=1e-4)
+    assert list(history["val_loss"]) == pytest.approx(list(history["val_reconstruction"] + history["val_kl"]), rel=1e-4)
+    # The restored model is the best by that full objective, not an early warm-up epoch.
+    test = json.loads((out / "metrics.json").read_text())["test"]
+    assert test["loss"] <= history["val_loss"][3:].min() + 2.0
+
+
+def test_binarize_changes_what_is_trained_and_evaluated(tmp_path):
+    argv = ["--data", tmp_path, "--limit", "400", *QUICK, "--no-gif", "--no-report"]
+    assert run_script(vae_digits, [*argv, "--out", tmp_path / "binary", "--binarize"]) == 0
+    assert run_script(vae_digits, [*argv, "--out", tmp_path / "grey"]) == 0
+    binary, grey = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("binary", "grey"))
+    assert binary["binarized"] and not grey["binarized"]
+    # Binary pixels are far easier to predict than grey levels under a Bernoulli likelihood.
+    assert binary["test"]["reconstruction"] < grey["test"]["reconstruction"] - 10
+
+
+def test_mirrored_strategy_on_this_machines_single_device(tmp_path):
+    out = tmp_path / "out"
+    argv = ["--data", tmp_path, "--out", out, "--limit", "600", "--strategy", "mirrored", *QUICK, "--no-report"]
+    assert run_script(vae_digits, argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["strategy"] == "mirrored" and metrics["replicas"] == 1
+    assert metrics["test"]["loss"] < 400

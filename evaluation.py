@@ -1,0 +1,145 @@
+"""Evaluation: the negative ELBO, the IWAE bound, k-NN accuracy, active units, and the
+subsets of test images they share.
+
+Everything is reported in nats per image, so the numbers compare with published ones.
+Wherever only some test images are used, they are drawn with a fixed seed in proportion to
+every class (`stratified_subset`): the official EMNIST test split is sorted by class, so
+"the first N test images" would be a few letters only. Training is in training.py, the
+figures in figures.py; the command line decides which of these to compute.
+"""
+
+import math
+
+import numpy as np
+
+from common import keras, ops, reconstruction_loss, tf
+from training import compile_vae, evaluation_images, make_dataset
+
+
+def stratified_subset(labels, n, seed=0):
+    """Indices of n of the images (all if n is 0 or too large), each class in proportion to
+    its share, drawn with a fixed seed; sorted, so the subset keeps the data's order."""
+    labels = np.asarray(labels)
+    if not n or n >= len(labels):
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = np.floor(counts * n / len(labels)).astype(int)
+    remainder = counts * n / len(labels) - quota
+    quota[np.argsort(-remainder, kind="stable")[: n - quota.sum()]] += 1  # largest remainders get the rest
+    chosen = [rng.choice(np.flatnonzero(labels == c), size=q, replace=False) for c, q in zip(classes, quota)]
+    return np.sort(np.concatenate(chosen))
+
+
+def one_per_class(labels, n, seed=0):
+    """n indices covering as many classes as possible: a random image of each class in turn."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    pools = [list(rng.permutation(np.flatnonzero(labels == c))) for c in np.unique(labels)]
+    chosen = []
+    while len(chosen) < min(n, len(labels)):
+        chosen += [pool.pop() for pool in pools if pool][: n - len(chosen)]
+    return np.array(sorted(chosen, key=lambda i: (labels[i], i)), dtype=int)
+
+
+def encode_all(vae, x, labels=None, batch_size=1024):
+    """z_mean of every image (given its class, for a conditional model)."""
+    inputs = [x, keras.utils.to_categorical(labels, vae.num_classes)] if vae.conditional else x
+    return vae.encoder.predict(inputs, batch_size=batch_size, verbose=0)[0]
+
+
+def decoder_fn(vae):
+    """decode(z[, labels]) → images (n, 28, 28, 1) in 0..1, as numpy, for the figures."""
+    def decode(z, labels=None):
+        z = ops.convert_to_tensor(np.asarray(z, np.float32))
+        labels = None if labels is None else ops.convert_to_tensor(np.asarray(labels, np.int32))
+        return ops.convert_to_numpy(vae.decode(z, labels))
+    return decode
+
+
+def negative_elbo(vae, x, labels, batch_size):
+    """Mean reconstruction, KL and their sum (β = 1) over x, one z sample per image."""
+    if not vae.compiled:
+        compile_vae(vae)
+    logs = vae.evaluate(make_dataset(x, labels, batch_size), verbose=0, return_dict=True)
+    reconstruction, kl = logs["reconstruction"], logs["kl"]
+    return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
+
+
+def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False):
+    """Importance-weighted estimate of −log p(x) (Burda et al. 2015), in nats: returns the
+    mean over x and its standard error (over the images).
+
+    log p(x) ≥ E[log (1/k) Σ_i p(x, z_i) / q(z_i|x)] with z_i ~ q(z|x); k = 1 gives the
+    ELBO and the bound tightens as k grows, so this is never above the negative ELBO
+    (up to sampling noise). For a conditional model it bounds −log p(x | class).
+    """
+    batch_size = batch_size or max(1, 8192 // k)
+    labels = np.zeros(len(x), np.int32) if labels is None else np.asarray(labels, np.int32)
+    seed_generator = keras.random.SeedGenerator(seed)
+    log_2pi = math.log(2.0 * math.pi)
+
+    @tf.function(jit_compile=vae.arch == "dense")  # XLA is slower for convolutions on a CPU
+    def batch_log_px(images, classes):
+        classes = classes if vae.conditional else None
+        z_mean, z_log_var = vae.encode(images, classes)
+        epsilon = keras.random.normal((k, *z_mean.shape), seed=seed_generator)  # (k, b, d)
+        z = z_mean + ops.exp(0.5 * z_log_var) * epsilon
+        repeated_classes = None if classes is None else ops.reshape(ops.tile(classes[None], (k, 1)), (-1,))
+        logits = vae.decode_logits(ops.reshape(z, (-1, z.shape[-1])), repeated_classes)
+        repeated = ops.reshape(ops.tile(images[None], (k, 1, 1, 1, 1)), (-1, 28, 28, 1))
+        log_px_given_z = -ops.reshape(reconstruction_loss(repeated, logits), (k, -1))
+        log_pz = -0.5 * ops.sum(ops.square(z) + log_2pi, axis=-1)
+        log_qz = -0.5 * ops.sum(ops.square(epsilon) + log_2pi + z_log_var, axis=-1)
+        return ops.logsumexp(log_px_given_z + log_pz - log_qz, axis=0) - math.log(k)
+
+    bar = keras.utils.Progbar(len(x), unit_name="image") if progress else None
+    log_px = []
+    for start in range(0, len(x), batch_size):
+        images, classes = x[start : start + batch_size], labels[start : start + batch_size]
+        n = len(images)
+        if n < batch_size:  # pad, so the compiled function sees one shape only
+            images = np.concatenate([images, np.zeros((batch_size - n, *images.shape[1:]), images.dtype)])
+            classes = np.concatenate([classes, np.zeros(batch_size - n, classes.dtype)])
+        log_px.append(ops.convert_to_numpy(batch_log_px(images, classes))[:n])
+        if bar:
+            bar.add(n)
+    nll = -np.concatenate(log_px).astype(np.float64)
+    return float(nll.mean()), float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
+
+
+def knn_accuracy(z_train, y_train, z_test, y_test, k=5):
+    """How well the latent space separates the characters: k-nearest-neighbour accuracy.
+    For a conditional model z should hold the style alone, so this should be near chance."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return float(KNeighborsClassifier(n_neighbors=k).fit(z_train, y_train).score(z_test, y_test))
+
+
+def active_units(z_test, threshold=0.01):
+    """Latent dimensions the encoder actually uses: Var over the test set of z_mean > 0.01."""
+    return int((np.var(z_test, axis=0) > threshold).sum())
+
+
+def evaluate(vae, data, args):
+    """The train and test metrics of metrics.json, plus the test images and z_means for the figures."""
+    x_train = evaluation_images(data.x_train, args, seed_offset=1)
+    x_test = evaluation_images(data.x_test, args)
+    z_train, z_test = encode_all(vae, x_train, data.y_train), encode_all(vae, x_test, data.y_test)
+    subset = stratified_subset(data.y_test, args.iwae_images, seed=args.seed)
+    print(f"IWAE bound: k = {args.iwae_k} importance samples on {len(subset):,} test images", flush=True)
+    iwae, iwae_stderr = iwae_nll(vae, x_test[subset], data.y_test[subset], k=args.iwae_k, seed=args.seed,
+                                 progress=not args.quiet)
+    test = {
+        **negative_elbo(vae, x_test, data.y_test, args.batch_size),
+        "iwae_nll": iwae,
+        "iwae_stderr": iwae_stderr,
+        "iwae_k": args.iwae_k,
+        "iwae_images": len(subset),
+        "iwae_subset": "all test images" if len(subset) == len(x_test) else
+                       f"stratified by class, seed {args.seed}",
+        "knn_accuracy": knn_accuracy(z_train, data.y_train, z_test, data.y_test),
+        "knn_images": {"train": len(z_train), "test": len(z_test)},
+        "active_units": active_units(z_test),
+    }
+    return negative_elbo(vae, x_train, data.y_train, args.batch_size), test, x_test, z_test

@@ -1,0 +1,270 @@
+"""Training: the datasets, compiling, the callbacks, `train`, and the tf.distribute set-up.
+
+    images in memory → tf.data (a fresh permutation each epoch, chunks of minibatches)
+    → a compiled training step → Keras' fit with checkpoints, early stopping and Ctrl-C
+
+The model and its losses are in common.py; this module only decides how it is fed and
+for how long. The fast path on a CPU: the images sit in memory in a tf.data pipeline that
+hands over chunks of 32 minibatches; each chunk is one call into a compiled training step
+(XLA for the dense model) that loops over its minibatches, so neither Python nor
+TensorFlow's executor runs between them (bench/throughput.py measures each of these levers).
+"""
+
+import math
+import os
+import shutil
+import signal
+
+import numpy as np
+import pandas as pd
+
+from common import keras, tf  # common imports TensorFlow quietly
+from files import TrainingFailed, UserError
+
+STEPS_PER_CHUNK = 32
+
+
+# ----------------------------------------------------------------------------
+# Datasets: (images, labels) pairs, the labels for a conditional model
+
+
+def dataset_options():
+    options = tf.data.Options()
+    # tf.data's autotuner stalls about 0.3 s in one epoch out of two here, and tuning
+    # has nothing to gain when the images are already in memory.
+    options.autotune.enabled = False
+    # In memory there are no files to shard: several workers split the batches by element.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return options
+
+
+def make_dataset(x, y, batch_size):
+    """Images and labels in order, in batches: for validation and evaluation."""
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
+
+
+def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=None):
+    """Training images and labels, shuffled afresh each epoch, in full minibatches, prefetched.
+
+    The last partial minibatch of an epoch is left out (other images each epoch). With
+    steps_per_chunk, minibatches come stacked in chunks (steps, batch, 28, 28, 1) that
+    VAE.train_step runs as one compiled loop. Dynamic binarization draws every pixel from
+    Bernoulli(intensity) afresh each time, the setting of published MNIST likelihoods.
+    """
+    images, labels = tf.constant(x), tf.constant(y)
+    batch_size = min(batch_size, len(x))
+    n_batches = len(x) // batch_size
+
+    def epoch_order(epoch_seed):
+        # One permutation per epoch in a single op, cut into minibatches of indices: tf.data's
+        # shuffle buffer, image by image, cost ~8 % of a dense epoch on two cores.
+        order = tf.random.experimental.stateless_shuffle(tf.range(len(x)), seed=tf.stack([epoch_seed, 0]))
+        return tf.data.Dataset.from_tensor_slices(tf.reshape(order[: n_batches * batch_size], (n_batches, -1)))
+
+    dataset = tf.data.Dataset.random(seed, rerandomize_each_iteration=True).take(1).flat_map(epoch_order)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))  # Keras needs the epoch's length
+    if steps_per_chunk:
+        dataset = dataset.batch(steps_per_chunk)
+    dataset = dataset.map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices)))
+    if binarize:
+        dataset = dataset.map(lambda batch, y: (tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32), y))
+    return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
+
+
+def binarize_once(x, seed):
+    """A fixed binarization of the test images, so every evaluation sees the same pixels."""
+    return (np.random.default_rng(seed).random(x.shape, dtype=np.float32) < x).astype(np.float32)
+
+
+def evaluation_images(x, args, seed_offset=0):
+    """The images validation and evaluation see: as they are, or binarized once with --binarize."""
+    return binarize_once(x, args.seed + seed_offset) if args.binarize else x
+
+
+# ----------------------------------------------------------------------------
+# Compiling, on one device or under tf.distribute
+
+
+def distributed():
+    """True when training runs under a tf.distribute strategy (even with one replica)."""
+    return tf.distribute.has_strategy()
+
+
+def steps_per_chunk():
+    """Minibatches per element of the training data: a chunk on one device; plain minibatches
+    under tf.distribute, which splits each element among the replicas along its first axis."""
+    return None if distributed() else STEPS_PER_CHUNK
+
+
+def compile_vae(vae, lr=1e-3):
+    """Adam and, for the dense model outside tf.distribute, an XLA-compiled training step.
+
+    XLA fuses the dense model's small matrix products, the element-wise loss and Adam into
+    one program (1.2-1.3x faster than without), but its CPU convolutions are slower than
+    TensorFlow's own, so the conv model runs without it. Under tf.distribute it stays off:
+    cross-replica sums inside one XLA cluster are not supported on every device.
+    """
+    vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=not distributed() and vae.arch == "dense")
+
+
+def make_strategy(name):
+    """The tf.distribute strategy for --strategy; 'default' is the plain single-device one."""
+    if name == "mirrored":
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise UserError("--strategy multiworker: set TF_CONFIG to name the workers (see the README)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def is_chief(strategy):
+    """Only the chief keeps files; the other workers run the same steps into a scratch folder."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or resolver.task_type in (None, "chief"):
+        return True
+    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+
+
+# ----------------------------------------------------------------------------
+# Callbacks
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Raise the KL weight linearly from 0 to β over the first `epochs` epochs, and log it:
+    the training loss of an epoch uses this weight, the validation loss always β."""
+
+    def __init__(self, beta, epochs):
+        super().__init__()
+        self.beta, self.epochs = beta, epochs
+
+    def weight(self, epoch):
+        return self.beta * min(1.0, epoch / self.epochs) if self.epochs else self.beta
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.kl_weight.assign(self.weight(epoch))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["kl_weight"] = self.weight(epoch)  # into history.csv, beside the loss it weighted
+
+
+class MinibatchProgress(keras.callbacks.Callback):
+    """Keras' progress bar, counting minibatches: Keras itself counts a chunk as one step."""
+
+    def __init__(self, minibatches, chunk, verbose=1):
+        super().__init__()
+        self.minibatches, self.chunk, self.verbose = minibatches, chunk or 1, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
+        # verbose=2: one line when the epoch ends (--quiet), as Keras' own verbose=2
+        self.bar = keras.utils.Progbar(self.minibatches, verbose=self.verbose, unit_name="minibatch")
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = min((batch + 1) * self.chunk, self.minibatches)
+        self.bar.update(done, [(name, float(value)) for name, value in (logs or {}).items()], finalize=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.update(self.minibatches, [(name, float(value)) for name, value in (logs or {}).items()], finalize=True)
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop as soon as the loss is NaN or infinite, and remember the epoch for the message."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.bad_epoch = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+            self.bad_epoch = self.epoch + 1
+            self.model.stop_training = True
+
+
+class StopOnCtrlC(keras.callbacks.Callback):
+    """Ctrl-C ends training after the current step through Keras' own stop_training, so the
+    epoch is validated and checkpointed as usual and no file is ever half-written.
+    A second Ctrl-C interrupts at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted, self.previous_handler = False, None
+
+    def on_train_begin(self, logs=None):
+        self.previous_handler = signal.signal(signal.SIGINT, self.handle)
+
+    def handle(self, signum, frame):
+        self.interrupted = True
+        self.model.stop_training = True
+        signal.signal(signal.SIGINT, self.previous_handler)
+        print("\nCtrl-C: stopping after this step (press it again to stop at once) ...", flush=True)
+
+    def on_train_end(self, logs=None):
+        signal.signal(signal.SIGINT, self.previous_handler)
+
+
+class LatentGridFrames(keras.callbacks.Callback):
+    """After every epoch, render the latent grid as one frame of latent_grid.gif (titled with
+    the epoch and validation loss); the GIF itself is written with the other figures."""
+
+    def __init__(self, render):
+        super().__init__()
+        self.render, self.frames = render, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        name, loss = ("val loss", logs.get("val_loss")) if "val_loss" in logs else ("loss", logs.get("loss"))
+        self.frames.append(self.render(f"epoch {epoch + 1}" + (f" · {name} {loss:.1f}" if loss is not None else "")))
+
+
+# ----------------------------------------------------------------------------
+# Training
+
+
+def train(vae, data, args, checkpoint_dir, callbacks=()):
+    """Fit the VAE with early stopping; checkpoint every epoch. Returns the history DataFrame.
+
+    checkpoint_dir keeps what --resume needs: Keras' BackupAndRestore state (weights,
+    optimizer, epoch), the best weights so far and the per-epoch history.
+    """
+    best_weights = checkpoint_dir / "best.weights.h5"
+    history_csv = checkpoint_dir / "history.csv"
+    previous = pd.read_csv(history_csv) if history_csv.exists() else None
+    best_so_far = previous["val_loss"].min() if previous is not None and len(previous) else None
+    non_finite = StopOnNonFinite()
+    compile_vae(vae, args.lr)
+    chunk = steps_per_chunk()
+    minibatches = len(data.x_train) // min(args.batch_size, len(data.x_train))
+    vae.fit(
+        training_dataset(data.x_train, data.y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
+                         steps_per_chunk=chunk),
+        validation_data=make_dataset(evaluation_images(data.x_test, args), data.y_test, args.batch_size),
+        epochs=args.epochs,
+        shuffle=False,  # the tf.data pipeline shuffles
+        verbose=0,  # MinibatchProgress shows the progress
+        callbacks=[
+            KLWarmup(args.beta, args.kl_warmup),  # first, so the logs below see kl_weight
+            non_finite,
+            MinibatchProgress(minibatches, chunk, verbose=2 if args.quiet else 1),
+            keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup"), delete_checkpoint=False),
+            keras.callbacks.ModelCheckpoint(str(best_weights), save_best_only=True, save_weights_only=True,
+                                            initial_value_threshold=best_so_far),
+            keras.callbacks.EarlyStopping(patience=args.patience, start_from_epoch=args.kl_warmup),
+            keras.callbacks.CSVLogger(str(history_csv), append=True),
+            *callbacks,
+        ],
+    )
+    if non_finite.bad_epoch:
+        shutil.rmtree(checkpoint_dir / "backup", ignore_errors=True)  # NaN weights: nothing to resume from
+        raise TrainingFailed(
+            f"the loss became non-finite (NaN or infinite) in epoch {non_finite.bad_epoch}; "
+            f"try a lower learning rate, e.g. --lr {args.lr / 10:g}")
+    if best_weights.exists():  # every finished epoch, even one cut short by Ctrl-C, is validated
+        vae.load_weights(str(best_weights))
+    return pd.read_csv(history_csv)
