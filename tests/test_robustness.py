@@ -1,5 +1,6 @@
 """Calm under bad bytes, Ctrl-C and damaged models: fuzzed loaders, interruption and resume."""
 
+import contextlib
 import gzip
 import json
 import os
@@ -28,23 +29,25 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 # Fuzzing: every loader either loads correctly or raises the one clean error
 
 
-def _write(data, name):
-    folder = Path(tempfile.mkdtemp())
-    path = folder / name
-    path.write_bytes(data)
-    return path
+@contextlib.contextmanager
+def _written(data, name):
+    """A file holding `data` in a temporary folder that is removed afterwards (one per example)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        yield path
 
 
 @FUZZ
 @given(st.binary(max_size=2000), st.booleans(), st.integers(1, 3))
 def test_read_idx_random_bytes(data, compress, ndim):
-    path = _write(gzip.compress(data) if compress else data, "x-idx.gz" if compress else "x-idx")
-    try:
-        array = common.read_idx(path, ndim)
-    except common.UserError as error:
-        assert str(path) in str(error)
-    else:
-        assert array.ndim == ndim and array.dtype == np.uint8
+    with _written(gzip.compress(data) if compress else data, "x-idx.gz" if compress else "x-idx") as path:
+        try:
+            array = common.read_idx(path, ndim)
+        except common.UserError as error:
+            assert str(path) in str(error)
+        else:
+            assert array.ndim == ndim and array.dtype == np.uint8
 
 
 @FUZZ
@@ -52,13 +55,13 @@ def test_read_idx_random_bytes(data, compress, ndim):
 def test_read_idx_valid_header_random_body(count, ndim_offset, body):
     # A header that looks right, with a body of the wrong (or, rarely, the right) length.
     header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (count, 28, 28 - ndim_offset))
-    path = _write(header + body, "images-idx3-ubyte")
-    try:
-        array = common.read_idx(path, 3)
-    except common.UserError:
-        pass
-    else:
-        assert array.shape == (count, 28, 28) and len(body) == count * 784
+    with _written(header + body, "images-idx3-ubyte") as path:
+        try:
+            array = common.read_idx(path, 3)
+        except common.UserError:
+            pass
+        else:
+            assert array.shape == (count, 28, 28) and len(body) == count * 784
 
 
 CELL = st.one_of(
@@ -78,38 +81,44 @@ def test_read_emnist_csv_random_shapes(short_rows, full_rows, header):
     rows += [row + ["0"] * (785 - len(row)) if len(row) > 3 else row for row in short_rows]
     text = ("label," + ",".join(f"p{i}" for i in range(784)) + "\n" if header else "")
     text += "\n".join(",".join(row) for row in rows)
-    path = _write(text.encode(), "emnist-letters-train.csv")
-    try:
-        images, labels = common.read_emnist_csv(path)
-    except common.UserError as error:
-        assert str(path) in str(error) and "\n" not in str(error)
-    else:
-        lines = [row for row in rows if ",".join(row)]  # blank lines are skipped, as in any CSV reader
-        assert images.shape == (len(lines), 28, 28) and images.dtype == np.uint8 and len(labels) == len(lines)
+    with _written(text.encode(), "emnist-letters-train.csv") as path:
+        try:
+            images, labels = common.read_emnist_csv(path)
+        except common.UserError as error:
+            assert str(path) in str(error) and "\n" not in str(error)
+        else:
+            lines = [row for row in rows if ",".join(row)]  # blank lines are skipped, as in any CSV reader
+            assert images.shape == (len(lines), 28, 28) and images.dtype == np.uint8 and len(labels) == len(lines)
 
 
 @FUZZ
 @given(st.binary(max_size=500))
 def test_read_emnist_csv_random_bytes(data):
-    path = _write(data, "emnist-letters-test.csv")
-    try:
-        images, labels = common.read_emnist_csv(path)
-    except common.UserError:
-        pass
-    else:
-        assert images.shape[1:] == (28, 28) and len(images) == len(labels)
+    with _written(data, "emnist-letters-test.csv") as path:
+        try:
+            images, labels = common.read_emnist_csv(path)
+        except common.UserError:
+            pass
+        else:
+            assert images.shape[1:] == (28, 28) and len(images) == len(labels)
 
 
 @FUZZ
 @given(st.text(max_size=200))
 def test_read_mapping_random_text(text):
-    path = _write(text.encode("utf-8", "surrogatepass"), "emnist-letters-mapping.txt")
-    try:
-        mapping = common.read_mapping(path)
-    except common.UserError as error:
-        assert str(path) in str(error)
-    else:
-        assert mapping and all(isinstance(label, int) and len(char) == 1 for label, char in mapping.items())
+    with _written(text.encode("utf-8", "surrogatepass"), "emnist-letters-mapping.txt") as path:
+        try:
+            mapping = common.read_mapping(path)
+        except common.UserError as error:
+            assert str(path) in str(error)
+        else:
+            assert mapping and all(isinstance(label, int) and len(char) == 1 for label, char in mapping.items())
+
+
+def test_fuzzing_leaves_nothing_in_the_temp_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where mkdtemp and TemporaryDirectory go
+    test_read_mapping_random_text()  # hypothesis runs its 150 examples
+    assert list(tmp_path.iterdir()) == []
 
 
 # ----------------------------------------------------------------------------
@@ -177,6 +186,10 @@ def test_sigint_stops_cleanly_and_resume_goes_on(tmp_path):
     history = pd.read_csv(out / "history.csv")
     assert history["epoch"].tolist() == list(range(done + 2))  # one history, no gap, no repeat
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    # The resumed run's speed counts its own 2 epochs, not the ones before the interruption.
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == done + 2 and metrics["epochs_this_run"] == 2
+    assert metrics["images_per_second"] == pytest.approx(1000 * 2 / metrics["train_seconds"], rel=0.01)
 
     # The same number of epochs without the interruption ends at the same loss, up to noise.
     import vae_digits
