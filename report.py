@@ -36,7 +36,7 @@ from files import atomic_write
 TEMPLATE = Path(__file__).with_name("report_template.html")
 PAGE = "report.html"
 POINTS = "report_points.png"
-MAX_POINTS = 1000  # test images on the page: enough to see the clusters, a ~1 MB sheet at most
+MAX_POINTS = 1000  # test images on the page: enough to see the clusters, a sheet of ~200 kB
 SHEET_COLUMNS = 40
 # The 26 class colours of figures.PALETTE (copied: this module must not import matplotlib).
 PALETTE = [
@@ -79,7 +79,7 @@ def _grey_png(path, image):
     """Write a 0..1 white-on-black image as an 8-bit grey PNG of dark ink on white paper."""
     ink = np.clip(np.nan_to_num(np.asarray(image, dtype=np.float64)), 0.0, 1.0)
     pixels = np.round(255 * (1.0 - ink)).astype(np.uint8)
-    atomic_write(path, lambda tmp: Image.fromarray(pixels, mode="L").save(tmp, format="PNG", optimize=True))
+    atomic_write(path, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG", optimize=True))
 
 
 def sprite_file(index, name):
@@ -270,9 +270,8 @@ def _source_text(metrics):
 
 def _model_text(metrics, conditional):
     parts = [_esc(metrics.get("arch", MISSING)), f"latent dim {_esc(metrics.get('latent_dim', MISSING))}"]
-    beta = metrics.get("beta")
-    if beta is not None and beta != 1:
-        parts.append(f"β = {_esc(beta)}")
+    if isinstance(metrics.get("beta"), (int, float)):
+        parts.append(f"β = {metrics['beta']:g}")
     if metrics.get("kl_warmup"):
         parts.append(f"KL warm-up {_esc(metrics['kl_warmup'])} epochs")
     if metrics.get("binarized"):
