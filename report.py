@@ -342,7 +342,7 @@ def _metrics_table(metrics, conditional):
     note = (f"The loss, −ELBO = reconstruction + KL, is an upper bound on {what}"
             + (", the negative log-likelihood of an image given its class: it does not compare with "
                "an unconditional model's −log p(x)." if conditional else
-               ", the negative log-likelihood; the IWAE bound is a tighter one."))
+               ", the negative log-likelihood; the IWAE bound is a tighter one on the images it names."))
     return (f'    <table class="metrics">\n      <thead><tr><th></th><th>test</th><th>train</th></tr></thead>\n'
             f"      <tbody>\n{body}\n      </tbody>\n    </table>\n"
             f'    <p class="small">{note}</p>')
