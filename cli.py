@@ -158,6 +158,8 @@ def check_args(args, variant):
         raise UserError(f"--data: folder {args.data} does not exist")
     if args.resume and not (args.out / "checkpoint" / "backup").is_dir():
         raise UserError(f"--resume: no checkpoint in {args.out / 'checkpoint'} to resume from")
+    if args.conditional and args.strategy == "multiworker":
+        raise UserError("--conditional: not with --strategy multiworker (Keras 3.15 cannot distribute (image, class) pairs over workers)")
     if args.load is None and not args.conditional:
         for option in ("write", "style_from", "grid_char"):
             if getattr(args, option) is not None:

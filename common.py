@@ -421,7 +421,7 @@ def kl_divergence(z_mean, z_log_var):
 class VAE(keras.Model):
     """A variational autoencoder trained on the negative ELBO = reconstruction + β·KL.
 
-    Its data are (images, labels) pairs; an unconditional model ignores the labels. During
+    Its data are images or, for a conditional model, (images, labels) pairs. During
     KL warm-up the training loss uses the current KL weight, but the validation loss (which
     picks the best epoch) always uses the final β, so epochs compare on one objective.
     """
@@ -490,19 +490,19 @@ class VAE(keras.Model):
         return results
 
     def train_step(self, data):
-        """One Adam step per minibatch: `data` is (images, labels) of one minibatch
+        """One Adam step per minibatch: `data` holds the images (and labels) of one minibatch
         (batch, 28, 28, 1) or, on one device, of a chunk of them (steps, batch, 28, 28, 1) from
         training.training_dataset(steps_per_chunk=...).
 
         A chunk runs as a loop inside this one compiled step, so an XLA-compiled step never
         returns to TensorFlow between minibatches (1.2x faster for the dense model).
         """
-        x, labels = data
+        x, labels = data if isinstance(data, tuple) else (data, None)
         if len(x.shape) == 4:
             self.minibatch_step(x, labels)
         else:
             def body(i):
-                self.minibatch_step(x[i], labels[i])
+                self.minibatch_step(x[i], None if labels is None else labels[i])
                 return i + 1
             # parallel_iterations=1: each minibatch must see the weights the previous one updated.
             tf.while_loop(lambda i: i < tf.shape(x)[0], body, [tf.constant(0)], parallel_iterations=1)
@@ -520,7 +520,7 @@ class VAE(keras.Model):
         self._update_metrics(reconstruction, kl, self.kl_weight)
 
     def test_step(self, data):
-        x, labels = data
+        x, labels = data if isinstance(data, tuple) else (data, None)
         self._update_metrics(*self.compute_losses(x, labels), kl_weight=self.beta)
         return self._results()
 

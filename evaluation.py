@@ -61,7 +61,7 @@ def negative_elbo(vae, x, labels, batch_size):
     """Mean reconstruction, KL and their sum (β = 1) over x, one z sample per image."""
     if not vae.compiled:
         compile_vae(vae)
-    logs = vae.evaluate(make_dataset(x, labels, batch_size), verbose=0, return_dict=True)
+    logs = vae.evaluate(make_dataset(x, labels if vae.conditional else None, batch_size), verbose=0, return_dict=True)
     reconstruction, kl = logs["reconstruction"], logs["kl"]
     return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
 

@@ -25,7 +25,10 @@ STEPS_PER_CHUNK = 32
 
 
 # ----------------------------------------------------------------------------
-# Datasets: (images, labels) pairs, the labels for a conditional model
+# Datasets: images, or (images, labels) pairs for a conditional model
+#
+# Only a conditional model gets the labels: under MultiWorkerMirroredStrategy Keras 3.15
+# cannot reduce a tuple of tensors when it first builds the model.
 
 
 def dataset_options():
@@ -39,20 +42,21 @@ def dataset_options():
 
 
 def make_dataset(x, y, batch_size):
-    """Images and labels in order, in batches: for validation and evaluation."""
-    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+    """Images (and labels, unless y is None) in order, in batches: for validation and evaluation."""
+    dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
     return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
 
 
 def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=None):
-    """Training images and labels, shuffled afresh each epoch, in full minibatches, prefetched.
+    """Training images (and labels, unless y is None), shuffled afresh each epoch, in full
+    minibatches, prefetched.
 
     The last partial minibatch of an epoch is left out (other images each epoch). With
     steps_per_chunk, minibatches come stacked in chunks (steps, batch, 28, 28, 1) that
     VAE.train_step runs as one compiled loop. Dynamic binarization draws every pixel from
     Bernoulli(intensity) afresh each time, the setting of published MNIST likelihoods.
     """
-    images, labels = tf.constant(x), tf.constant(y)
+    images, labels = tf.constant(x), None if y is None else tf.constant(y)
     batch_size = min(batch_size, len(x))
     n_batches = len(x) // batch_size
 
@@ -66,9 +70,13 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))  # Keras needs the epoch's length
     if steps_per_chunk:
         dataset = dataset.batch(steps_per_chunk)
-    dataset = dataset.map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices)))
+    if labels is None:
+        dataset = dataset.map(lambda indices: tf.gather(images, indices))
+    else:
+        dataset = dataset.map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices)))
     if binarize:
-        dataset = dataset.map(lambda batch, y: (tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32), y))
+        draw = lambda batch: tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32)
+        dataset = dataset.map(draw if labels is None else lambda batch, y: (draw(batch), y))
     return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
 
 
@@ -241,10 +249,11 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     compile_vae(vae, args.lr)
     chunk = steps_per_chunk()
     minibatches = len(data.x_train) // min(args.batch_size, len(data.x_train))
+    y_train, y_test = (data.y_train, data.y_test) if vae.conditional else (None, None)
     vae.fit(
-        training_dataset(data.x_train, data.y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
+        training_dataset(data.x_train, y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
                          steps_per_chunk=chunk),
-        validation_data=make_dataset(evaluation_images(data.x_test, args), data.y_test, args.batch_size),
+        validation_data=make_dataset(evaluation_images(data.x_test, args), y_test, args.batch_size),
         epochs=args.epochs,
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=0,  # MinibatchProgress shows the progress

@@ -261,15 +261,14 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
     keras.utils.set_random_seed(0)
     project = common.build_vae(config, seed=0)
     training.compile_vae(project)
-    y_train = np.zeros(len(x_train), np.int64)
-    dataset = training.training_dataset(x_train, y_train, BATCH_SIZE, steps_per_chunk=training.STEPS_PER_CHUNK)
+    dataset = training.training_dataset(x_train, None, BATCH_SIZE, steps_per_chunk=training.STEPS_PER_CHUNK)
     project_images = len(x_train) // BATCH_SIZE * BATCH_SIZE  # chunks leave out the last partial minibatch
 
     keras.utils.set_random_seed(0)
     keras_spe = common.build_vae(config, seed=0)
     keras_spe.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=arch == "dense",
                       steps_per_execution=training.STEPS_PER_CHUNK)
-    minibatches = training.training_dataset(x_train, y_train, BATCH_SIZE)
+    minibatches = training.training_dataset(x_train, None, BATCH_SIZE)
 
     keras.utils.set_random_seed(0)
     baseline = build_baseline(config)
@@ -311,7 +310,7 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
         "project_over_limit": round(speed / limit, 3),
         "project_over_numpy_limit": round(speed / limit_numpy, 3),
         "flops_per_training_image": flops,
-        "test_loss": round(evaluation.negative_elbo(project, x_test, np.zeros(len(x_test)), BATCH_SIZE)["loss"], 3),
+        "test_loss": round(evaluation.negative_elbo(project, x_test, None, BATCH_SIZE)["loss"], 3),
         "baseline_test_loss": round(baseline_test_loss(baseline, x_test), 3),
         "epochs": epochs,
         "epoch_seconds": [round(s, 3) for s in project_timer.seconds],

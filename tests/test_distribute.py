@@ -65,6 +65,7 @@ def test_two_local_workers_train_and_only_the_chief_writes(tmp_path):
         assert worker.returncode == 0, output[-3000:]
     names = sorted(path.name for path in out.iterdir())
     assert names == sorted(["history.csv", "history.png", "interpolation.png", "latent_grid.png", "latent_scatter.png",
-                            "metrics.json", "model.keras", "reconstructions.png", "samples.png"])
+                            "metrics.json", "model.keras", "reconstructions.png", "report.html", "report_points.png",
+                            "report_sprite.png", "samples.png"])
     assert iio.imread(out / "latent_grid.png").ndim == 3
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 3

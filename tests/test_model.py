@@ -69,8 +69,7 @@ def test_shapes_and_training_step(arch):
     reconstruction = keras.ops.convert_to_numpy(vae(x))
     assert reconstruction.shape == (64, 28, 28, 1) and 0 <= reconstruction.min() and reconstruction.max() <= 1
     training.compile_vae(vae)  # the scripts' own path: chunks of minibatches, XLA for the dense model
-    y = np.zeros(len(x), np.int64)
-    history = vae.fit(training.training_dataset(x, y, 16, steps_per_chunk=2), epochs=3, verbose=0, shuffle=False).history
+    history = vae.fit(training.training_dataset(x, None, 16, steps_per_chunk=2), epochs=3, verbose=0, shuffle=False).history
     assert history["loss"][-1] < history["loss"][0]
     np.testing.assert_allclose(history["loss"], np.add(history["reconstruction"], history["kl"]), rtol=1e-4)
     assert int(vae.optimizer.iterations) == 3 * 64 // 16  # one Adam step per minibatch, not per chunk
@@ -83,8 +82,7 @@ def test_a_chunk_trains_exactly_like_its_minibatches_one_by_one():
         keras.utils.set_random_seed(0)
         vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
         vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # no XLA: the same kernels both ways
-        labels = np.zeros(len(images), np.int64)
-        history = vae.fit(training.training_dataset(images, labels, 16, steps_per_chunk=steps_per_chunk), epochs=2,
+        history = vae.fit(training.training_dataset(images, None, 16, steps_per_chunk=steps_per_chunk), epochs=2,
                           verbose=0, shuffle=False)
         return vae, history.history["loss"]
 
@@ -112,7 +110,7 @@ def test_training_dataset_shuffles_each_epoch_in_full_minibatches_and_chunks():
     again = [chunk.numpy() for chunk, _ in training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)]
     np.testing.assert_array_equal(np.concatenate(again), np.concatenate(epochs[0]))  # the seed decides
 
-    binary = np.concatenate([b.numpy() for b, _ in training.training_dataset(x / 50, y, 8, binarize=True)])
+    binary = np.concatenate([b.numpy() for b in training.training_dataset(x / 50, None, 8, binarize=True)])
     assert binary.shape == (48, 28, 28, 1) and set(np.unique(binary)) == {0.0, 1.0}
 
 
@@ -142,7 +140,7 @@ def test_safe_reload_in_a_fresh_process(tmp_path, arch):
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=4), seed=0)
     x = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
     vae.compile(optimizer="adam")
-    vae.fit(training.make_dataset(x, np.zeros(8), 8), epochs=1, verbose=0, shuffle=False)  # move the weights off their initial values
+    vae.fit(training.make_dataset(x, None, 8), epochs=1, verbose=0, shuffle=False)  # move the weights off their initial values
     path = tmp_path / "model.keras"
     vae.save(path)
     np.save(tmp_path / "x.npy", x)
