@@ -77,7 +77,7 @@ def read_images(path):
 
 def generated(module_path, per_letter, seed):
     """The training images make_synthetic_letters of the given file draws, per_letter of each letter."""
-    spec = importlib.util.spec_from_file_location(f"letters_{abs(hash(str(module_path)))}", module_path)
+    spec = importlib.util.spec_from_file_location(Path(module_path).stem, module_path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.make_synthetic_letters(LETTERS, per_letter, 0, seed=seed)[0]
