@@ -1,7 +1,7 @@
 """Train a variational autoencoder on handwritten letters A–Z (EMNIST letters).
 
 Upper and lower case share a class, as in EMNIST. Reads the real EMNIST files from
-data/ (Kaggle CSV or official IDX) and falls back to a synthetic set rendered from fonts.
+data/ (Kaggle CSV or official IDX) and falls back to a synthetic set of pen-stroke letters.
 
     python vae_letters.py                 # everything into outputs/letters/
     python vae_letters.py --chars AEIOU   # any subset of letters
