@@ -9,15 +9,17 @@ as in EMNIST letters.
 
 Each sample is written by a different hand: strokes that meet end to end are one pen path; each
 path over- or undershoots its ends, shifts a little on its own (so junctions do not meet exactly)
-and trembles; the whole letter is slanted, rotated, scaled, stretched and bent by a smooth random
-displacement field; then it is drawn with a round pen of random width on a 128x128 binary canvas,
-like the NIST forms. Finally it is converted the way EMNIST was (Cohen et al. 2017, Fig. 1):
-Gaussian blur (sigma 1), crop to the ink, centre in a square frame keeping the aspect ratio,
-pad, bicubic resize to 28x28 and scale to 0..255.
+and trembles; the whole letter is slanted, rotated, stretched and bent by a smooth random
+displacement field; then it is drawn with a round pen of random width (which sets the letter's
+size relative to the pen) on a 128x128 binary canvas, like the NIST forms. Finally it is
+converted the way EMNIST was (Cohen et al. 2017, Fig. 1): Gaussian blur (sigma 1), crop to the
+ink, centre in a square frame keeping the aspect ratio with a 2 px border, bicubic resize to
+28x28 and scale to 0..255.
 
-The TrueType renderer this module used before (matplotlib's fonts) is gone: it gave bold printed
-type, strokes about twice as wide as pen strokes, and a share of it would only pull the set away
-from handwriting again; the Hershey forms plus the distortions already give the variety.
+The TrueType renderer this module used before (matplotlib's fonts) is gone: it gave printed
+type with strokes about 1.6 times as wide as these pen strokes and 1.5 times MNIST's (see
+bench/stroke_stats.py), and keeping a share of it would only pull the set back towards print;
+the Hershey forms and the distortions give the variety.
 
 Everything is drawn from per-letter random streams, so a letter's images do not depend on which
 other letters are requested.
