@@ -266,9 +266,9 @@ def select_classes(x_train, y_train, x_test, y_test, mapping, chars, source, lim
 
 def synthetic_letters(data_dir, seed=0):
     """The offline letters set, generated once and cached in data_dir (see synthetic_letters.py)."""
-    from synthetic_letters import make_synthetic_letters
+    from synthetic_letters import CACHE_NAME, make_synthetic_letters
 
-    cache = data_dir / f"synthetic-letters-seed{seed}.npz"
+    cache = data_dir / CACHE_NAME.format(seed=seed)
     try:
         with np.load(cache) as saved:
             return saved["x_train"], saved["y_train"], saved["x_test"], saved["y_test"]

@@ -1,0 +1,87 @@
+"""The offline letters (synthetic_letters.py): format, orientation, determinism, and pen-like strokes."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, SHARED_MNIST
+from synthetic_letters import CACHE_NAME, make_synthetic_letters
+
+sys.path.insert(0, str(REPO / "bench"))
+import stroke_stats  # noqa: E402
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# bench/stroke_stats.py on the 10,000 MNIST test images: median stroke width (px) and mean ink (0..1).
+MNIST_WIDTH, MNIST_INK = 2.53, 0.133
+
+
+@pytest.fixture(scope="module")
+def letters():
+    """20 training images of every letter: enough for steady statistics, under a second to draw."""
+    return make_synthetic_letters(LETTERS, 20, 2, seed=0)
+
+
+def test_format(letters):
+    x_train, y_train, x_test, y_test = letters
+    assert x_train.shape == (520, 28, 28) and x_test.shape == (52, 28, 28)
+    assert x_train.dtype == x_test.dtype == np.uint8
+    assert y_train.dtype == y_test.dtype == np.int64
+    np.testing.assert_array_equal(y_train[:26], np.arange(26))         # interleaved class by class
+    np.testing.assert_array_equal(np.bincount(y_train), [20] * 26)
+    assert (x_train.max((1, 2)) == 255).all()                           # scaled to 0..255
+    assert x_train[:, [0, -1]].max() < 40 and x_train[:, :, [0, -1]].max() < 40  # a dark border
+    assert CACHE_NAME.format(seed=0) == "hershey-letters-v1-seed0.npz"
+
+
+def test_upright():
+    """I (a bar, upper or lower case) stands tall: transposed, it would lie flat. F and P, upper and
+    lower case, carry more ink in the top half (bars, bowl) than in the bottom (the bare stem):
+    upside down, they would not."""
+    x, y, _, _ = make_synthetic_letters("FIP", 100, 0, seed=1)
+    bars = x[y == 1] > 127
+    assert (bars.any(2).sum(1) > 1.2 * bars.any(1).sum(1)).mean() > 0.95   # rows with ink vs columns with ink
+    top, bottom = x[y != 1, :14].astype(float).sum((1, 2)), x[y != 1, 14:].astype(float).sum((1, 2))
+    assert (top > bottom).mean() > 0.9
+
+
+def test_deterministic_and_per_letter():
+    first = make_synthetic_letters("AEIOU", 4, 2, seed=3)
+    for a, b in zip(first, make_synthetic_letters("AEIOU", 4, 2, seed=3)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first[0], make_synthetic_letters("AEIOU", 4, 2, seed=4)[0])
+    # A letter's images do not depend on the other letters asked for.
+    alone = make_synthetic_letters("E", 4, 2, seed=3)
+    np.testing.assert_array_equal(alone[0], first[0][first[1] == 1])
+    np.testing.assert_array_equal(alone[2], first[2][first[3] == 1])
+
+
+def test_rejects_bad_letters():
+    for chars in ("", "Ab", "AA", "A1"):
+        with pytest.raises(ValueError):
+            make_synthetic_letters(chars, 1, 1)
+
+
+def test_stroke_width_and_ink_like_mnist(letters):
+    width, ink = stroke_stats.stroke_stats(letters[0])
+    assert abs(width / MNIST_WIDTH - 1) < 0.2, width
+    assert abs(ink / MNIST_INK - 1) < 0.2, ink
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no ../shared/data/mnist here")
+def test_stroke_width_and_ink_like_real_mnist(letters):
+    mnist = stroke_stats.mnist_test_images(SHARED_MNIST)
+    assert mnist is not None and len(mnist) == 10000
+    (mnist_width, mnist_ink), (width, ink) = stroke_stats.stroke_stats(mnist), stroke_stats.stroke_stats(letters[0])
+    assert abs(mnist_width / MNIST_WIDTH - 1) < 0.02 and abs(mnist_ink / MNIST_INK - 1) < 0.02  # the constants above
+    assert abs(width / mnist_width - 1) < 0.2 and abs(ink / mnist_ink - 1) < 0.2
+
+
+def test_stroke_width_measure():
+    """A line k px wide reads about k (k even) or k + 1 (k odd), whatever its direction (a little
+    less, for its square ends)."""
+    for k in (2, 3, 4):
+        image = np.zeros((28, 28), np.uint8)
+        image[4:24, 10:10 + k] = 255
+        assert stroke_stats.stroke_width(image) == pytest.approx(k + k % 2, rel=0.1)
+        assert stroke_stats.stroke_width(image.T) == pytest.approx(k + k % 2, rel=0.1)
