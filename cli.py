@@ -252,7 +252,6 @@ def train_and_report(variant, args, data, strategy):
     if args.load is not None:
         with strategy.scope():
             vae = common.load_vae(args.load or args.out / "model.keras")
-        check_loaded(vae, data, args)
         history_csv = args.out / "history.csv"
         history = common.pd.read_csv(history_csv) if history_csv.exists() else None
         return report(variant, args, data, vae, history, train_seconds=None, epochs_trained=0, interrupted=False)

@@ -202,19 +202,24 @@ def test_kl_warmup_weights_training_but_validation_and_the_best_model_use_the_fu
 
 
 def test_binarize_changes_what_is_trained_and_evaluated(tmp_path):
-    argv = ["--data", tmp_path, "--limit", "400", *QUICK, "--no-gif", "--no-report"]
+    argv = ["--data", tmp_path, "--limit", "400", *QUICK, "--epochs", "2", "--no-gif", "--no-report"]
     assert run_script(vae_digits, [*argv, "--out", tmp_path / "binary", "--binarize"]) == 0
     assert run_script(vae_digits, [*argv, "--out", tmp_path / "grey"]) == 0
     binary, grey = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("binary", "grey"))
     assert binary["binarized"] and not grey["binarized"]
-    # Binary pixels are far easier to predict than grey levels under a Bernoulli likelihood.
-    assert binary["test"]["reconstruction"] < grey["test"]["reconstruction"] - 10
+    # The same seed trains identically (test_same_seed_same_metrics), so any difference is the binarization.
+    # (Not the loss's size: binary cross-entropy is linear in the pixel, so Bernoulli draws of an image
+    # cost what the grey image costs, on average.)
+    weights = [keras.models.load_model(tmp_path / name / "model.keras").encoder.get_weights()[0] for name in ("binary", "grey")]
+    assert abs(weights[0] - weights[1]).max() > 1e-3
+    assert binary["test"]["reconstruction"] != pytest.approx(grey["test"]["reconstruction"], abs=1e-3)
 
 
 def test_mirrored_strategy_on_this_machines_single_device(tmp_path):
-    out = tmp_path / "out"
-    argv = ["--data", tmp_path, "--out", out, "--limit", "600", "--strategy", "mirrored", *QUICK, "--no-report"]
-    assert run_script(vae_digits, argv) == 0
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["strategy"] == "mirrored" and metrics["replicas"] == 1
-    assert metrics["test"]["loss"] < 400
+    argv = ["--data", tmp_path, "--limit", "600", *QUICK, "--epochs", "2", "--no-gif", "--no-report"]
+    assert run_script(vae_digits, [*argv, "--out", tmp_path / "mirrored", "--strategy", "mirrored"]) == 0
+    assert run_script(vae_digits, [*argv, "--out", tmp_path / "default"]) == 0
+    mirrored, default = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("mirrored", "default"))
+    assert mirrored["strategy"] == "mirrored" and mirrored["replicas"] == 1
+    # One replica takes the same steps on the same minibatches (without chunks or XLA).
+    assert mirrored["test"]["loss"] == pytest.approx(default["test"]["loss"], rel=0.01)
