@@ -455,7 +455,8 @@ class VAE(keras.Model):
             return first
         if labels is None:
             raise ValueError("a conditional VAE needs the class of every image")
-        return [first, ops.one_hot(ops.cast(labels, "int32"), self.num_classes)]
+        # Keras will not call a layer on a mix of NumPy arrays and tensors: make both tensors.
+        return [ops.convert_to_tensor(first), ops.one_hot(ops.cast(labels, "int32"), self.num_classes)]
 
     def encode(self, x, labels=None):
         z_mean, z_log_var = self.encoder(self._inputs(x, labels))

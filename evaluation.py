@@ -79,7 +79,7 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
     seed_generator = keras.random.SeedGenerator(seed)
     log_2pi = math.log(2.0 * math.pi)
 
-    @tf.function(jit_compile=vae.arch == "dense")  # XLA is slower for convolutions on a CPU
+    @tf.function(jit_compile=vae.arch == "dense", autograph=False)  # XLA is slower for convolutions on a CPU
     def batch_log_px(images, classes):
         classes = classes if vae.conditional else None
         z_mean, z_log_var = vae.encode(images, classes)
