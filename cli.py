@@ -369,7 +369,9 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
 
     check_against_data(vae, data, args)
     print("Evaluating ...", flush=True)
+    evaluation_started = time.time()
     train_metrics, test, x_test, z_test = evaluation.evaluate(vae, data, args)
+    evaluation_seconds = time.time() - evaluation_started
     metrics = {
         "variant": variant,
         "source": data.source,
@@ -393,12 +395,14 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         "train_seconds": round(train_seconds, 2) if train_seconds else None,
         # This run's epochs only: a resumed run does not count the epochs before it.
         "images_per_second": round(len(data.x_train) * epochs_trained / train_seconds, 1) if train_seconds else None,
+        "evaluation_seconds": round(evaluation_seconds, 2),
         "seed": args.seed,
     }
 
     out, title, y_test, classes = args.out, run_title(variant, data, vae), data.y_test, data.classes
     decode, decode_grid = evaluation.decoder_fn(vae), grid_decoder(vae, data, args)
-    shown = evaluation.one_per_class(y_test, 12, seed=args.seed)  # every class, not "the first 12"
+    # Every class (up to 26), not "the first 12": the official EMNIST test split is sorted by class.
+    shown = evaluation.one_per_class(y_test, min(max(12, len(classes)), 26), seed=args.seed)
     inputs = (x_test[shown], y_test[shown]) if vae.conditional else x_test[shown]
     grid_char = classes[classes.index(args.grid_char) if args.grid_char else 0] if vae.conditional else None
     drawings = {
@@ -424,7 +428,7 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
     if gif_frames:
         drawings["latent_grid.gif"] = lambda path: figures.write_gif(gif_frames, path)
 
-    print(f"Drawing {len(drawings)} figures into {out}/ ...", flush=True)
+    print(f"Evaluated in {evaluation_seconds:.1f} s. Drawing {len(drawings)} figures into {out}/ ...", flush=True)
     bar = None if args.quiet else common.keras.utils.Progbar(len(drawings), unit_name="figure")
     for name, draw in drawings.items():
         draw(out / name)
@@ -490,25 +494,30 @@ def conditional_drawings(vae, data, args, x_test, z_test, title):
 
 
 def explorer_data(vae, data, args, x_test, z_test):
-    """What report.html's latent explorer shows: sprites of the decoded plane and test points."""
+    """What report.html's latent explorer shows: sprites of the decoded plane and test points.
+
+    The plane is latent_grid.png's, but the sprites reach as far as the test points do (their
+    1st to 99th percentile, and at least the grid's ±1.64 spread), so every dot has a character."""
     import numpy as np
 
     import evaluation
     import figures
 
     plane = figures.latent_plane(z_test)
+    center, axes, spread = plane
+    points = (z_test - center) @ axes.T
     n = 32 if vae.conditional else 64  # a sprite per class for a conditional model: keep each small
-    xs, ys = figures.plane_coordinates(plane, n)
+    reach = np.maximum(np.percentile(np.abs(points), 99, axis=0), 1.645 * spread)
+    xs, ys = np.linspace(-reach[0], reach[0], n), np.linspace(-reach[1], reach[1], n if vae.latent_dim > 1 else 1)
+    draw = lambda decode: figures.render_latent_grid(decode, plane, n, coordinates=(xs, ys))
     if vae.conditional:
-        sprites = {char: figures.render_latent_grid(class_decoder(vae, i), plane, n) for i, char in enumerate(data.classes)}
+        sprites = {char: draw(class_decoder(vae, i)) for i, char in enumerate(data.classes)}
     else:
-        sprites = {"": figures.render_latent_grid(evaluation.decoder_fn(vae), plane, n)}
+        sprites = {"": draw(evaluation.decoder_fn(vae))}
     shown = evaluation.stratified_subset(data.y_test, 1000, seed=args.seed)
-    center, axes, _ = plane
     names = {1: ("z[0]", ""), 2: ("z[0]", "z[1]")}.get(vae.latent_dim, ("PC1", "PC2"))
-    return {"axis_names": names, "xs": xs, "ys": ys if vae.latent_dim > 1 else ys[:1], "sprites": sprites,
-            "points": (z_test[shown] - center) @ axes.T, "labels": data.y_test[shown],
-            "images": x_test[shown, ..., 0], "classes": data.classes}
+    return {"axis_names": names, "xs": xs, "ys": ys, "sprites": sprites, "points": points[shown],
+            "labels": data.y_test[shown], "images": x_test[shown, ..., 0], "classes": data.classes}
 
 
 def print_summary(metrics, out, files):

@@ -120,8 +120,8 @@ def plot_samples(images, labels, classes, path, title, n=40):
     save_figure(fig, path)
 
 
-def plot_reconstructions(originals, reconstructions, labels, classes, path, title, n=12):
-    """Test images (captioned with their character) above their reconstructions."""
+def plot_reconstructions(originals, reconstructions, labels, classes, path, title, n=26):
+    """Test images (captioned with their character) above their reconstructions, 12 to a block."""
     originals, reconstructions = _images(originals)[:n], _images(reconstructions)[:n]
     n = len(originals)
     cols = min(12, n)
@@ -170,15 +170,16 @@ def plane_coordinates(plane, n):
     return plane[2][0] * quantiles, plane[2][1] * quantiles
 
 
-def render_latent_grid(decode, plane, n=20):
-    """Decode an n×n grid over the plane; returns the tiled (n*28, n*28) image, up = +axis 2."""
+def render_latent_grid(decode, plane, n=20, coordinates=None):
+    """Decode an n×n grid over the plane; returns the tiled (n*28, n*28) image, up = +axis 2.
+    coordinates: (xs, ys) along the plane's axes, instead of plane_coordinates(plane, n)."""
     center, axes, spread = plane
-    xs, ys = plane_coordinates(plane, n)
+    xs, ys = coordinates if coordinates is not None else plane_coordinates(plane, n)
     if spread[1] == 0:  # a 1-D latent space: one row
         ys = ys[:1]
     gx, gy = np.meshgrid(xs, ys[::-1])  # image row 0 is the top, i.e. the largest y
     z = center + gx.reshape(-1, 1) * axes[0] + gy.reshape(-1, 1) * axes[1]
-    return _tile(_decode(decode, z), len(ys), n)
+    return _tile(_decode(decode, z), len(ys), len(xs))
 
 
 def plot_latent_grid(decode, z, path, title, n=20, subject=None):

@@ -1,6 +1,8 @@
 """The three scripts end to end (in this process, to start TensorFlow once) and their bad options."""
 
 import json
+import subprocess
+import sys
 
 import imageio.v3 as iio
 import keras
@@ -12,7 +14,7 @@ import training
 import vae_digits
 import vae_letters
 import vae_vowels
-from conftest import SHARED_MNIST
+from conftest import REPO, SHARED_MNIST
 
 QUICK = ["--epochs", "1", "--iwae-k", "8", "--iwae-images", "0", "--quiet"]  # IWAE on all test images
 FIGURES = ["samples.png", "reconstructions.png", "latent_grid.png", "latent_scatter.png", "history.png",
@@ -55,6 +57,8 @@ def test_letters_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir, caps
     assert metrics["n_train"] == 520 and metrics["n_test"] == 26 * 200
     printed = capsys.readouterr().out
     assert "SYNTHETIC" in printed and "Summary (letters)" in printed and "test loss" in printed
+    # The progress counts minibatches (520 // 128 = 4), not Keras' chunks (one chunk of 4 here).
+    assert "4/4 - " in printed and "1/1 - " not in printed
 
 
 def test_vowels_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir):
@@ -223,3 +227,18 @@ def test_mirrored_strategy_on_this_machines_single_device(tmp_path):
     assert mirrored["strategy"] == "mirrored" and mirrored["replicas"] == 1
     # One replica takes the same steps on the same minibatches (without chunks or XLA).
     assert mirrored["test"]["loss"] == pytest.approx(default["test"]["loss"], rel=0.01)
+
+
+def test_help_and_option_mistakes_answer_before_tensorflow_loads():
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import vae_letters\n"
+        "for argv in (['--help'], ['--epochs', '0'], ['--chars', 'A1'], ['--write', 'x']):\n"
+        "    try:\n"
+        "        status = vae_letters.main(argv)\n"
+        "    except SystemExit as exit:\n"
+        "        status = exit.code\n"
+        "    print(argv[0], status, 'tensorflow' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(REPO)], capture_output=True, text=True, timeout=60)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("--")]
+    assert lines == ["--help 0 False", "--epochs 2 False", "--chars 2 False", "--write 2 False"], result.stdout + result.stderr
