@@ -366,3 +366,37 @@ def test_browser_class_selector_switches_the_sprite(browser, pages, tmp_path):
     assert np.abs(shows(decoded, bar_tile(4, 3, mark=2)) - expected_ink(bar_tile(4, 3, mark=2))).mean() < 8
     browser.save_screenshot(str(tmp_path / "report-conditional.png"))
     assert not severe_errors(browser)
+
+
+@pytest.fixture(scope="module")
+def real_runs(tmp_path_factory):
+    """The pages that short runs of the scripts themselves write (digits, and a conditional letters run)."""
+    import vae_digits
+    import vae_letters
+
+    root = tmp_path_factory.mktemp("real-runs")
+    quick = ["--epochs", "2", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--quiet"]
+    assert vae_digits.main(["--data", str(root), "--out", str(root / "digits"), "--limit", "1000", *quick]) == 0
+    assert vae_letters.main(["--data", str(root), "--out", str(root / "letters"), "--limit", "1040",
+                             "--conditional", *quick]) == 0
+    return root
+
+
+@pytest.mark.parametrize("run", ["digits", "letters"])
+def test_browser_a_real_runs_page(browser, real_runs, run, tmp_path):
+    import json
+
+    out = real_runs / run
+    metrics = json.loads((out / "metrics.json").read_text())
+    plane = open_page(browser, out / "report.html")
+    assert f"{metrics['test']['loss']:.2f}" in browser.find_element("id", "test-loss").text
+    decoded = browser.find_element("id", "decoded")
+    coords = browser.find_element("id", "decoded-coords")
+    seen = []
+    for fraction in (0.2, 0.8):  # two far-apart spots of the plane
+        point_at(browser, plane, (plane.size["width"] * fraction, plane.size["height"] * fraction))
+        seen.append((coords.text, decoded.get_attribute("data-row"), shown_image(decoded)))
+    assert seen[0][:2] != seen[1][:2], "the pointer did not move over the grid"
+    assert np.abs(seen[0][2] - seen[1][2]).mean() > 3, "the character did not change"
+    browser.save_screenshot(str(tmp_path / f"report-{run}.png"))
+    assert not severe_errors(browser)
