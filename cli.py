@@ -252,6 +252,7 @@ def train_and_report(variant, args, data, strategy):
         history = common.pd.read_csv(history_csv) if history_csv.exists() else None
         return report(variant, args, data, vae, history, train_seconds=None, epochs_trained=0, interrupted=False)
 
+    check_against_data(None, data, args)
     checkpoint_dir = args.out / "checkpoint"
     if not args.resume:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # a fresh run starts from scratch
@@ -299,12 +300,13 @@ def train_and_report(variant, args, data, strategy):
 
 
 def check_against_data(vae, data, args):
-    """The checks that need the classes in the data and, after --load, the model."""
-    if args.load is not None and not vae.conditional:
+    """The checks that need the classes in the data and, after --load, the model (None before
+    training: a mistake is caught before the training it would waste)."""
+    if vae is not None and args.load is not None and not vae.conditional:
         for option in ("write", "style_from", "grid_char"):
             if getattr(args, option) is not None:
                 raise UserError(f"--{option.replace('_', '-')}: the loaded model is not conditional")
-    if vae.conditional and vae.num_classes != len(data.classes):
+    if vae is not None and vae.conditional and vae.num_classes != len(data.classes):
         raise UserError(f"--load: the model knows {vae.num_classes} classes, the data has {len(data.classes)} ({data.classes})")
     if args.write is not None:
         check_text(args.write, data.classes)

@@ -132,3 +132,16 @@ def test_conditional_mistakes_are_one_line_status_2_and_nothing_written(tmp_path
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_write_with_a_letter_missing_from_the_data_fails_before_training(tmp_path, capsys):
+    from conftest import letter_images, write_emnist_csv
+
+    labels = np.repeat(np.arange(1, 14), 3)  # A..M only
+    write_emnist_csv(tmp_path / "emnist-letters-train.csv", letter_images(labels), labels)
+    write_emnist_csv(tmp_path / "emnist-letters-test.csv", letter_images(labels, seed=1), labels)
+    out = tmp_path / "out"
+    assert run_script(vae_letters, ["--data", tmp_path, "--out", out, "--conditional", "--write", "a zebra"]) == 2
+    err = capsys.readouterr().err
+    assert "--write: no class for 'R', 'Z'" in err and len(err.strip().splitlines()) == 1
+    assert not any(out.iterdir())  # no checkpoint: it stopped before training
