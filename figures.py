@@ -254,6 +254,11 @@ def plot_history(history, path, title):
         ax.plot(epochs, history[key], "o-", markersize=4, label="training")
         if f"val_{key}" in history and history[f"val_{key}"].notna().any():
             ax.plot(epochs, history[f"val_{key}"], "s--", markersize=4, label="validation")
+        if "kl_weight" in history and (history["kl_weight"] < history["kl_weight"].max()).any():
+            # Warm-up epochs: the training loss used a smaller KL weight than validation does.
+            warm = epochs[history["kl_weight"] < history["kl_weight"].max()]
+            ax.axvspan(warm.min() - 0.5, warm.max() + 0.5, color="0.92", zorder=0,
+                       label="KL warm-up (training loss weighted)" if key == "loss" else None)
         ax.set(title=name, xlabel="epoch", ylabel="nats per image")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_xlim(0.5, epochs.max() + 0.5)
