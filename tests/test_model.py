@@ -135,24 +135,27 @@ def test_binarize_once_is_fixed_and_binary():
     assert abs(first.mean() - x.mean()) < 0.02  # Bernoulli(intensity)
 
 
-@pytest.mark.parametrize("arch", ["dense", "conv"])
-def test_safe_reload_in_a_fresh_process(tmp_path, arch):
-    vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=4), seed=0)
+@pytest.mark.parametrize("arch, num_classes", [("dense", 0), ("conv", 0), ("conv", 5)])
+def test_safe_reload_in_a_fresh_process(tmp_path, arch, num_classes):
+    """Unconditional and conditional models reload in Keras' safe mode with the same encoder."""
+    vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=4, num_classes=num_classes), seed=0)
     x = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
+    labels = np.arange(8) % 5 if num_classes else None
     vae.compile(optimizer="adam")
-    vae.fit(training.make_dataset(x, None, 8), epochs=1, verbose=0, shuffle=False)  # move the weights off their initial values
+    vae.fit(training.make_dataset(x, labels, 8), epochs=1, verbose=0, shuffle=False)  # move the weights off their initial values
     path = tmp_path / "model.keras"
     vae.save(path)
     np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "z.npy", keras.ops.convert_to_numpy(vae.encode(x)[0]))
+    np.save(tmp_path / "z.npy", keras.ops.convert_to_numpy(vae.encode(x, labels)[0]))
     script = (
         "import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import common, keras\n"
         "model = keras.models.load_model(sys.argv[2])  # safe mode, no custom_objects\n"
-        "z = keras.ops.convert_to_numpy(model.encode(np.load(sys.argv[3]))[0])\n"
+        "labels = np.arange(8) % 5 if model.conditional else None\n"
+        "z = keras.ops.convert_to_numpy(model.encode(np.load(sys.argv[3]), labels)[0])\n"
         "np.testing.assert_allclose(z, np.load(sys.argv[4]), rtol=1e-5, atol=1e-6)\n"
-        "print('same z_mean', type(model).__name__)\n"
+        "print('same z_mean', type(model).__name__, model.num_classes)\n"
     )
     result = subprocess.run([sys.executable, "-c", script, str(REPO), str(path), str(tmp_path / "x.npy"),
                              str(tmp_path / "z.npy")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "same z_mean VAE" in result.stdout
+    assert f"same z_mean VAE {num_classes}" in result.stdout
