@@ -24,6 +24,7 @@ REPO_DIR = Path(__file__).resolve().parent
 # The classes each variant trains on by default.
 VARIANTS = {"letters": string.ascii_uppercase, "vowels": "AEIOU", "digits": "0123456789"}
 FULL_IWAE = (1000, 0)  # --iwae-full: k = 1000 on every test image, the published setting
+CONDITIONAL_OPTIONS = ("write", "style_from", "grid_char")  # only a conditional model can take these
 
 
 # ----------------------------------------------------------------------------
@@ -156,10 +157,8 @@ def check_args(args, variant):
         raise UserError(f"--resume: no checkpoint in {args.out / 'checkpoint'} to resume from")
     if args.conditional and args.strategy == "multiworker":
         raise UserError("--conditional: not with --strategy multiworker (Keras 3.15 cannot distribute (image, class) pairs over workers)")
-    if args.load is None and not args.conditional:
-        for option in ("write", "style_from", "grid_char"):
-            if getattr(args, option) is not None:
-                raise UserError(f"--{option.replace('_', '-')} needs a conditional model (--conditional)")
+    if args.load is None and not args.conditional and conditional_option(args):
+        raise UserError(f"{conditional_option(args)} needs a conditional model (--conditional)")
     if args.write is not None:
         args.write = args.write.replace("\\n", "\n")  # a typed \n is a new line too
         check_text(args.write, classes)
@@ -171,6 +170,12 @@ def check_args(args, variant):
         if args.style_char is None or len(args.style_char) != 1 or args.style_char not in classes:
             raise UserError(f"--style-char: give the one character of {classes} that --style-from's image shows")
         args.style_image = prepare_style_image(args.style_from)  # a clear error now, not after training
+
+
+def conditional_option(args):
+    """The first option given that only a conditional model can take, as typed, or None."""
+    given = [option for option in CONDITIONAL_OPTIONS if getattr(args, option) is not None]
+    return f"--{given[0].replace('_', '-')}" if given else None
 
 
 def check_text(text, classes):
@@ -241,6 +246,7 @@ def train_and_report(variant, args, data, strategy):
     import common
     import evaluation
     import figures
+    import report as report_page
     import training
 
     print(f"{variant}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
@@ -248,6 +254,7 @@ def train_and_report(variant, args, data, strategy):
     if args.load is not None:
         with strategy.scope():
             vae = common.load_vae(args.load or args.out / "model.keras")
+        check_against_data(vae, data, args)
         history_csv = args.out / "history.csv"
         history = common.pd.read_csv(history_csv) if history_csv.exists() else None
         return report(variant, args, data, vae, history, train_seconds=None, epochs_trained=0, interrupted=False)
@@ -268,7 +275,8 @@ def train_and_report(variant, args, data, strategy):
         # fitted to test images of every class in proportion.
         subset = evaluation.stratified_subset(data.y_test, 2000, seed=args.seed)
         images, labels = training.evaluation_images(data.x_test[subset], args), data.y_test[subset]
-        title = run_title(variant, data, vae)
+        title = report_page.run_title({"variant": variant, "source": data.source, "arch": vae.arch,
+                                       "latent_dim": vae.latent_dim, "conditional": vae.conditional})
         decode = grid_decoder(vae, data, args)
 
         def render(caption):
@@ -298,14 +306,11 @@ def train_and_report(variant, args, data, strategy):
     return status
 
 
-
 def check_against_data(vae, data, args):
     """The checks that need the classes in the data and, after --load, the model (None before
     training: a mistake is caught before the training it would waste)."""
-    if vae is not None and args.load is not None and not vae.conditional:
-        for option in ("write", "style_from", "grid_char"):
-            if getattr(args, option) is not None:
-                raise UserError(f"--{option.replace('_', '-')}: the loaded model is not conditional")
+    if vae is not None and not vae.conditional and conditional_option(args):
+        raise UserError(f"{conditional_option(args)}: the loaded model is not conditional")
     if vae is not None and vae.conditional and vae.num_classes != len(data.classes):
         raise UserError(f"--load: the model knows {vae.num_classes} classes, the data has {len(data.classes)} ({data.classes})")
     if args.write is not None:
@@ -314,12 +319,6 @@ def check_against_data(vae, data, args):
         char = getattr(args, option)
         if char is not None and char not in data.classes:
             raise UserError(f"--{option.replace('_', '-')}: {char!r} is not in the data ({data.classes})")
-
-
-def run_title(variant, data, vae):
-    source = data.source if len(data.source) < 30 else "real data"
-    kind = "conditional " if vae.conditional else ""
-    return f"{variant} · {source} · {kind}{vae.arch}, latent {vae.latent_dim}"
 
 
 def class_decoder(vae, char_index):
@@ -368,8 +367,8 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
     import common
     import evaluation
     import figures
+    import report as report_page
 
-    check_against_data(vae, data, args)
     print("Evaluating ...", flush=True)
     evaluation_started = time.time()
     train_metrics, test, x_test, z_test = evaluation.evaluate(vae, data, args)
@@ -401,7 +400,7 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         "seed": args.seed,
     }
 
-    out, title, y_test, classes = args.out, run_title(variant, data, vae), data.y_test, data.classes
+    out, title, y_test, classes = args.out, report_page.run_title(metrics), data.y_test, data.classes
     decode, decode_grid = evaluation.decoder_fn(vae), grid_decoder(vae, data, args)
     # Every class (up to 26), not "the first 12": the official EMNIST test split is sorted by class.
     shown = evaluation.one_per_class(y_test, min(max(12, len(classes)), 26), seed=args.seed)
@@ -442,8 +441,6 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         atomic_write(out / "model.keras", vae.save)
         written += ["history.csv", "model.keras"]
     if not args.no_report:
-        import report as report_page
-
         figure_list = [(name, CAPTIONS[name]) for name in CAPTIONS if name in written or (out / name).exists()]
         report_page.write_report(out, metrics, figure_list, explorer_data(vae, data, args, x_test, z_test))
         written.append("report.html")

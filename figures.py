@@ -2,9 +2,9 @@
 
 Every function takes numpy arrays (and, where it draws new images, a `decode(z)` function
 that returns them) and writes one PNG (or GIF) atomically, so a reader never sees half a
-file. It knows nothing of Keras or the model: the command line (cli.py) decides what to draw. Images are floats in 0..1 stored as
-white ink on black; they are all shown with the "gray_r" colormap, i.e. as dark ink
-on white paper. `classes` is a string whose i-th character names class i, and `title`
+file. It knows nothing of Keras or the model: the command line (cli.py) decides what to draw.
+Images are floats in 0..1 stored as white ink on black; they are all shown with the "gray_r"
+colormap, i.e. as dark ink on white paper. `classes` is a string whose i-th character names class i, and `title`
 names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
 """
 

@@ -221,10 +221,11 @@ def _esc(value):
 
 
 def run_title(metrics):
-    """'letters · synthetic · dense, latent 2', as common.run_title names a run."""
+    """'letters · synthetic · dense, latent 2': how the page and every figure of a run name it."""
     source = str(metrics.get("source") or "unknown data")
     source = source if len(source) < 30 else "real data"
-    return (f"{metrics.get('variant', 'run')} · {source} · {metrics.get('arch', '?')}, "
+    kind = "conditional " if metrics.get("conditional") else ""
+    return (f"{metrics.get('variant', 'run')} · {source} · {kind}{metrics.get('arch', '?')}, "
             f"latent {metrics.get('latent_dim', '?')}")
 
 

@@ -12,8 +12,6 @@ user's text to the model's classes (upper case for EMNIST letters), and the figu
 image before TensorFlow loads.
 """
 
-from pathlib import Path
-
 import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
