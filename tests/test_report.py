@@ -68,7 +68,7 @@ def make_explorer(conditional=False, m=200):
 
 def make_metrics(source="synthetic", conditional=False, about=common.SYNTHETIC_LETTERS):
     metrics = {
-        "variant": "letters", "source": source, "data": dataclasses.asdict(about), "n_train": 26000, "n_test": 5200, "classes": CLASSES,
+        "variant": "letters", "source": source, "data": {**dataclasses.asdict(about), "files": "" if source == about.kind else source}, "n_train": 26000, "n_test": 5200, "classes": CLASSES,
         "arch": "dense", "latent_dim": 2, "beta": 1.0, "kl_warmup": 0, "binarized": False,
         "strategy": "default", "replicas": 1, "epochs_run": 50, "interrupted": False, "loaded_from": None,
         "train": {"loss": 212.3456, "reconstruction": 207.01, "kl": 5.3356},
