@@ -178,7 +178,6 @@ def _break(tmp_path, how):
         train.write_text(",".join(["label"] + [f"p{i}" for i in range(784)]) + "\n" + "\n".join(lines) + "\n")
         return "header row"
     if how == "non-numeric cell":
-        lines[4] = lines[4].replace(",", ",abc,", 1).replace(",abc,", ",abc", 1)
         lines[4] = ",".join(["1", "abc"] + lines[4].split(",")[2:])
         train.write_text("\n".join(lines) + "\n")
         return "line 5, column 2: 'abc'"
@@ -197,8 +196,6 @@ def _break(tmp_path, how):
     if how == "malformed mapping":
         (tmp_path / "emnist-letters-mapping.txt").write_text("1 65 97\nA B C\n")
         return "line 2"
-    if how == "chars absent from data":
-        return None
     raise AssertionError(how)
 
 
