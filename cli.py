@@ -443,6 +443,7 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         atomic_write(out / "model.keras", vae.save)
         written += ["history.csv", "model.keras"]
     if not args.no_report:
+        print(f"Writing {out / 'report.html'} and its latent explorer ...", flush=True)
         figure_list = [(name, CAPTIONS[name]) for name in CAPTIONS if name in written or (out / name).exists()]
         report_page.write_report(out, metrics, figure_list, explorer_data(vae, data, args, x_test, z_test))
         written.append("report.html")
