@@ -372,7 +372,7 @@ CAPTIONS = {  # one sentence per file, for the page (the README says the same)
     "latent_scatter.png": "The test images' latent means coloured by class, each character at its class centre.",
     "interpolation.png": "Straight lines in latent space between test characters of two classes: the decoder morphs one into the other.",
     "traversals.png": "One latent coordinate varied at a time from −3 to +3, the others at 0.",
-    "generated.png": "New characters decoded from random draws of the prior N(0, I).",
+    "generated.png": "New characters decoded from random draws of the model's prior.",
     "alphabet.png": "Every class in one hand per row: styles taken from test images and drawn from the prior.",
     "analogies.png": "Real test images, each redrawn as every other class with its own style code.",
     "style_input.png": "Your letter, and the 28×28 image the model saw after the EMNIST-style conversion.",
