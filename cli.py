@@ -25,6 +25,7 @@ REPO_DIR = Path(__file__).resolve().parent
 VARIANTS = {"letters": string.ascii_uppercase, "vowels": "AEIOU", "digits": "0123456789"}
 FULL_IWAE = (1000, 0)  # --iwae-full: k = 1000 on every test image, the published setting
 CONDITIONAL_OPTIONS = ("write", "style_from", "grid_char")  # only a conditional model can take these
+DEFAULT_PSEUDO_INPUTS = 100  # the paper's 500 cost 5x a minibatch of encoder work per step on a CPU
 
 
 # ----------------------------------------------------------------------------
@@ -93,6 +94,10 @@ def make_parser(description, variant):
     group.add_argument("--conditional", action="store_true",
                        help="give encoder and decoder the class too, so z holds the style alone")
     group.add_argument("--beta", type=non_negative_float, default=1.0, metavar="B", help="weight of the KL term")
+    group.add_argument("--prior", choices=["normal", "vamp"], default="normal",
+                       help="p(z): N(0, I), or the VampPrior, a mixture over learned pseudo-inputs (Tomczak & Welling 2018)")
+    group.add_argument("--pseudo-inputs", type=positive_int, metavar="K",
+                       help=f"--prior vamp: the number of learned pseudo-inputs (default: {DEFAULT_PSEUDO_INPUTS})")
 
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=50, metavar="N", help="most epochs (early stopping may end sooner)")
@@ -103,6 +108,8 @@ def make_parser(description, variant):
                        help="early stopping: epochs without a better validation loss")
     group.add_argument("--kl-warmup", type=non_negative_int, default=0, metavar="E",
                        help="raise the KL weight from 0 to beta over the first E epochs")
+    group.add_argument("--train-k", type=positive_int, default=1, metavar="K",
+                       help="importance samples per image: train on the IWAE bound (Burda et al. 2016); 1 = the ELBO")
     group.add_argument("--binarize", action="store_true",
                        help="dynamic binarization of the pixels (the setting of published likelihoods)")
     group.add_argument("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
@@ -155,6 +162,11 @@ def check_args(args, variant):
         raise UserError(f"--data: folder {args.data} does not exist")
     if args.resume and not (args.out / "checkpoint" / "backup").is_dir():
         raise UserError(f"--resume: no checkpoint in {args.out / 'checkpoint'} to resume from")
+    if args.pseudo_inputs is not None and args.prior != "vamp":
+        raise UserError("--pseudo-inputs: only with --prior vamp")
+    args.pseudo_inputs = args.pseudo_inputs or DEFAULT_PSEUDO_INPUTS
+    if args.prior == "vamp" and args.conditional:
+        raise UserError("--prior vamp: not with --conditional (a pseudo-input would need a class too); use the normal prior")
     if args.conditional and args.strategy == "multiworker":
         raise UserError("--conditional: not with --strategy multiworker (Keras 3.15 cannot distribute (image, class) pairs over workers)")
     if args.load is None and not args.conditional and conditional_option(args):
@@ -243,6 +255,8 @@ def main(variant, description, argv=None):
 
 
 def train_and_report(variant, args, data, strategy):
+    import numpy as np
+
     import common
     import evaluation
     import figures
@@ -265,9 +279,14 @@ def train_and_report(variant, args, data, strategy):
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # a fresh run starts from scratch
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     config = common.ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta,
-                                num_classes=len(data.classes) if args.conditional else 0)
+                                num_classes=len(data.classes) if args.conditional else 0,
+                                prior=args.prior, pseudo_inputs=args.pseudo_inputs, train_k=args.train_k)
     with strategy.scope():  # the model's variables are mirrored over the replicas
         vae = common.build_vae(config, seed=args.seed)
+        if vae.prior == "vamp":  # random training images (--resume then restores the learned ones)
+            rng = np.random.default_rng(args.seed)
+            start = rng.choice(len(data.x_train), vae.num_pseudo_inputs, replace=vae.num_pseudo_inputs > len(data.x_train))
+            vae.set_pseudo_inputs(data.x_train[start])
     callbacks = []
     gif = None
     if not args.no_gif:
@@ -276,12 +295,14 @@ def train_and_report(variant, args, data, strategy):
         subset = evaluation.stratified_subset(data.y_test, 2000, seed=args.seed)
         images, labels = training.evaluation_images(data.x_test[subset], args), data.y_test[subset]
         title = report_page.run_title({"variant": variant, "data": data.described(), "arch": vae.arch,
-                                       "latent_dim": vae.latent_dim, "conditional": vae.conditional})
+                                       "latent_dim": vae.latent_dim, "conditional": vae.conditional,
+                                       "prior": vae.prior, "train_k": vae.train_k})
         decode = grid_decoder(vae, data, args)
 
         def render(caption):
             plane = figures.latent_plane(evaluation.encode_all(vae, images, labels))
-            return figures.render_gif_frame(figures.render_latent_grid(decode, plane, 15), title, caption)
+            coordinates = figures.plane_coordinates(plane, 15, evaluation.learned_prior_samples(vae, seed=args.seed))
+            return figures.render_gif_frame(figures.render_latent_grid(decode, plane, 15, coordinates), title, caption)
 
         gif = training.LatentGridFrames(render)
         callbacks.append(gif)
@@ -352,7 +373,7 @@ CAPTIONS = {  # one sentence per file, for the page (the README says the same)
     "latent_scatter.png": "The test images' latent means coloured by class, each character at its class centre.",
     "interpolation.png": "Straight lines in latent space between test characters of two classes: the decoder morphs one into the other.",
     "traversals.png": "One latent coordinate varied at a time from −3 to +3, the others at 0.",
-    "generated.png": "New characters decoded from random draws of the prior N(0, I).",
+    "generated.png": "New characters decoded from random draws of the model's prior.",
     "alphabet.png": "Every class in one hand per row: styles taken from test images and drawn from the prior.",
     "analogies.png": "Real test images, each redrawn as every other class with its own style code.",
     "style_input.png": "Your letter, and the 28×28 image the model saw after the EMNIST-style conversion.",
@@ -385,6 +406,11 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         "latent_dim": vae.latent_dim,
         "conditional": vae.conditional,
         "beta": vae.beta,
+        "prior": vae.prior,
+        "pseudo_inputs": vae.num_pseudo_inputs if vae.prior == "vamp" else None,
+        "kl_estimate": KL_ESTIMATE[vae.prior],
+        "train_k": vae.train_k,
+        "training_loss": training_loss_name(vae),
         "kl_warmup": args.kl_warmup,
         "binarized": args.binarize,
         "strategy": args.strategy,
@@ -404,6 +430,8 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
 
     out, title, y_test, classes = args.out, report_page.run_title(metrics), data.y_test, data.classes
     decode, decode_grid = evaluation.decoder_fn(vae), grid_decoder(vae, data, args)
+    prior = evaluation.learned_prior_samples(vae, seed=args.seed)  # None for N(0, I)
+    pseudo_means = common.ops.convert_to_numpy(vae.prior_components()[0]) if vae.prior == "vamp" else None
     # Every class (up to 26), not "the first 12": the official EMNIST test split is sorted by class.
     shown = evaluation.one_per_class(y_test, min(max(12, len(classes)), 26), seed=args.seed)
     inputs = (x_test[shown], y_test[shown]) if vae.conditional else x_test[shown]
@@ -412,9 +440,10 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         "samples.png": lambda path: figures.plot_samples(data.x_train, data.y_train, classes, path, title),
         "reconstructions.png": lambda path: figures.plot_reconstructions(
             x_test[shown], common.ops.convert_to_numpy(vae(inputs)), y_test[shown], classes, path, title),
-        "latent_grid.png": lambda path: figures.plot_latent_grid(decode_grid, z_test, path, title, subject=grid_char),
+        "latent_grid.png": lambda path: figures.plot_latent_grid(decode_grid, z_test, path, title, subject=grid_char,
+                                                                 prior=prior),
         "latent_scatter.png": lambda path: figures.plot_latent_scatter(
-            z_test, y_test, classes, path, title, method="tsne" if args.tsne else "pca"),
+            z_test, y_test, classes, path, title, method="tsne" if args.tsne else "pca", markers=pseudo_means),
     }
     if len(classes) > 1 and not vae.conditional:
         drawings["interpolation.png"] = lambda path: figures.plot_interpolations(
@@ -423,7 +452,9 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         drawings["traversals.png"] = lambda path: figures.plot_traversals(decode_grid, vae.latent_dim, path, title)
     if args.sample:
         cycle = (lambda z: decode(z, np.arange(len(z)) % len(classes))) if vae.conditional else decode
-        drawings["generated.png"] = lambda path: figures.plot_generated(cycle, vae.latent_dim, args.sample, path, title, args.seed)
+        drawings["generated.png"] = lambda path: figures.plot_generated(
+            cycle, vae.latent_dim, args.sample, path, title, args.seed,
+            z=evaluation.prior_samples(vae, args.sample, args.seed), prior=PRIOR_NAME[vae.prior])
     if vae.conditional:
         drawings.update(conditional_drawings(vae, data, args, x_test, z_test, title))
     if history is not None:
@@ -450,6 +481,18 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
     write_json(out / "metrics.json", metrics)
     print_summary(metrics, out, written + ["metrics.json"])
     return 130 if interrupted else 0
+
+
+PRIOR_NAME = {"normal": "N(0, I)", "vamp": "the VampPrior"}
+KL_ESTIMATE = {"normal": "closed form, KL(q(z|x) ‖ N(0, I))",
+               "vamp": "one-sample Monte Carlo estimate, log q(z|x) − log p(z) with z ~ q(z|x)"}
+
+
+def training_loss_name(vae):
+    """Which bound the training and validation loss columns of history.csv are."""
+    if vae.train_k == 1:
+        return "negative ELBO (reconstruction + β·KL)"
+    return f"negative IWAE bound with k = {vae.train_k} importance samples (Burda et al. 2016)"
 
 
 def conditional_drawings(vae, data, args, x_test, z_test, title):
@@ -510,6 +553,9 @@ def explorer_data(vae, data, args, x_test, z_test):
     points = (z_test - center) @ axes.T
     n = 32 if vae.conditional else 64  # a sprite per class for a conditional model: keep each small
     reach = np.maximum(np.percentile(np.abs(points), 99, axis=0), 1.645 * spread)
+    prior = evaluation.learned_prior_samples(vae, seed=args.seed)
+    if prior is not None:  # as far as latent_grid.png reaches over a learned prior's mass
+        reach = np.maximum(reach, np.abs(figures.plane_coordinates(plane, 2, prior)).max(axis=1))
     xs, ys = np.linspace(-reach[0], reach[0], n), np.linspace(-reach[1], reach[1], n if vae.latent_dim > 1 else 1)
     draw = lambda decode: figures.render_latent_grid(decode, plane, n, coordinates=(xs, ys))
     if vae.conditional:
@@ -530,12 +576,17 @@ def print_summary(metrics, out, files):
         training = (f"{metrics['epochs_this_run']} epochs in {metrics['train_seconds']:.1f} s "
                     f"({metrics['images_per_second']:,.0f} images/s)" + (" (interrupted)" if metrics["interrupted"] else ""))
     what = "−log p(x | class) bound" if metrics["conditional"] else "negative ELBO"
+    prior = ""
+    if metrics["prior"] == "vamp":
+        prior, what = f", VampPrior with {metrics['pseudo_inputs']} pseudo-inputs", what + "; KL: one-sample estimate"
+    if metrics["train_k"] > 1:
+        prior += f", trained on the IWAE bound (k = {metrics['train_k']})"
     knn = "5-NN accuracy of the class from z (style only: near chance is good)" if metrics["conditional"] else "5-NN accuracy"
     print(f"""
 Summary ({metrics['variant']})
   data         {metrics['data']['description']}{(': ' + metrics['data']['files']) if metrics['data']['files'] else ''}
                {metrics['n_train']:,} train / {metrics['n_test']:,} test images, classes {metrics['classes']}
-  model        {'conditional ' if metrics['conditional'] else ''}{metrics['arch']}, latent dim {metrics['latent_dim']}
+  model        {'conditional ' if metrics['conditional'] else ''}{metrics['arch']}, latent dim {metrics['latent_dim']}{prior}
   training     {training}
   test loss    {test['loss']:.2f} nats/image ({what}) = reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}
   test IWAE    {test['iwae_nll']:.2f} ± {test['iwae_stderr']:.2f} nats/image (k={test['iwae_k']}, {test['iwae_images']:,} images, {test['iwae_subset']})

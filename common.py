@@ -1,7 +1,8 @@
 """Data and model: the handwriting loaders and the variational autoencoder, read top to bottom.
 
     TensorFlow, quietly → data (EMNIST CSV and IDX, MNIST, the offline defaults) → the model
-    (the Sampling layer, encoder and decoder builders, the VAE with its losses, safe reload)
+    (the Sampling layer, encoder and decoder builders, the VAE with its losses and its
+    prior, N(0, I) or the learned VampPrior, safe reload)
 
 Every loader returns upright images scaled to 0..1 with labels 0..classes-1. The VAE is a
 keras.Model with its own train_step and test_step; it may be conditional, i.e. given the
@@ -373,6 +374,8 @@ def warn_default(message):
 # 2015): the class then says *which* character, so z is free to hold only *how* it is written.
 
 LOG_VAR_LIMIT = 10.0  # |log σ²| ≤ 10 keeps exp() finite and the KL term sane
+LOG_2PI = math.log(2.0 * math.pi)
+PRIORS = ("normal", "vamp")
 
 
 @dataclasses.dataclass
@@ -382,6 +385,9 @@ class ModelConfig:
     hidden: int = 512  # width of the dense layers
     beta: float = 1.0  # weight of the KL term
     num_classes: int = 0  # > 0: a conditional VAE, given the class as a one-hot vector
+    prior: str = "normal"  # "normal" (N(0, I)) or "vamp" (the VampPrior, learned pseudo-inputs)
+    pseudo_inputs: int = 100  # K, the VampPrior's pseudo-inputs
+    train_k: int = 1  # importance samples per image in the training loss (1 = the ELBO)
 
 
 @keras.saving.register_keras_serializable(package="vae")
@@ -452,16 +458,28 @@ def kl_divergence(z_mean, z_log_var):
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
 
 
+def log_normal(z, mean, log_var):
+    """log N(z; mean, diag exp(log_var)), summed over the last axis (broadcasting the others)."""
+    return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
+
+
 @keras.saving.register_keras_serializable(package="vae")
 class VAE(keras.Model):
-    """A variational autoencoder trained on the negative ELBO = reconstruction + β·KL.
+    """A variational autoencoder trained on the negative ELBO = reconstruction + β·KL, or
+    with train_k > 1 on the negative importance-weighted bound (IWAE, Burda et al. 2016).
 
     Its data are images or, for a conditional model, (images, labels) pairs. During
     KL warm-up the training loss uses the current KL weight, but the validation loss (which
     picks the best epoch) always uses the final β, so epochs compare on one objective.
+
+    The prior p(z) is N(0, I), or with prior="vamp" the VampPrior (Tomczak & Welling 2018):
+    p(z) = (1/K) Σ_k q(z | u_k), the encoder's own posteriors of K learned pseudo-inputs u_k,
+    images kept in [0, 1] as the sigmoid of a trainable variable. Its KL term has no closed
+    form, so it is the one-sample Monte Carlo estimate log q(z|x) − log p(z).
     """
 
-    def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, prior="normal", pseudo_inputs=100, train_k=1,
+                 **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = decoder.inputs[0].shape[-1]
@@ -474,6 +492,11 @@ class VAE(keras.Model):
         # without retracing the compiled training step.
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(beta),
                                          trainable=False, name="kl_weight")
+        self.prior, self.num_pseudo_inputs, self.train_k = prior, pseudo_inputs, train_k
+        if prior == "vamp":
+            # Logits of the pseudo-inputs: their sigmoid keeps every pixel in [0, 1].
+            self.pseudo_logits = self.add_weight(shape=(pseudo_inputs, 28, 28, 1), initializer="zeros",
+                                                 name="pseudo_inputs")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
@@ -508,15 +531,77 @@ class VAE(keras.Model):
         x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
         return self.decode(self.encode(x, labels)[0], labels)
 
-    def compute_losses(self, x, labels):
-        z_mean, z_log_var = self.encode(x, labels)
-        z = self.sampling([z_mean, z_log_var])
-        return reconstruction_loss(x, self.decode_logits(z, labels)), kl_divergence(z_mean, z_log_var)
+    # ------------------------------------------------------------------------
+    # The prior
 
-    def _update_metrics(self, reconstruction, kl, kl_weight):
-        self.loss_tracker.update_state(reconstruction + kl_weight * kl)
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
+    def pseudo_inputs(self):
+        """The VampPrior's K pseudo-inputs u_k, images (K, 28, 28, 1) in [0, 1]."""
+        return ops.sigmoid(self.pseudo_logits)
+
+    def set_pseudo_inputs(self, images):
+        """Start the pseudo-inputs at these images (K, 28, 28, 1) in [0, 1], e.g. random training images."""
+        images = np.clip(np.asarray(images, np.float32), 0.01, 0.99)  # a finite logit for black and white pixels
+        self.pseudo_logits.assign(np.log(images / (1.0 - images)))
+
+    def prior_components(self):
+        """(means, log-variances) (K, latent_dim) of the VampPrior's mixture components q(z | u_k)."""
+        return self.encode(self.pseudo_inputs())
+
+    def log_prior(self, z, components=None):
+        """log p(z) over z's last axis: N(0, I), or the VampPrior's logsumexp_k log q(z | u_k) − log K.
+        components: prior_components(), when the caller has them already."""
+        if self.prior == "normal":
+            return -0.5 * ops.sum(ops.square(z) + LOG_2PI, axis=-1)
+        means, log_vars = components if components is not None else self.prior_components()
+        per_component = log_normal(ops.expand_dims(z, -2), means, log_vars)  # (..., K)
+        return ops.logsumexp(per_component, axis=-1) - math.log(self.num_pseudo_inputs)
+
+    # ------------------------------------------------------------------------
+    # The losses
+
+    def log_weights(self, x, labels, k, seed_generator):
+        """k draws z ~ q(z|x) per image: log p(x|z), log p(z) and log q(z|x), each (k, batch), and
+        q's (z_mean, z_log_var). exp(log p(x|z) + log p(z) − log q(z|x)) are the importance weights."""
+        z_mean, z_log_var = self.encode(x, labels)
+        epsilon = keras.random.normal((k, *ops.shape(z_mean)), seed=seed_generator)  # (k, batch, d)
+        z = z_mean + ops.exp(0.5 * z_log_var) * epsilon
+        repeated_labels = None if labels is None else ops.reshape(ops.tile(labels[None], (k, 1)), (-1,))
+        logits = self.decode_logits(ops.reshape(z, (-1, z.shape[-1])), repeated_labels)
+        repeated = ops.reshape(ops.tile(x[None], (k, 1, 1, 1, 1)), (-1, 28, 28, 1))
+        log_px_given_z = -ops.reshape(reconstruction_loss(repeated, logits), (k, -1))
+        log_pz = self.log_prior(z)
+        log_qz = -0.5 * ops.sum(ops.square(epsilon) + LOG_2PI + z_log_var, axis=-1)
+        return log_px_given_z, log_pz, log_qz, (z_mean, z_log_var)
+
+    def compute_losses(self, x, labels, kl_weight=1.0):
+        """The per-image terms, each (batch,), as a dict:
+
+        reconstruction  −log p(x|z), for z ~ q(z|x) (the mean over the train_k draws)
+        kl              KL(q(z|x) ‖ p(z)): in closed form for the normal prior, else the one-sample
+                        Monte Carlo estimate log q(z|x) − log p(z) (the mean over the draws)
+        loss            what training minimises: reconstruction + kl_weight·kl (the negative ELBO)
+                        for train_k = 1; else −log (1/K) Σ_i p(x|z_i) (p(z_i)/q(z_i|x))^kl_weight
+                        over K = train_k draws, the negative IWAE bound (Burda et al. 2016)
+        """
+        if self.train_k == 1:
+            z_mean, z_log_var = self.encode(x, labels)
+            z = self.sampling([z_mean, z_log_var])
+            reconstruction = reconstruction_loss(x, self.decode_logits(z, labels))
+            if self.prior == "normal":
+                kl = kl_divergence(z_mean, z_log_var)
+            else:
+                kl = log_normal(z, z_mean, z_log_var) - self.log_prior(z)
+            return {"reconstruction": reconstruction, "kl": kl, "loss": reconstruction + kl_weight * kl}
+        log_px_given_z, log_pz, log_qz, posterior = self.log_weights(x, labels, self.train_k,
+                                                                    self.sampling.seed_generator)
+        bound = ops.logsumexp(log_px_given_z + kl_weight * (log_pz - log_qz), axis=0) - math.log(self.train_k)
+        kl = kl_divergence(*posterior) if self.prior == "normal" else ops.mean(log_qz - log_pz, axis=0)
+        return {"reconstruction": -ops.mean(log_px_given_z, axis=0), "kl": kl, "loss": -bound}
+
+    def _update_metrics(self, terms):
+        self.loss_tracker.update_state(terms["loss"])
+        self.reconstruction_tracker.update_state(terms["reconstruction"])
+        self.kl_tracker.update_state(terms["kl"])
 
     def _results(self):
         results = {metric.name: metric.result() for metric in self.metrics}
@@ -546,18 +631,18 @@ class VAE(keras.Model):
 
     def minibatch_step(self, x, labels):
         with tf.GradientTape() as tape:
-            reconstruction, kl = self.compute_losses(x, labels)
+            terms = self.compute_losses(x, labels, self.kl_weight)
             # Under tf.distribute each replica sees its share of the global batch and the
             # gradients of the replicas are summed, so each averages over the global batch.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            loss = ops.mean(reconstruction + self.kl_weight * kl) / replicas
+            loss = ops.mean(terms["loss"]) / replicas
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
-        self._update_metrics(reconstruction, kl, self.kl_weight)
+        self._update_metrics(terms)
 
     def test_step(self, data):
         x, labels = data if isinstance(data, tuple) else (data, None)
-        self._update_metrics(*self.compute_losses(x, labels), kl_weight=self.beta)
+        self._update_metrics(self.compute_losses(x, labels, self.beta))
         return self._results()
 
     def get_config(self):
@@ -567,6 +652,9 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": self.beta,
             "seed": self.seed,
+            "prior": self.prior,
+            "pseudo_inputs": self.num_pseudo_inputs,
+            "train_k": self.train_k,
         }
 
     @classmethod
@@ -577,7 +665,8 @@ class VAE(keras.Model):
 
 
 def build_vae(config, seed=None):
-    vae = VAE(build_encoder(config), build_decoder(config), beta=config.beta, seed=seed)
+    vae = VAE(build_encoder(config), build_decoder(config), beta=config.beta, seed=seed, prior=config.prior,
+              pseudo_inputs=config.pseudo_inputs, train_k=config.train_k)
     images = ops.zeros((1, 28, 28, 1))
     vae((images, ops.zeros((1,), "int32")) if config.num_classes else images)  # create every variable now
     return vae

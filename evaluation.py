@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from common import keras, ops, reconstruction_loss, tf
+from common import keras, ops, tf
 from training import compile_vae, evaluation_images, make_dataset
 
 
@@ -84,20 +84,12 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
     batch_size = batch_size or max(1, 8192 // k)
     labels = np.zeros(len(x), np.int32) if labels is None else np.asarray(labels, np.int32)
     seed_generator = keras.random.SeedGenerator(seed)
-    log_2pi = math.log(2.0 * math.pi)
 
     @tf.function(jit_compile=vae.arch == "dense", autograph=False)  # XLA is slower for convolutions on a CPU
     def batch_log_px(images, classes):
-        classes = classes if vae.conditional else None
-        z_mean, z_log_var = vae.encode(images, classes)
-        epsilon = keras.random.normal((k, *z_mean.shape), seed=seed_generator)  # (k, b, d)
-        z = z_mean + ops.exp(0.5 * z_log_var) * epsilon
-        repeated_classes = None if classes is None else ops.reshape(ops.tile(classes[None], (k, 1)), (-1,))
-        logits = vae.decode_logits(ops.reshape(z, (-1, z.shape[-1])), repeated_classes)
-        repeated = ops.reshape(ops.tile(images[None], (k, 1, 1, 1, 1)), (-1, 28, 28, 1))
-        log_px_given_z = -ops.reshape(reconstruction_loss(repeated, logits), (k, -1))
-        log_pz = -0.5 * ops.sum(ops.square(z) + log_2pi, axis=-1)
-        log_qz = -0.5 * ops.sum(ops.square(epsilon) + log_2pi + z_log_var, axis=-1)
+        # log p(z) is the model's prior: N(0, I), or the VampPrior's mixture.
+        log_px_given_z, log_pz, log_qz, _ = vae.log_weights(images, classes if vae.conditional else None, k,
+                                                            seed_generator)
         return ops.logsumexp(log_px_given_z + log_pz - log_qz, axis=0) - math.log(k)
 
     bar = keras.utils.Progbar(len(x), unit_name="image") if progress else None
@@ -113,6 +105,23 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
             bar.add(n)
     nll = -np.concatenate(log_px).astype(np.float64)
     return float(nll.mean()), float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
+
+
+def prior_samples(vae, n, seed=0):
+    """n draws (n, latent_dim) from the model's prior, as numpy: N(0, I), or for the VampPrior a
+    pseudo-input's component q(z | u_k), k uniform, then z from it."""
+    rng = np.random.default_rng(seed)
+    if vae.prior == "normal":
+        return rng.standard_normal((n, vae.latent_dim))
+    means, log_vars = (ops.convert_to_numpy(t) for t in vae.prior_components())
+    k = rng.integers(len(means), size=n)
+    return means[k] + np.exp(0.5 * log_vars[k]) * rng.standard_normal((n, vae.latent_dim))
+
+
+def learned_prior_samples(vae, n=20000, seed=0):
+    """prior_samples for a learned prior, None for N(0, I): the figures space their grids by the
+    quantiles of these, and keep their exact Gaussian quantiles for N(0, I)."""
+    return None if vae.prior == "normal" else prior_samples(vae, n, seed)
 
 
 def knn_accuracy(z_train, y_train, z_test, y_test, k=5):

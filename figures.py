@@ -163,11 +163,20 @@ def latent_plane(z):
     return pca.mean_, axes, np.sqrt(pca.explained_variance_)
 
 
-def plane_coordinates(plane, n):
+def plane_coordinates(plane, n, prior=None):
     """Coordinates along each plane axis: Gaussian quantiles 5%..95% scaled by the spread,
-    so with latent_dim 2 they cover the prior and with PCA the data's spread."""
-    quantiles = norm.ppf(np.linspace(0.05, 0.95, n))
-    return plane[2][0] * quantiles, plane[2][1] * quantiles
+    so with latent_dim 2 they cover the prior N(0, I) and with PCA the data's spread.
+
+    prior: samples (m, latent_dim) of a learned prior (the VampPrior), whose mass need not sit
+    around 0: then the 5%..95% quantiles of their projections on each axis, so the grid covers
+    where that prior puts its mass."""
+    if prior is None:
+        quantiles = norm.ppf(np.linspace(0.05, 0.95, n))
+        return plane[2][0] * quantiles, plane[2][1] * quantiles
+    center, axes, _ = plane
+    points = (np.asarray(prior, dtype=np.float64) - center) @ axes.T
+    levels = np.linspace(0.05, 0.95, n)
+    return np.quantile(points[:, 0], levels), np.quantile(points[:, 1], levels)
 
 
 def render_latent_grid(decode, plane, n=20, coordinates=None):
@@ -182,15 +191,16 @@ def render_latent_grid(decode, plane, n=20, coordinates=None):
     return _tile(_decode(decode, z), len(ys), len(xs))
 
 
-def plot_latent_grid(decode, z, path, title, n=20, subject=None):
+def plot_latent_grid(decode, z, path, title, n=20, subject=None, prior=None):
     """What the decoder draws across the latent plane (or the test data's PCA plane).
-    subject: the one character a conditional model draws there, in many hands."""
+    subject: the one character a conditional model draws there, in many hands.
+    prior: samples of a learned prior, to space the grid by their quantiles (plane_coordinates)."""
     z = np.asarray(z, dtype=np.float32)
     plane = latent_plane(z)
-    xs, ys = plane_coordinates(plane, n)
+    xs, ys = plane_coordinates(plane, n, prior)
     line = z.shape[1] == 1
     fig, ax = plt.subplots(figsize=(7.6, 1.9 if line else 8.1), layout="constrained")
-    ax.imshow(render_latent_grid(decode, plane, n), cmap=CMAP, vmin=0, vmax=1)
+    ax.imshow(render_latent_grid(decode, plane, n, coordinates=(xs, ys)), cmap=CMAP, vmin=0, vmax=1)
     ticks = np.unique(np.linspace(0, n - 1, min(n, 7)).round().astype(int))
     ax.set_xticks(_centres(n)[ticks], [f"{x:.1f}" for x in xs[ticks]])
     ax.set_yticks([] if line else _centres(n)[ticks], [] if line else [f"{y:.1f}" for y in ys[::-1][ticks]])
@@ -198,18 +208,24 @@ def plot_latent_grid(decode, z, path, title, n=20, subject=None):
     ax.set(xlabel=names[0], ylabel=names[1])
     what = {1: "latent line", 2: "latent plane"}.get(z.shape[1], "test data's first two principal components")
     heading = f"'{subject}' in many hands: the decoder over the {what} of styles" if subject else f"Decoder output over the {what}"
+    if prior is not None:
+        heading += ", spaced by the learned prior's quantiles"
     fig.suptitle(f"{heading}\n{title}")
     save_figure(fig, path)
 
 
-def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
-    """Test z_means coloured by class, each class's character written at its centre."""
+def plot_latent_scatter(z, labels, classes, path, title, method="pca", markers=None):
+    """Test z_means coloured by class, each class's character written at its centre.
+    markers: the VampPrior's pseudo-inputs' means (K, latent_dim), drawn as black crosses
+    (in 1-D and with t-SNE, which has no projection for new points, they are left out)."""
     z, labels = np.asarray(z, dtype=np.float32), np.asarray(labels)
+    project = None  # latent points → the figure's plane, where there is such a map
     if z.shape[1] == 1:  # one latent coordinate: spread the classes out vertically instead
         jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(z))
         xy, names, how = np.column_stack([z[:, 0], labels + jitter]), ("z[0]", "class"), ""
     elif z.shape[1] == 2:
         xy, names, how = z, ("z[0]", "z[1]"), ""
+        project = lambda points: points
     elif method == "tsne":
         # t-SNE is slow and quadratic-ish: a fixed subsample keeps it to a minute or so.
         keep = np.sort(np.random.default_rng(0).permutation(len(z))[:5000])
@@ -219,7 +235,8 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
         names, how = ("t-SNE 1", "t-SNE 2"), ", t-SNE"
     else:
         center, axes, _ = latent_plane(z)  # the grid's plane, so both figures face the same way
-        xy, names, how = (z - center) @ axes.T, ("PC1", "PC2"), ", PCA"
+        project = lambda points: (points - center) @ axes.T
+        xy, names, how = project(z), ("PC1", "PC2"), ", PCA"
     colors = np.array(PALETTE * (len(classes) // len(PALETTE) + 1))
     fig, ax = plt.subplots(figsize=(9, 7.5), layout="constrained")
     size = np.clip(20000 / len(xy), 4, 16)  # small points when there are many, so clusters show
@@ -233,6 +250,11 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
                 ha="center", va="center", path_effects=outline)
     handles = [Line2D([], [], linestyle="", marker="o", markersize=7, color=colors[c], label=classes[c])
                for c in present]
+    if markers is not None and project is not None:
+        marks = project(np.asarray(markers, dtype=np.float32))
+        ax.scatter(marks[:, 0], marks[:, 1], marker="x", c="black", s=28, linewidths=1.2, zorder=3)
+        handles.append(Line2D([], [], linestyle="", marker="x", markersize=7, color="black",
+                              label="pseudo-inputs' means"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
               ncols=1 if len(present) <= 13 else 2, columnspacing=0.8, handletextpad=0.2)
     ax.set(xlabel=names[0], ylabel=names[1])
@@ -247,7 +269,9 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca"):
 def plot_history(history, path, title):
     """Total loss, reconstruction and KL per epoch, training and validation."""
     epochs = history["epoch"] + 1
-    panels = [("loss", "total loss"), ("reconstruction", "reconstruction  −log p(x|z)"),
+    # A train_k column: the loss is the negative IWAE bound with that many samples (VAE.compute_losses).
+    total = f"total loss: −IWAE bound, k = {history['train_k'].iloc[-1]:g}" if "train_k" in history else "total loss"
+    panels = [("loss", total), ("reconstruction", "reconstruction  −log p(x|z)"),
               ("kl", "KL divergence")]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
     for ax, (key, name) in zip(axes, panels):
@@ -322,14 +346,16 @@ def plot_interpolations(decode, z, labels, classes, path, title, pairs=None, ste
     save_figure(fig, path)
 
 
-def plot_generated(decode, latent_dim, n, path, title, seed=0):
-    """n new images decoded from z ~ N(0, I), the prior."""
-    z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+def plot_generated(decode, latent_dim, n, path, title, seed=0, z=None, prior="N(0, I)"):
+    """n new images decoded from z ~ N(0, I), the prior, or from z, draws of the named prior."""
+    if z is None:
+        z = np.random.default_rng(seed).standard_normal((n, latent_dim))
+    z = np.asarray(z, dtype=np.float32)
     cols = int(np.ceil(np.sqrt(n)))
     rows = -(-n // cols)
     fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * cols + 0.6), 0.7 * rows + 1.1), layout="constrained")
     _show(ax, _tile(_decode(decode, z), rows, cols), separators=(rows, cols))
-    fig.suptitle(f"New images decoded from z ~ N(0, I)\n{title}")
+    fig.suptitle(f"New images decoded from z ~ {prior}\n{title}")
     save_figure(fig, path)
 
 

@@ -224,7 +224,13 @@ def run_title(metrics):
     """'letters · synthetic letters · dense, latent 2': how the page and every figure of a run name it."""
     kind = "conditional " if metrics.get("conditional") else ""
     return (f"{metrics.get('variant', 'run')} · {_data_name(metrics)} · {kind}{metrics.get('arch', '?')}, "
-            f"latent {metrics.get('latent_dim', '?')}")
+            f"latent {metrics.get('latent_dim', '?')}" + _prior_and_bound(metrics))
+
+
+def _prior_and_bound(metrics):
+    """', VampPrior, IWAE k=5 training' where a run has either; nothing for the defaults."""
+    text = ", VampPrior" if metrics.get("prior") == "vamp" else ""
+    return text + (f", IWAE k={metrics['train_k']} training" if (metrics.get("train_k") or 1) > 1 else "")
 
 
 def _about(metrics):
@@ -273,6 +279,10 @@ def _model_text(metrics, conditional):
     if metrics.get("binarized"):
         parts.append("binarized")
     parts.append("conditional on the class" if conditional else "unconditional")
+    if metrics.get("prior") == "vamp":
+        parts.append(f"VampPrior with {_esc(metrics.get('pseudo_inputs'))} pseudo-inputs (KL: one-sample estimate)")
+    if (metrics.get("train_k") or 1) > 1:
+        parts.append(f"trained on the IWAE bound, k = {_esc(metrics['train_k'])}")
     return ", ".join(parts)
 
 

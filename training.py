@@ -157,6 +157,8 @@ class KLWarmup(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["kl_weight"] = self.weight(epoch)  # into history.csv, beside the loss it weighted
+            if self.model.train_k > 1:  # the loss columns are then the IWAE bound, not the ELBO
+                logs["train_k"] = self.model.train_k
 
 
 class MinibatchProgress(keras.callbacks.Callback):

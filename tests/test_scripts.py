@@ -187,6 +187,11 @@ def test_real_mnist_trains(tmp_path):
     (["--chars", "A1"], "--chars"),
     (["--data", "/no/such/folder"], "--data"),
     (["--resume"], "--resume"),
+    (["--prior", "laplace"], "--prior"),
+    (["--prior", "vamp", "--pseudo-inputs", "0"], "--pseudo-inputs"),
+    (["--pseudo-inputs", "10"], "--pseudo-inputs"),  # without --prior vamp
+    (["--prior", "vamp", "--conditional"], "--prior vamp"),
+    (["--train-k", "0"], "--train-k"),
 ])
 def test_bad_option_is_one_line_and_status_2(tmp_path, capsys, argv, option):
     out = tmp_path / "out"
@@ -249,7 +254,8 @@ def test_mirrored_strategy_on_this_machines_single_device(tmp_path):
 def test_help_and_option_mistakes_answer_before_tensorflow_loads():
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); import vae_letters\n"
-        "for argv in (['--help'], ['--epochs', '0'], ['--chars', 'A1'], ['--write', 'x']):\n"
+        "for argv in (['--help'], ['--epochs', '0'], ['--chars', 'A1'], ['--write', 'x'],\n"
+        "             ['--prior', 'vamp', '--conditional'], ['--train-k', '0']):\n"
         "    try:\n"
         "        status = vae_letters.main(argv)\n"
         "    except SystemExit as exit:\n"
@@ -258,4 +264,5 @@ def test_help_and_option_mistakes_answer_before_tensorflow_loads():
     )
     result = subprocess.run([sys.executable, "-c", script, str(REPO)], capture_output=True, text=True, timeout=60)
     lines = [line for line in result.stdout.splitlines() if line.startswith("--")]
-    assert lines == ["--help 0 False", "--epochs 2 False", "--chars 2 False", "--write 2 False"], result.stdout + result.stderr
+    assert lines == ["--help 0 False", "--epochs 2 False", "--chars 2 False", "--write 2 False",
+                     "--prior 2 False", "--train-k 2 False"], result.stdout + result.stderr

