@@ -137,3 +137,17 @@ def test_digits_with_the_vamp_prior_end_to_end_and_load(tmp_path):
     assert run_script(vae_digits, [*argv, "--load"]) == 0
     loaded = json.loads((out / "metrics.json").read_text())
     assert loaded["prior"] == "vamp" and loaded["test"]["knn_accuracy"] == metrics["test"]["knn_accuracy"]
+
+
+def test_the_grid_covers_a_learned_priors_mass_not_n01s():
+    import figures
+
+    # Two far-off modes: the grid must reach both, and N(0, I)'s quantiles would miss them.
+    draws = np.concatenate([np.random.default_rng(0).normal([10.0, -5.0], 0.5, (5000, 2)),
+                            np.random.default_rng(1).normal([20.0, 5.0], 0.5, (5000, 2))])
+    plane = figures.latent_plane(draws)
+    xs, ys = figures.plane_coordinates(plane, 11, prior=draws)
+    np.testing.assert_allclose([xs[0], xs[-1], ys[0], ys[-1]], np.quantile(draws, [0.05, 0.95], axis=0).T.ravel())
+    assert 9 < xs[0] < xs[5] < xs[-1] < 21  # between the modes, in order
+    gaussian = figures.plane_coordinates(plane, 11)
+    np.testing.assert_allclose(gaussian[0][[0, -1]], [-1.6449, 1.6449], atol=1e-3)  # the default is unchanged
