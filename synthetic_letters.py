@@ -263,7 +263,7 @@ def _emnist_frame(canvas, box=_BOX):
     return np.round(255 * out / out.max()).astype(np.uint8)
 
 
-def _make_letter(letter, n, seed, split):
+def _make_letter(letter, n, seed, split, frame=None):
     """n 28x28 uint8 images of one letter, mixed forms, from the letter's own random stream."""
     rng = np.random.default_rng([seed, ord(letter), split])
     paths, probs = _forms(letter)
@@ -275,11 +275,13 @@ def _make_letter(letter, n, seed, split):
     width = np.round(pen * (_SIDE + 4) / (box - pen)).astype(int)
     out = np.zeros((n, _SIZE, _SIZE), np.uint8)
     for i in range(n):
-        out[i] = _emnist_frame(_draw(_write(paths[form[i]], rng), width[i]), box[i])
+        canvas = _draw(_write(paths[form[i]], rng), width[i])
+        out[i] = frame(canvas) if frame else _emnist_frame(canvas, box[i])
     return out
 
 
-def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0):
+def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0,
+                           frame=None):
     """Return x_train, y_train, x_test, y_test.
 
     x_*: uint8 arrays (N, 28, 28), 0..255, ink bright (255) on black (0) like EMNIST, upright (not transposed).
@@ -289,12 +291,16 @@ def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per
     Samples are interleaved class by class (sample i of class k sits at i * len(chars) + k), so any
     prefix or suffix is class-balanced. Each letter and split has its own random stream seeded from
     (seed, letter, split): a letter's images do not depend on the other letters in `chars`.
-    A progress bar goes to stderr.
+    frame: a module-level function from the 128x128 binary canvas (float32, ink 1) to a 28x28 uint8
+    image, instead of EMNIST's framing (bench/digits_proxy.py frames digits as MNIST's).
+    A progress bar goes to stderr. From _PARALLEL_FROM images on, worker processes draw the letters;
+    they import the calling script afresh ("spawn"), so a script must call this under
+    `if __name__ == "__main__":`, as every script here does.
     """
     if not chars or not all(c in string.ascii_uppercase + string.digits for c in chars) or len(set(chars)) != len(chars):
         raise ValueError(f"chars must be distinct uppercase letters A-Z or digits, got {chars!r}")
     splits = (n_train_per_class, n_test_per_class)
-    tasks = [(c, n, seed, split) for split, n in enumerate(splits) for c in chars]
+    tasks = [(c, n, seed, split, frame) for split, n in enumerate(splits) for c in chars]
     # Letters are independent: draw them on every core, unless there are too few to repay the start of
     # the worker processes ("spawn": the caller may have started TensorFlow's threads, which fork would copy).
     workers = min(os.cpu_count() or 1, len(tasks)) if len(chars) * sum(splits) >= _PARALLEL_FROM else 1

@@ -117,3 +117,22 @@ def test_stroke_width_measure():
         image[4:24, 10:10 + k] = 255
         assert stroke_stats.stroke_width(image) == pytest.approx(k + k % 2, rel=0.1)
         assert stroke_stats.stroke_width(image.T) == pytest.approx(k + k % 2, rel=0.1)
+
+
+def test_mnist_frame_for_the_digits_proxy():
+    """bench/digits_proxy.py frames the synthetic digits as MNIST's: the ink's box scaled to fit 20x20,
+    its centre of mass at the centre, wherever the digit was."""
+    import digits_proxy
+    from scipy import ndimage
+
+    image = np.zeros((28, 28), np.uint8)
+    image[1:25, 2:6] = image[21:25, 2:20] = 255  # an L, off centre, its centre of mass low and left
+    framed = digits_proxy.mnist_frame(image)
+    rows, cols = np.nonzero(framed > 25)
+    assert np.ptp(rows) + 1 == 20 and 14 <= np.ptp(cols) + 1 <= 16
+    assert np.allclose(ndimage.center_of_mass(framed.astype(float)), 13.5, atol=0.5)
+    # The same framing straight from the generator's drawing (--from-canvas).
+    for digit in make_synthetic_letters("7", 3, 0, seed=0, frame=digits_proxy.mnist_frame)[0]:
+        rows, cols = np.nonzero(digit > 25)
+        assert max(np.ptp(rows), np.ptp(cols)) + 1 == 20
+        assert np.allclose(ndimage.center_of_mass(digit.astype(float)), 13.5, atol=0.5)
