@@ -4,6 +4,7 @@
     python bench/stroke_stats.py --module /tmp/old_synthetic_letters.py   # also another generator, e.g. an
                                                                    # old version: git show REV:synthetic_letters.py
     python bench/stroke_stats.py data/some-cache.npz  t10k-images-idx3-ubyte.gz   # also any saved set
+    python bench/stroke_stats.py --emnist ~/emnist --means means.png   # against real EMNIST letters, if you have them
 
 For each set it prints the median stroke width (px, at 28x28) and the mean ink per image (mean pixel
 intensity, 0..1). Then, for the generated letters (and .npz sets with y_train), the figures of real
@@ -125,6 +126,18 @@ def read_images(path):
     return read_idx_images(path), None
 
 
+def emnist_letters_test(folder):
+    """(images upright, labels 0..25) of the official EMNIST letters test IDX files in `folder`."""
+    images, labels = (next(Path(folder).glob(f"emnist-letters-test-{kind}-ubyte*")) for kind in ("images-idx3", "labels-idx1"))
+    raw = (gzip.open if str(labels).endswith(".gz") else open)(labels, "rb").read()
+    return read_idx_images(images).transpose(0, 2, 1), np.frombuffer(raw, np.uint8, offset=8).astype(np.int64) - 1
+
+
+def class_means(images, labels, classes=26):
+    """The mean image of each class, (classes, 28, 28), 0..1."""
+    return np.stack([images[labels == k].mean(0) / 255 for k in range(classes)])
+
+
 def load_module(path):
     """The Python file at `path` as a module, imported by name so that worker processes find it too."""
     sys.path.insert(0, str(Path(path).resolve().parent))
@@ -155,18 +168,25 @@ def main(argv=None):
     parser.add_argument("--module", action="append", default=[], metavar="PY",
                         help="also measure the make_synthetic_letters of this file (repeatable)")
     parser.add_argument("--mnist", type=Path, default=MNIST, help="folder with MNIST's t10k-images-idx3-ubyte(.gz)")
+    parser.add_argument("--emnist", type=Path, metavar="DIR",
+                        help="also real EMNIST letters: the official emnist-letters-test-*-ubyte(.gz) files in DIR "
+                             "(their column in the table, and each set's class-mean images correlated with theirs)")
+    parser.add_argument("--means", type=Path, metavar="PNG", help="write the class-mean images of every labelled set here")
     args = parser.parse_args(argv)
 
     sets = [("hershey letters (synthetic_letters.py)", lambda: generated(REPO / "synthetic_letters.py", args.per_letter, args.seed))]
     sets += [(f"make_synthetic_letters of {m}", lambda m=m: generated(m, args.per_letter, args.seed)) for m in args.module]
     sets += [(str(f), lambda f=f: read_images(f)) for f in args.files]
-    rows, letters = [], []
+    if args.emnist:
+        sets.append((f"real EMNIST letters ({args.emnist})", lambda: emnist_letters_test(args.emnist)))
+    rows, letters, means = [], [], []
     for name, load in sets:
         images, labels = load()
         rows.append((name, len(images), *stroke_stats(images)))
         if labels is not None:
             a_to_m = labels < 13
             letters.append((name, letter_stats(images[a_to_m], labels[a_to_m])))
+            means.append((name, class_means(images, labels)))
     mnist = mnist_test_images(args.mnist)
     if mnist is None:
         print(f"no MNIST in {args.mnist}: skipped", file=sys.stderr)
@@ -181,6 +201,18 @@ def main(argv=None):
     if letters:
         print()
         print_letter_stats(letters)
+    if args.emnist:
+        real = means[-1][1]
+        print("\ncorrelation of the class-mean images with real EMNIST letters'")
+        for name, mean in means[:-1]:
+            r = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(mean, real)]
+            print(f"{name}: " + " ".join(f"{c} {v:.2f}" for c, v in zip(LETTERS, r)))
+    if args.means and means:
+        from PIL import Image
+
+        grid = np.vstack([np.hstack(list(mean)) for _, mean in means])  # one row of 26 letters per set
+        Image.fromarray(np.round(255 * grid / grid.max()).astype(np.uint8)).save(args.means)
+        print(f"\nclass means, one row per set ({', '.join(name for name, _ in means)}): {args.means}")
 
 if __name__ == "__main__":
     main()

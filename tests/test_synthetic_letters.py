@@ -136,3 +136,14 @@ def test_mnist_frame_for_the_digits_proxy():
         rows, cols = np.nonzero(digit > 25)
         assert max(np.ptp(rows), np.ptp(cols)) + 1 == 20
         assert np.allclose(ndimage.center_of_mass(digit.astype(float)), 13.5, atol=0.5)
+
+
+def test_real_emnist_letters_are_read_upright(tmp_path):
+    """stroke_stats --emnist: the official test files store each image transposed, labels 1..26."""
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    header = lambda kind, *dims: (0x800 + kind).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    (tmp_path / "emnist-letters-test-images-idx3-ubyte").write_bytes(header(3, 3, 28, 28) + images.transpose(0, 2, 1).tobytes())
+    (tmp_path / "emnist-letters-test-labels-idx1-ubyte").write_bytes(header(1, 3) + bytes([1, 5, 26]))
+    x, y = stroke_stats.emnist_letters_test(tmp_path)
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, [0, 4, 25])
