@@ -66,7 +66,7 @@ _FREQUENCY = dict(zip("etaoinshrdlcumwfgypbvkjxqz",
                       [12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2,
                        2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07]))
 _UPPER_WEIGHT = 3.2
-_PARALLEL_FROM = 4000    # images from which drawing is shared among processes
+_PARALLEL_FROM = 10_000  # images from which drawing is shared among processes (they take time to start)
 _SCRIPT_SHARE = 0.4      # share of script forms among the lower case, where one is kept
 # Script lower case kept: these look like hand printing. Left out: those with a lead-in stroke
 # from the baseline (i j m n p r s u v w x y z) and those with a looped ascender (b f h k l),
