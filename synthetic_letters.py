@@ -26,7 +26,7 @@ bench/stroke_stats.py), and keeping a share of it would only pull the set back t
 the Hershey forms and the distortions give the variety.
 
 Everything is drawn from per-letter random streams, so a letter's images do not depend on which
-other letters are requested, and letters are drawn in parallel, one process per core.
+other letters are requested, and a large set (see _PARALLEL_FROM) is drawn by one process per core.
 """
 import concurrent.futures
 import contextlib
