@@ -4,8 +4,9 @@ Every image is a letter written as pen strokes. The strokes come from the Hershe
 vector fonts (digitised by Dr. A. V. Hershey at the U.S. National Bureau of Standards; read
 through the PyPI package Hershey-Fonts, MIT licence): the plain sans `futural` for capitals and
 lower case, and the cursive `scripts` for the lower-case letters whose script form is one a
-person would print (see _SCRIPT_LOWER). Upper and lower case share one class, about half each,
-as in EMNIST letters.
+person would print (see _SCRIPT_LOWER), plus an I with bars and a J with a bar on top (_BARRED).
+Upper and lower case share one class, as in EMNIST letters, in a share that follows how common
+the lower-case letter is in English text (most E are e, most J are J; see _FREQUENCY).
 
 Each sample is written by a different hand: strokes that meet end to end are one pen path; each
 path over- or undershoots its ends, shifts a little on its own (so junctions do not meet exactly)
@@ -13,8 +14,11 @@ and trembles; the whole letter is slanted, rotated, stretched and bent by a smoo
 displacement field; then it is drawn with a round pen of random width (which sets the letter's
 size relative to the pen) on a 128x128 binary canvas, like the NIST forms. Finally it is
 converted the way EMNIST was (Cohen et al. 2017, Fig. 1): Gaussian blur (sigma 1), crop to the
-ink, centre in a square frame keeping the aspect ratio with a 2 px border, bicubic resize to
-28x28 and scale to 0..255.
+ink, centre in a square frame keeping the aspect ratio with a border of 2 px or a little more,
+bicubic resize to 28x28 and scale to 0..255. The pen width, the border and the case mix are set so
+that the ink and the size of the letters match real EMNIST letters as distributions
+(bench/stroke_stats.py, data/README.md); the slant and the bending vary about as much as in
+MNIST's digits, which this generator draws too (bench/digits_proxy.py).
 
 The TrueType renderer this module used before (matplotlib's fonts) is gone: it gave printed
 type with strokes about 1.6 times as wide as these pen strokes and 1.5 times MNIST's (see
@@ -22,9 +26,14 @@ bench/stroke_stats.py), and keeping a share of it would only pull the set back t
 the Hershey forms and the distortions give the variety.
 
 Everything is drawn from per-letter random streams, so a letter's images do not depend on which
-other letters are requested.
+other letters are requested, and a large set (see _PARALLEL_FROM) is drawn by one process per core.
 """
+import concurrent.futures
+import contextlib
 import functools
+import itertools
+import multiprocessing
+import os
 import string
 
 import numpy as np
@@ -33,20 +42,46 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 from tqdm import tqdm
 
-CACHE_NAME = "hershey-letters-v1-seed{seed}.npz"  # the caller formats it with the seed
+CACHE_NAME = "hershey-letters-v2-seed{seed}.npz"  # the caller formats it with the seed
 
 _SIZE = 28               # output side, as EMNIST
 _CANVAS = 128            # binary drawing canvas, as the NIST forms' character boxes
 _SIDE = 96               # a letter's larger side on the canvas, px (leaves room for the pen)
-_PEN = (2.0, 3.0)        # pen width at 28x28, px: MNIST's 2-3 px
-_BOX = _SIZE - 2 * 2     # the letter's larger side at 28x28: a 2 px border (see _emnist_frame)
-_LOWER_SHARE = 0.5       # share of lower-case forms in each class
+# Pen width at 28x28, px: log-normal (median, spread of the log), clipped. Tuned so that the ink
+# per image matches real EMNIST letters (mean 0.165, standard deviation 0.054 between images;
+# data/README.md). (A pen of one width in form units, which gives lower-case letters, smaller on
+# the form, wider strokes after framing, fits the real inks of E, A and C worse.)
+_PEN = (3.0, 0.22)
+_PEN_RANGE = (1.6, 5.0)
+# The ink's larger side at 28x28, blur included, px: up to 24 (a 2 px border, see _emnist_frame),
+# less by a random amount, since real letters do not all fill the frame (mean 22.1 px above half
+# the maximum).
+_BOX = 24.0
+_SHRINK = 0.8            # mean of the exponential amount taken off _BOX, px
+# Share of lower-case forms in a class: f / (f + _UPPER_WEIGHT), f the letter's frequency in English
+# text (%). A hypothesis, fitted to the real inks: real E is as heavy as a lower-case e (0.219),
+# J and F nearly as their capitals; this rule, with _UPPER_WEIGHT = 3.2, gives E 80 % lower case,
+# A 72 %, L 56 %, F 41 %, J 4 %, and brings the inks of E, A, L and J within 7 % of the real ones.
+_FREQUENCY = dict(zip("etaoinshrdlcumwfgypbvkjxqz",
+                      [12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2,
+                       2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07]))
+_UPPER_WEIGHT = 3.2
+_PARALLEL_FROM = 10_000  # images from which drawing is shared among processes (they take time to start)
 _SCRIPT_SHARE = 0.4      # share of script forms among the lower case, where one is kept
 # Script lower case kept: these look like hand printing. Left out: those with a lead-in stroke
 # from the baseline (i j m n p r s u v w x y z) and those with a looped ascender (b f h k l),
 # which a pen of EMNIST's width fills into a blob; all script capitals are copperplate
 # flourishes and are left out too.
 _SCRIPT_LOWER = "acdegoqt"
+_CAP = 21                # cap height in Hershey units (base line 9 - cap line -12), in both fonts
+# Hand-printed capitals the Hershey sans lacks, in Hershey units (cap line y = -12, base line 9):
+# the I with bars and the J with a bar on top. Without them the thin letters carry far less ink
+# than real ones (I 0.067 against 0.108).
+_BARRED = {
+    "I": [[(-4, -12), (4, -12)], [(0, -12), (0, 9)], [(-4, 9), (4, 9)]],
+    "J": [[(-1, -12), (9, -12)], [(4, -12), (4, 4), (3, 7), (2, 8), (0, 9), (-2, 9), (-4, 8), (-5, 7), (-6, 4), (-6, 2)]],
+}
+_BARRED_SHARE = 0.8      # share of the barred form among a letter's capitals
 
 
 # ------------------------------------------------------------------------------------------
@@ -90,22 +125,21 @@ def _join(strokes):
 
 @functools.lru_cache(maxsize=None)
 def _forms(letter):
-    """The pen paths of each form of `letter` (upper, lower, maybe script lower) in units of the
-    cap height, y down, and each form's probability."""
-    forms = [("futural", letter.upper(), 1 - _LOWER_SHARE)]
+    """The pen paths of each form of `letter` (capital, maybe barred, lower case, maybe script) in
+    units of the cap height, y down, and each form's probability. A digit has one form."""
     lower = letter.lower()
+    lower_share = _FREQUENCY[lower] / (_FREQUENCY[lower] + _UPPER_WEIGHT) if letter.isalpha() else 0.0
+    upper = 1 - lower_share
+    forms = [(_font("futural").all_glyphs[letter].strokes, upper)]
+    if letter in _BARRED:
+        forms = [(forms[0][0], upper * (1 - _BARRED_SHARE)), (_BARRED[letter], upper * _BARRED_SHARE)]
     if lower in _SCRIPT_LOWER:
-        forms += [("futural", lower, _LOWER_SHARE * (1 - _SCRIPT_SHARE)),
-                  ("scripts", lower, _LOWER_SHARE * _SCRIPT_SHARE)]
-    else:
-        forms += [("futural", lower, _LOWER_SHARE)]
-    paths, probs = [], []
-    for name, ch, p in forms:
-        glyph = _font(name).all_glyphs[ch]
-        cap = glyph.base_line - glyph.cap_line
-        paths.append([path / cap for path in _join(glyph.strokes)])
-        probs.append(p)
-    return paths, np.array(probs)
+        forms += [(_font("futural").all_glyphs[lower].strokes, lower_share * (1 - _SCRIPT_SHARE)),
+                  (_font("scripts").all_glyphs[lower].strokes, lower_share * _SCRIPT_SHARE)]
+    elif letter.isalpha():
+        forms += [(_font("futural").all_glyphs[lower].strokes, lower_share)]
+    paths = [[path / _CAP for path in _join(strokes)] for strokes, _ in forms]
+    return paths, np.array([p for _, p in forms])
 
 
 # ------------------------------------------------------------------------------------------
@@ -146,7 +180,7 @@ def _tremor(pts, rng, amp=0.004):
     return pts + amp * noise / max(noise.std(), 1e-9)
 
 
-def _field(pts, rng, amp=0.05, modes=3):
+def _field(pts, rng, amp=0.08, modes=3):
     """A smooth random displacement field over the whole letter: a few long sine waves."""
     freq = rng.normal(0, 0.5, (modes, 2, 2))           # cycles per cap height, (mode, out, in)
     phase = rng.uniform(0, 2 * np.pi, (modes, 2))
@@ -155,13 +189,17 @@ def _field(pts, rng, amp=0.05, modes=3):
     return pts + (weight * waves).sum(1)
 
 
+_SLANT = (0.1, 0.25)  # mean and spread of the slant (x shift per unit of height), about MNIST's digits'
+_ASPECT = 0.15       # spread of the log of the width-to-height stretch
+
+
 def _affine(rng):
     """Slant, rotation and aspect of one hand, as a 2x2 matrix acting on (x, y), y down. Size is
     left out: the EMNIST framing scales every letter to the same box, so the only size that
     matters is the letter's relative to the pen, which the random pen width sets."""
-    slant = rng.uniform(-0.15, 0.35)                  # x moves right as y goes up: a forward lean
+    slant = np.clip(rng.normal(*_SLANT), -0.4, 0.7)   # x moves right as y goes up: a forward lean
     angle = rng.uniform(-0.12, 0.12)
-    aspect = np.exp(rng.uniform(-0.2, 0.2))
+    aspect = np.exp(np.clip(rng.normal(0, _ASPECT), -0.5, 0.5))
     cos, sin = np.cos(angle), np.sin(angle)
     return np.array([[cos, -sin], [sin, cos]]) @ np.array([[aspect, -slant], [0, 1 / aspect]])
 
@@ -202,21 +240,21 @@ def _bbox(mask):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
-def _emnist_frame(canvas):
+def _emnist_frame(canvas, box=_BOX):
     """Cohen et al. 2017, Fig. 1: blur (sigma 1), crop to the ink, centre in a square keeping
     the aspect ratio, 2 px border, bicubic resize to 28x28, scale to 0..255.
 
     The paper pads by 2 px before downsampling from 128x128, which leaves only about 0.4 px at
-    28x28: its letters fill the frame, with about a third more ink than MNIST's 20x20 box. The
-    border here is 2 px of the 28x28 result (as this module always had), which keeps the stroke
-    width and the ink per image both within 20 % of MNIST (bench/stroke_stats.py)."""
+    28x28. Real EMNIST letters do not fill the frame that much (their ink's box is 22.1 px on
+    average, above half the maximum), so here the ink's larger side is `box` px of the 28x28
+    result: 24 (a 2 px border) or less."""
     # Blur only the ink's neighbourhood (4 sigma around it): the same result, several times faster.
     top, bottom, left, right = _bbox(canvas > 0)
     canvas = canvas[max(0, top - 4):bottom + 4, max(0, left - 4):right + 4]
     blurred = ndimage.gaussian_filter(canvas, 1.0, mode="constant")
     top, bottom, left, right = _bbox(blurred > 0.05 * blurred.max())
     roi = blurred[top:bottom, left:right]
-    side = round(max(roi.shape) * _SIZE / _BOX)
+    side = round(max(roi.shape) * _SIZE / box)
     frame = np.zeros((side, side), np.float32)
     y, x = (side - roi.shape[0]) // 2, (side - roi.shape[1]) // 2
     frame[y:y + roi.shape[0], x:x + roi.shape[1]] = roi
@@ -225,42 +263,56 @@ def _emnist_frame(canvas):
     return np.round(255 * out / out.max()).astype(np.uint8)
 
 
-def _make_letter(letter, n, rng):
-    """n 28x28 uint8 images of one letter, mixed forms."""
+def _make_letter(letter, n, seed, split, frame=None):
+    """n 28x28 uint8 images of one letter, mixed forms, from the letter's own random stream."""
+    rng = np.random.default_rng([seed, ord(letter), split])
     paths, probs = _forms(letter)
     form = rng.choice(len(paths), size=n, p=probs)
     # Pen width on the canvas for a random width at 28x28: the framing scales the letter's larger
-    # side, plus the pen and about 4 px of blur halo, to _BOX px.
-    pen = rng.uniform(*_PEN, size=n)
-    width = np.round(pen * (_SIDE + 4) / (_BOX - pen)).astype(int)
+    # side, plus the pen and about 4 px of blur halo, to `box` px.
+    pen = np.clip(np.exp(rng.normal(np.log(_PEN[0]), _PEN[1], size=n)), *_PEN_RANGE)
+    box = _BOX - rng.exponential(_SHRINK, size=n)
+    width = np.round(pen * (_SIDE + 4) / (box - pen)).astype(int)
     out = np.zeros((n, _SIZE, _SIZE), np.uint8)
     for i in range(n):
-        out[i] = _emnist_frame(_draw(_write(paths[form[i]], rng), width[i]))
+        canvas = _draw(_write(paths[form[i]], rng), width[i])
+        out[i] = frame(canvas) if frame else _emnist_frame(canvas, box[i])
     return out
 
 
-def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0):
+def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0,
+                           frame=None):
     """Return x_train, y_train, x_test, y_test.
 
     x_*: uint8 arrays (N, 28, 28), 0..255, ink bright (255) on black (0) like EMNIST, upright (not transposed).
-    y_*: int64 arrays of class indices into `chars` (uppercase letters, e.g. "ABCDEFGHIJKLMNOPQRSTUVWXYZ").
-    Each class mixes upper- and lower-case forms (about half each), as EMNIST letters does.
+    y_*: int64 arrays of class indices into `chars` (uppercase letters, e.g. "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    or digits, drawn the same way: bench/digits_proxy.py compares them with real MNIST digits).
+    Each class mixes upper- and lower-case forms, as EMNIST letters does (in the shares of _forms).
     Samples are interleaved class by class (sample i of class k sits at i * len(chars) + k), so any
     prefix or suffix is class-balanced. Each letter and split has its own random stream seeded from
     (seed, letter, split): a letter's images do not depend on the other letters in `chars`.
-    A progress bar goes to stderr.
+    frame: a module-level function from the 128x128 binary canvas (float32, ink 1) to a 28x28 uint8
+    image, instead of EMNIST's framing (bench/digits_proxy.py frames digits as MNIST's).
+    A progress bar goes to stderr. From _PARALLEL_FROM images on, worker processes draw the letters;
+    they import the calling script afresh ("spawn"), so a script must call this under
+    `if __name__ == "__main__":`, as every script here does.
     """
-    if not chars or not all(c in string.ascii_uppercase for c in chars) or len(set(chars)) != len(chars):
-        raise ValueError(f"chars must be distinct uppercase letters A-Z, got {chars!r}")
+    if not chars or not all(c in string.ascii_uppercase + string.digits for c in chars) or len(set(chars)) != len(chars):
+        raise ValueError(f"chars must be distinct uppercase letters A-Z or digits, got {chars!r}")
+    splits = (n_train_per_class, n_test_per_class)
+    tasks = [(c, n, seed, split, frame) for split, n in enumerate(splits) for c in chars]
+    # Letters are independent: draw them on every core, unless there are too few to repay the start of
+    # the worker processes ("spawn": the caller may have started TensorFlow's threads, which fork would copy).
+    workers = min(os.cpu_count() or 1, len(tasks)) if len(chars) * sum(splits) >= _PARALLEL_FROM else 1
+    pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn")) if workers > 1 else None
+    with tqdm(total=len(chars) * sum(splits), desc="Hershey letters", unit="img", leave=False) as bar, \
+            pool or contextlib.nullcontext():
+        images = []
+        for x in pool.map(_make_letter, *zip(*tasks)) if pool else itertools.starmap(_make_letter, tasks):
+            images.append(x)
+            bar.update(len(x))
     result = []
-    with tqdm(total=len(chars) * (n_train_per_class + n_test_per_class), desc="Hershey letters",
-              unit="img", leave=False) as bar:
-        for split, n in enumerate((n_train_per_class, n_test_per_class)):
-            per_class = []
-            for c in chars:
-                per_class.append(_make_letter(c, n, np.random.default_rng([seed, ord(c), split])))
-                bar.update(n)
-            x = np.stack(per_class, 1).reshape(-1, _SIZE, _SIZE)
-            y = np.tile(np.arange(len(chars), dtype=np.int64), n)
-            result += [x, y]
+    for split, n in enumerate(splits):
+        per_class = images[split * len(chars):(split + 1) * len(chars)]
+        result += [np.stack(per_class, 1).reshape(-1, _SIZE, _SIZE), np.tile(np.arange(len(chars), dtype=np.int64), n)]
     return tuple(result)

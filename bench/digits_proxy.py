@@ -1,0 +1,147 @@
+"""How real are the offline letters? Train on synthetic digits, test on real MNIST.
+
+    python bench/digits_proxy.py                          # this synthetic_letters.py, dense 2-D and conv 16-D
+    python bench/digits_proxy.py --module /tmp/old.py     # another generator, e.g. an old version
+    python bench/digits_proxy.py --train 2000 --epochs 2  # a quick try
+    python bench/digits_proxy.py --from-canvas            # MNIST-framed from the drawing, not reframed
+
+There are no real EMNIST letters on this machine, but there are real MNIST digits, and the letters'
+generator can draw digits too (the Hershey fonts have them). For each model (dense 2-D, conv 16-D)
+this trains one VAE on the generator's digits and one on the same number of real MNIST training
+digits, for the same epochs, and evaluates both on the 10,000 real MNIST test digits: the gap in
+-ELBO (nats per image) is how far the generator's handwriting is from real handwriting, as a model
+sees it. The 5-NN accuracy of the test digits' z_means against the real training digits' is given too.
+
+The generator frames its images as EMNIST did; MNIST's framing differs (the ink's box scaled to fit
+20x20, placed by its centre of mass), so the synthetic digits are reframed that way first
+(mnist_frame), which any version of the generator allows. With --from-canvas they are framed so
+from the generator's 128x128 drawing instead, without EMNIST's blur and bicubic step: closer to
+MNIST's own pipeline. Each model validates (early stopping, best weights) on held-out images of
+its own training source, never on the MNIST test set.
+"""
+
+import argparse
+import functools
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import cli  # noqa: E402  (no TensorFlow)
+from stroke_stats import load_module  # noqa: E402
+
+MNIST = REPO.parent / "shared" / "data" / "mnist"
+DIGITS = "0123456789"
+MODELS = {"dense": 2, "conv": 16}  # architecture: latent dimensions
+
+
+def mnist_frame(image, resample=Image.LANCZOS):
+    """An image (a 28x28 uint8 one, or the generator's float canvas) framed as MNIST's: the ink's box
+    (pixels over a tenth of the maximum) scaled, keeping its aspect, to fit 20x20 with anti-aliasing,
+    then shifted so that its centre of mass sits at the centre of the 28x28 field (LeCun et al.)."""
+    if image.dtype != np.uint8:
+        image = np.round(255 * image / image.max()).astype(np.uint8)
+    rows, cols = np.nonzero(image > 0.1 * image.max())
+    roi = Image.fromarray(image[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
+    scale = 20 / max(roi.size)
+    roi = np.asarray(roi.resize((max(1, round(roi.width * scale)), max(1, round(roi.height * scale))), resample))
+    out = np.zeros((28, 28), np.float32)
+    top, left = (28 - roi.shape[0]) // 2, (28 - roi.shape[1]) // 2
+    out[top:top + roi.shape[0], left:left + roi.shape[1]] = roi
+    cy, cx = ndimage.center_of_mass(out)
+    out = ndimage.shift(out, (round(13.5 - cy), round(13.5 - cx)), order=0)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def synthetic_digits(module_path, n_train, n_val, seed, from_canvas=False):
+    """(x_train, y_train, x_val, y_val) of the generator in module_path, MNIST-framed, uint8: from its
+    EMNIST-framed images, or (from_canvas) from its drawing canvas."""
+    module = load_module(module_path)
+    if from_canvas:
+        # Area averaging, from the binary drawing: grey only where a pixel is partly inked, as MNIST's.
+        frame = functools.partial(mnist_frame, resample=Image.BOX)
+        return module.make_synthetic_letters(DIGITS, n_train // 10, n_val // 10, seed=seed, frame=frame)
+    x_train, y_train, x_val, y_val = module.make_synthetic_letters(DIGITS, n_train // 10, n_val // 10, seed=seed)
+    return (np.stack([mnist_frame(x) for x in x_train]), y_train,
+            np.stack([mnist_frame(x) for x in x_val]), y_val)
+
+
+def fit_and_test(x_train, y_train, x_val, y_val, real, arch, args):
+    """Train one VAE on (x_train, validated on x_val) and return its metrics on the real test digits."""
+    import common
+    import evaluation
+    import training
+
+    scale = lambda x: (x.astype(np.float32) / 255)[..., None]
+    data = common.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench")
+    options = cli.make_parser("", "digits").parse_args(
+        ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--seed", str(args.seed), "--quiet"])
+    vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=MODELS[arch]), seed=args.seed)
+    with tempfile.TemporaryDirectory() as checkpoints:
+        training.train(vae, data, options, Path(checkpoints))
+    (x_ref, y_ref), (x_test, y_test) = [(scale(x), y) for x, y in real]
+    z_ref, z_test = evaluation.encode_all(vae, x_ref), evaluation.encode_all(vae, x_test)
+    return {"neg_elbo": evaluation.negative_elbo(vae, x_test, None, 1000)["loss"],
+            "knn": evaluation.knn_accuracy(z_ref, y_ref, z_test, y_test)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--module", type=Path, default=REPO / "synthetic_letters.py",
+                        help="the generator: a file with make_synthetic_letters(chars, n_train, n_test, seed) that draws digits")
+    parser.add_argument("--train", type=int, default=10_000, help="training images of each source")
+    parser.add_argument("--epochs", type=int, default=15, help="training epochs of each model")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generator and of the models")
+    parser.add_argument("--mnist", type=Path, default=MNIST, help="folder with MNIST's four IDX files (.gz or not)")
+    parser.add_argument("--from-canvas", action="store_true",
+                        help="frame the digits as MNIST's from the generator's 128x128 canvas (make_synthetic_letters' "
+                             "frame=; version 2 on) instead of reframing its EMNIST-framed images (any version)")
+    parser.add_argument("--arch", choices=list(MODELS), action="append",
+                        help="only this model (repeatable; default: both: dense 2-D and conv 16-D)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+
+    import common  # TensorFlow loads here, after the arguments are checked
+
+    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    files = [common._find(args.mnist, name) for name in names]
+    if not all(files):
+        parser.error(f"--mnist: no MNIST IDX files in {args.mnist}")
+    x_real, y_real = common.read_idx_pair(*files[:2])
+    real_test = common.read_idx_pair(*files[2:])
+    n_val = max(10, args.train // 10)
+    started = time.time()
+    synthetic = synthetic_digits(args.module, args.train, n_val, args.seed, args.from_canvas)
+    print(f"drew {args.train + n_val:,} digits in {time.time() - started:.1f} s", flush=True)
+    # The kNN reference is the real training digits the real model learns from: the same for both.
+    real_train = (x_real[:args.train], y_real[:args.train], x_real[-n_val:], y_real[-n_val:])
+    reference = real_train[:2]
+    results = {}
+    archs = args.arch or list(MODELS)
+    for arch in archs:
+        for source, arrays in (("synthetic", synthetic), ("real", real_train)):
+            results[f"{arch} {source}"] = fit_and_test(*arrays, (reference, real_test), arch, args)
+            print(arch, source, results[f"{arch} {source}"], flush=True)
+
+    print(f"\n{args.train:,} training images, {args.epochs} epochs, seed {args.seed}; generator {args.module}"
+          f"{', MNIST-framed from its canvas' if args.from_canvas else ''}")
+    print("| model | -ELBO on real MNIST test, trained on real | trained on synthetic | gap (nats) | 5-NN acc. real / synthetic |")
+    print("|---|---:|---:|---:|---:|")
+    for arch in archs:
+        latent, real, synth = MODELS[arch], results[f"{arch} real"], results[f"{arch} synthetic"]
+        print(f"| {arch} {latent}-D | {real['neg_elbo']:.2f} | {synth['neg_elbo']:.2f} | "
+              f"{synth['neg_elbo'] - real['neg_elbo']:.2f} | {real['knn']:.3f} / {synth['knn']:.3f} |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
