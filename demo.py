@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+import writing
 from files import UserError
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry and no version check (read at gr.Blocks())
@@ -128,8 +129,6 @@ class Demo:
         'composite' image) of `letter`. Returns (message, seen, reconstruction, written, nearest, z):
         written is None for a model without classes, nearest (5-NN votes per class) None for a
         conditional one; z is None, and the images too, when there is no letter to see."""
-        import writing
-
         started = time.perf_counter()
         nothing = (None, None, None, None, None)
         image = drawing.get("composite") if isinstance(drawing, dict) else drawing
@@ -165,8 +164,6 @@ class Demo:
 
     def alphabet(self, z):
         """Every class written in the style z (the drawn letter's), or a message without one."""
-        import writing
-
         if z is None:
             return "Draw a letter first: the alphabet is written in its hand.", None
         half = (len(self.classes) + 1) // 2  # two lines for the 26 letters
@@ -376,8 +373,11 @@ def main(argv=None):
                         help="a model.keras saved by the scripts (default: outputs/letters-conditional/model.keras)")
     parser.add_argument("--data", type=Path, default=REPO_DIR / "data", metavar="DIR",
                         help="folder with the data files, for the test images (default: data/ beside the scripts)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (0.0.0.0: every network interface)")
-    parser.add_argument("--port", type=cli.positive_int, default=7860, help="port to serve on")
+    # Gradio's own variables set the defaults, as a Hugging Face Space sets them.
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to serve on (0.0.0.0: every network interface)")
+    parser.add_argument("--port", type=cli.positive_int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+                        help="port to serve on")
     parser.add_argument("--share", action="store_true", help="also make a public link through Gradio's servers")
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -58,11 +58,12 @@ def text_height(lines):
 # The functions behind the page
 
 
-def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app):
+def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app, tmp_path):
     message, seen, reconstruction, written, nearest, z = app.your_letter(drawing(LETTER_A), "A", "Hello world")
     assert message.startswith("Your 'A'") and " ms)" in message
-    # What the model sees is --style-from's conversion of the drawing, as ink on paper.
-    expected = writing.prepare_style_image(drawing(LETTER_A)["composite"])
+    # What the model sees is what --style-from makes of the same drawing saved as a PNG, as ink on paper.
+    drawing(LETTER_A)["composite"].save(tmp_path / "a.png")
+    expected = writing.prepare_style_image(tmp_path / "a.png")
     assert seen.shape == reconstruction.shape == (28 * demo.ZOOM, 28 * demo.ZOOM) and seen.dtype == np.uint8
     assert np.abs(seen[:: demo.ZOOM, :: demo.ZOOM] / 255 - (1 - expected)).max() < 0.01
     assert seen.min() < 30 and seen.max() == 255 and reconstruction.max() > reconstruction.min()
@@ -300,6 +301,24 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
     requests = network_requests(browser)
     assert len(requests) > 20, "the performance log saw none of the page's requests"
     assert [url for url in requests if urlparse(url).hostname != "127.0.0.1"] == []
+
+
+def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser, server):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _, url, _ = server
+    browser.get(url)
+    wait_for(lambda: browser.find_elements("xpath", "//button[@role='tab'][normalize-space()='Explore']"))
+    browser.find_element("xpath", "//button[@role='tab'][normalize-space()='Explore']").click()
+    sources, before = after_update(browser, ["decoded", "plane"], {})  # the page's load shows z = (0, 0)
+    slider = lambda name: float(browser.find_element("css selector", f"#{name} input[type=number]").get_attribute("value"))
+    assert (slider("x"), slider("y")) == (0, 0)
+    plane = browser.find_element("css selector", "#plane img")
+    ActionChains(browser).move_to_element_with_offset(plane, -plane.size["width"] // 3, plane.size["height"] // 3).click().perform()
+    _, after = after_update(browser, ["decoded"], sources)
+    wait_for(lambda: slider("x") < 0 and slider("y") < 0)  # lower left of the middle
+    assert differ(before["decoded"], after["decoded"], 1), "the decoded character did not change"
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def test_ctrl_c_stops_the_server_cleanly(server):
