@@ -159,12 +159,40 @@ def test_a_missing_model_is_one_line_and_exit_2_at_once(tmp_path):
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "metrics.json" in result.stderr
 
 
-def test_a_damaged_model_is_one_line_and_exit_2(tmp_path):
-    (tmp_path / "model.keras").write_bytes(b"not a keras file at all")
-    (tmp_path / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC"}))
-    result = run_demo(tmp_path / "model.keras")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert "cannot be loaded" in result.stderr and "Traceback" not in result.stderr
+def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
+    import keras
+
+    (tmp_path / "damaged").mkdir()
+    (tmp_path / "damaged" / "model.keras").write_bytes(b"not a keras file at all")
+    (tmp_path / "foreign").mkdir()
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]).save(tmp_path / "foreign" / "model.keras")
+    for kind, says in [("damaged", "cannot be loaded"), ("foreign", "not a VAE")]:
+        (tmp_path / kind / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC"}))
+        result = run_demo(tmp_path / kind / "model.keras")
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
+    """Gradio's analytics, version check and Hugging Face calls stay off: every address the
+    server process looks up or connects to while it starts and serves the page is local."""
+    import urllib.request
+
+    addresses = []
+    for name in ("connect", "connect_ex"):
+        original = getattr(socket.socket, name)
+        monkeypatch.setattr(socket.socket, name, lambda self, address, original=original:
+                            addresses.append(address) or original(self, address))
+    getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: addresses.append((host,)) or getaddrinfo(host, *a, **k))
+    page = demo.build_app(app)
+    url = demo.launch(page, port=free_port())
+    try:
+        assert b"Draw a letter" in urllib.request.urlopen(url, timeout=30).read()
+        time.sleep(2)  # a version check or analytics would run in a thread meanwhile
+    finally:
+        page.close()
+    assert addresses and {address[0] for address in addresses} == {"127.0.0.1"}
 
 
 # ----------------------------------------------------------------------------
