@@ -1,4 +1,5 @@
-# One command sets up and runs: `make run` trains the letters VAE, `make test` runs the tests.
+# One command sets up and runs: `make run` trains the letters VAE, `make test` runs the tests,
+# `make demo` serves the draw-a-letter page (training its model first when there is none).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +10,8 @@ $(VENV)/installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-.PHONY: run digits vowels test bench results
+.PHONY: run digits vowels demo test bench results
+DEMO_MODEL := outputs/letters-conditional/model.keras
 run: $(VENV)/installed
 	$(PY) vae_letters.py
 
@@ -18,6 +20,11 @@ digits: $(VENV)/installed
 
 vowels: $(VENV)/installed
 	$(PY) vae_vowels.py
+
+demo: $(VENV)/installed
+	@test -f $(DEMO_MODEL) || { echo "No $(DEMO_MODEL) yet: training a conditional letters model first (a few minutes) ..."; \
+		$(PY) vae_letters.py --conditional --out $(dir $(DEMO_MODEL)); }
+	$(PY) demo.py $(DEMO_MODEL)
 
 test: $(VENV)/installed
 	$(PY) -m pytest -q

@@ -12,6 +12,8 @@ user's text to the model's classes (upper case for EMNIST letters), and the figu
 image before TensorFlow loads.
 """
 
+import contextlib
+
 import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
@@ -37,8 +39,9 @@ INK = 0.1            # a column holds ink when some pixel exceeds this
 
 
 def prepare_style_image(path):
-    """A photo or scan of one handwritten character as a (28, 28) float32 image in 0..1,
-    white ink on black, framed the EMNIST way (Cohen et al. 2017).
+    """A photo or scan of one handwritten character (a file, or a PIL image in memory such as
+    the demo's drawing) as a (28, 28) float32 image in 0..1, white ink on black, framed the
+    EMNIST way (Cohen et al. 2017).
 
     Dark ink on light paper and light ink on dark both work (the background is told from the
     border pixels); PNG, JPEG or anything Pillow reads, any size, with or without transparency,
@@ -72,7 +75,8 @@ def _read_grey(path):
     """The image as floats in 0..1 (luminance; transparency flattened onto the paper), EXIF-upright
     and shrunk to at most WORK px on its longer side."""
     try:
-        with Image.open(path) as image:
+        # An image in memory is the caller's: used as it is, and not closed.
+        with contextlib.nullcontext(path) if isinstance(path, Image.Image) else Image.open(path) as image:
             if image.format == "JPEG":
                 image.draft("L", (WORK, WORK))  # decode big JPEGs at a fraction of their size
             image.load()

@@ -1,0 +1,123 @@
+"""How quick is demo.py? Its start-up, the time per drawing, and the README's screenshot.
+
+    python bench/demo_timing.py [MODEL] [--data DIR] [--screenshot docs/figures/demo.png]
+
+1. Starts `python demo.py MODEL` on a free port and times it until it says it is ready (the
+   whole start: Python, TensorFlow, the model, the test images encoded, the page built and served).
+2. Opens the page in headless Chromium (/usr/bin/chromium), draws a letter with real pointer
+   events, types a sentence, writes the alphabet and saves a screenshot (--screenshot).
+3. Stops the server and times the drawing handler itself in this process (Demo.your_letter:
+   what the model sees, encoding, decoding the text's characters, the layout), 50 times.
+"""
+
+import argparse
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+import demo  # noqa: E402
+from test_demo import LETTER_A, after_update, drawing, free_port, stroke, wait_for  # noqa: E402
+
+SENTENCE = "Draw a letter and see your hand"
+
+
+def start_server(model, data_dir, log):
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(REPO / "demo.py"), str(model), "--data", str(data_dir),
+                                "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=REPO)
+    while "Ready in" not in log.read_text():
+        if process.poll() is not None:
+            sys.exit(f"demo.py stopped:\n{log.read_text()}")
+        time.sleep(0.05)
+    return process, f"http://127.0.0.1:{port}/", time.perf_counter() - started
+
+
+def screenshot(url, path):
+    from selenium import webdriver
+    from selenium.webdriver.common.keys import Keys
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,1250",
+                     "--force-device-scale-factor=1"]:
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService("/usr/bin/chromedriver"))
+    try:
+        driver.get(url)
+        wait_for(lambda: driver.find_elements("css selector", "#sketch canvas"))
+        wait_for(lambda: "select the draw tool" not in driver.find_element("id", "sketch").text)
+        canvas = driver.find_element("css selector", "#sketch canvas")
+        # An "A" as a hand draws it: two slanted strokes and a bar (CSS px from the canvas' centre).
+        stroke(driver, canvas, [(-75, 110), (-40, 20), (-10, -65), (5, -110)])
+        sources, _ = after_update(driver, ["seen", "written"], {})
+        stroke(driver, canvas, [(5, -110), (35, -20), (70, 110)])
+        sources, _ = after_update(driver, ["seen", "written"], sources)
+        stroke(driver, canvas, [(-45, 35), (50, 30)])
+        sources, _ = after_update(driver, ["seen", "written"], sources)
+        box = driver.find_element("css selector", "#text textarea")
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(SENTENCE)
+        after_update(driver, ["written"], sources)
+        driver.find_element("xpath", "//button[contains(., 'whole alphabet')]").click()
+        after_update(driver, ["alphabet"], {})
+        driver.execute_script("window.scrollTo(0, 0)")
+        time.sleep(1)
+        png = Path(tempfile.mkdtemp()) / "page.png"
+        driver.save_screenshot(str(png))
+    finally:
+        driver.quit()
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(png) as image:
+        page = image.convert("RGB")
+    # Cut the blank page below the content, and keep the file small: 256 colours.
+    rows = np.flatnonzero(np.asarray(page.convert("L")).min(axis=1) < 250)
+    page = page.crop((0, 0, page.width, min(page.height, rows[-1] + 20)))
+    page.quantize(256).save(path, optimize=True)
+
+
+def time_drawing(model, data_dir, n=50):
+    app = demo.load(model, data_dir)
+    sketch = drawing(LETTER_A)
+    times = []
+    for i in range(n):
+        started = time.perf_counter()
+        app.your_letter(sketch, "A", SENTENCE)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", nargs="?", type=Path, default=demo.DEFAULT_MODEL)
+    parser.add_argument("--data", type=Path, default=REPO / "data")
+    parser.add_argument("--screenshot", type=Path, help="save the page after a drawing here (PNG)")
+    args = parser.parse_args()
+    log = Path(tempfile.mkdtemp()) / "console.txt"
+    process, url, seconds = start_server(args.model, args.data, log)
+    ready = [line for line in log.read_text().splitlines() if "Ready in" in line][0]
+    print(f"start-up: {seconds:.1f} s from the command to a page served ({ready.split(':')[0]} of them in main())")
+    try:
+        if args.screenshot:
+            screenshot(url, args.screenshot)
+            print(f"screenshot: {args.screenshot}")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    times = time_drawing(args.model, args.data)
+    print(f"per drawing (Demo.your_letter, {len(times)} times, after one warm-up): median "
+          f"{1000 * statistics.median(times[1:]):.0f} ms, slowest {1000 * max(times[1:]):.0f} ms "
+          f"(text: {SENTENCE!r}, {len(SENTENCE)} characters)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+"""Draw a letter, see your hand: a Gradio app in the browser for a model these scripts saved.
+
+    python demo.py [MODEL] [--data DIR] [--host 127.0.0.1] [--port 7860] [--share]
+
+MODEL defaults to outputs/letters-conditional/model.keras (`make demo` trains it first when
+it is missing). The run's metrics.json beside the model names its classes; the test images
+come from --data, loaded the way the scripts load them.
+
+- Your letter: draw one letter and say which it is. The page shows what the model sees (the
+  28x28 image --style-from would make of it: writing.prepare_style_image), the model's
+  reconstruction, and, for a conditional model, your text written in that hand (a button
+  writes the whole alphabet). A model without classes says instead which class your letter
+  falls among: the votes of its 5 nearest test images in latent space.
+- Explore: the test images' latent means on the latent plane (PCA for more than two
+  dimensions), your letter marked on it. Click the plane or move the sliders to see what the
+  decoder draws there (for a conditional model, as the letter you pick).
+
+Offline: Gradio's analytics and version check are off, the theme uses the system's fonts, and
+there is no share link unless --share. Nothing is fetched from the web.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+import writing
+from files import UserError
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry and no version check (read at gr.Blocks())
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+REPO_DIR = Path(__file__).resolve().parent
+DEFAULT_MODEL = REPO_DIR / "outputs" / "letters-conditional" / "model.keras"
+CANVAS = 280       # px side of the sketchpad
+ZOOM = 6           # a 28x28 image is shown at 168x168
+TEXT_ZOOM = 2      # written text is shown at twice its 28 px line height
+WRAP = 440         # px of a line of handwriting (at 28 px glyphs) before a word wraps
+MAX_TEXT = 300     # characters of text written at most
+DOT = 0.08         # a drawing whose ink spans less than this of the canvas is a dot, not a letter
+PLANE = 420        # px side of the Explore plane
+SHOWN = 2000       # test images drawn on the plane (drawn in proportion to every class)
+
+
+# ----------------------------------------------------------------------------
+# The model and the test images' latent means
+
+
+def read_classes(model_path):
+    """(variant, classes) from the metrics.json the model's run wrote beside it (no TensorFlow needed)."""
+    path = Path(model_path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file (`make demo` trains one; or name a model.keras)")
+    metrics_path = path.parent / "metrics.json"
+    try:
+        metrics = json.loads(metrics_path.read_text())
+        return metrics["variant"], metrics["classes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"{metrics_path}: missing or unreadable; the demo reads the model's classes from the "
+                        f"metrics.json its run wrote beside it") from None
+
+
+class Demo:
+    """The model, its classes and the test images' latent means: what both pages compute with.
+
+    The methods take and return plain values (numpy images as uint8 ink on paper, strings),
+    so the tests call them directly, as Gradio does."""
+
+    def __init__(self, vae, classes, data):
+        import evaluation
+        import figures
+
+        self.vae, self.classes, self.conditional = vae, classes, vae.conditional
+        self.decode = evaluation.decoder_fn(vae)
+        self.z_test = evaluation.encode_all(vae, data.x_test, data.y_test)
+        self.y_test = data.y_test
+        self.knn = None
+        if not self.conditional:  # which class a drawing falls among: its 5 nearest test images
+            from sklearn.neighbors import KNeighborsClassifier
+
+            self.knn = KNeighborsClassifier(n_neighbors=5).fit(self.z_test, self.y_test)
+        # The plane: latent_grid.png's, reaching as far as the test points do (but for 1 in 200)
+        # and at least over the grid's ±1.645 spread, with a little room around.
+        self.plane = figures.latent_plane(self.z_test)
+        points = self.to_plane(self.z_test)
+        lo = np.minimum(np.percentile(points, 0.5, axis=0), -1.645 * self.plane[2])
+        hi = np.maximum(np.percentile(points, 99.5, axis=0), 1.645 * self.plane[2])
+        self.lo, self.hi = lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo) + 1e-3
+        shown = evaluation.stratified_subset(self.y_test, SHOWN)
+        self.scatter = self._scatter(points[shown], self.y_test[shown])
+        self.encode(data.x_test[0, ..., 0], 0 if self.conditional else None)  # the first call traces the model: now, not on the first drawing
+
+    # -- the maths
+
+    def to_plane(self, z):
+        center, axes, _ = self.plane
+        return (np.asarray(z, np.float64) - center) @ axes.T
+
+    def from_plane(self, x, y):
+        center, axes, _ = self.plane
+        return (center + x * axes[0] + y * axes[1])[None].astype(np.float32)
+
+    def encode(self, image, label=None):
+        """z_mean of one (28, 28) image: the model called at once (predict() would take 0.2 s to set up)."""
+        from common import ops
+
+        labels = None if label is None else np.array([label])
+        return ops.convert_to_numpy(self.vae.encode(image[None, :, :, None].astype(np.float32), labels)[0])[0]
+
+    def glyphs(self, z, chars):
+        """{char: (28, 28) image} of chars, each decoded in the style z (a conditional model)."""
+        chars = sorted(set(chars))
+        images = self.decode(np.repeat(z[None], len(chars), 0), np.array([self.classes.index(c) for c in chars]))
+        return dict(zip(chars, images[..., 0]))
+
+    def model_text(self, text):
+        """text as the model's classes spell it (upper case for letters), as writing.unknown_characters maps it."""
+        return "".join(c if c in self.classes or len(c.upper()) != 1 else c.upper() for c in text)
+
+    # -- Your letter
+
+    def your_letter(self, drawing, letter=None, text=""):
+        """The Your-letter page for a drawing (a PIL image, or the sketchpad's value, a dict with a
+        'composite' image) of `letter`. Returns (message, seen, reconstruction, written, nearest, z):
+        written is None for a model without classes, nearest (5-NN votes per class) None for a
+        conditional one; z is None, and the images too, when there is no letter to see."""
+        started = time.perf_counter()
+        nothing = (None, None, None, None, None)
+        image = drawing.get("composite") if isinstance(drawing, dict) else drawing
+        problem = drawing_problem(image)
+        if problem:
+            return (problem, *nothing)
+        if self.conditional and (not letter or letter not in self.classes):
+            return (f"Pick the letter you drew (one of {self.classes}).", *nothing)
+        try:
+            seen = writing.prepare_style_image(image)
+        except UserError as error:  # its message starts with the 'file name', an image object here
+            return ("Your drawing: " + str(error).split(": ", 1)[-1] + ".", *nothing)
+        label = self.classes.index(letter) if self.conditional else None
+        z = self.encode(seen, label)
+        reconstruction = self.decode(z[None], None if label is None else [label])[0, ..., 0]
+        written = nearest = None
+        if self.conditional:
+            text = (text or "")[:MAX_TEXT]
+            unknown = writing.unknown_characters(text, self.classes)
+            if unknown:
+                message = f"The model cannot write {', '.join(map(repr, unknown))}: it knows {self.classes} (and spaces, new lines)."
+                return (message, ink_on_paper(seen, ZOOM), ink_on_paper(reconstruction, ZOOM), None, None, z)
+            text = self.model_text(text)
+            canvas = writing.compose_text(self.glyphs(z, writing.text_characters(text)), text, rng=0, max_width=WRAP)
+            written = ink_on_paper(canvas, TEXT_ZOOM)
+            what = f"Your '{letter}', and your text in its hand"
+        else:
+            votes = self.knn.predict_proba(z[None])[0]
+            nearest = {self.classes[k]: float(votes[i]) for i, k in enumerate(self.knn.classes_)}
+            what = f"Your letter; its 5 nearest test images are mostly '{max(nearest, key=nearest.get)}'"
+        message = f"{what} ({1000 * (time.perf_counter() - started):.0f} ms)."
+        return message, ink_on_paper(seen, ZOOM), ink_on_paper(reconstruction, ZOOM), written, nearest, z
+
+    def alphabet(self, z):
+        """Every class written in the style z (the drawn letter's), or a message without one."""
+        if z is None:
+            return "Draw a letter first: the alphabet is written in its hand.", None
+        half = (len(self.classes) + 1) // 2  # two lines for the 26 letters
+        text = self.classes if len(self.classes) <= 13 else self.classes[:half] + "\n" + self.classes[half:]
+        canvas = writing.compose_text(self.glyphs(z, self.classes), text, rng=0)
+        return f"The whole alphabet ({self.classes}) in your hand.", ink_on_paper(canvas, TEXT_ZOOM)
+
+    # -- Explore
+
+    def explore(self, x, y, letter=None, z_mine=None):
+        """(decoded, plane): the character the decoder draws at (x, y) of the plane (as `letter`
+        for a conditional model), and the plane with that point and your letter marked."""
+        z = self.from_plane(float(x), float(y))
+        labels = [self.classes.index(letter if letter and letter in self.classes else self.classes[0])] if self.conditional else None
+        decoded = ink_on_paper(self.decode(z, labels)[0, ..., 0], ZOOM)
+        plane = self.scatter.copy()
+        draw = ImageDraw.Draw(plane)
+        px, py = self.to_pixel(x, y)
+        draw.line([(px - 10, py), (px + 10, py)], fill=(220, 0, 0), width=2)
+        draw.line([(px, py - 10), (px, py + 10)], fill=(220, 0, 0), width=2)
+        if z_mine is not None:
+            mx, my = self.to_pixel(*self.to_plane(np.asarray(z_mine)[None])[0])
+            draw.ellipse([mx - 8, my - 8, mx + 8, my + 8], outline=(0, 0, 0), width=3)
+            draw.text((mx + 10, my - 18), "your letter", fill=(0, 0, 0))
+        return decoded, np.asarray(plane)
+
+    def to_pixel(self, x, y):
+        (x0, y0), (x1, y1) = self.lo, self.hi
+        return (PLANE - 1) * (x - x0) / (x1 - x0), (PLANE - 1) * (y1 - y) / (y1 - y0)  # up = +y
+
+    def to_point(self, px, py):
+        """The plane coordinates of a pixel of the plane image (a click), within the sliders' range."""
+        (x0, y0), (x1, y1) = self.lo, self.hi
+        x, y = x0 + px / (PLANE - 1) * (x1 - x0), y1 - py / (PLANE - 1) * (y1 - y0)
+        return round(float(np.clip(x, x0, x1)), 2), round(float(np.clip(y, y0, y1)), 2)
+
+    def _scatter(self, points, labels):
+        """The test images' points coloured by class, on white (drawn once; markers go on a copy)."""
+        from matplotlib import colormaps
+
+        colours = colormaps["tab20" if len(self.classes) > 10 else "tab10"].resampled(len(self.classes))
+        image = Image.new("RGB", (PLANE, PLANE), "white")
+        draw = ImageDraw.Draw(image)
+        cx, cy = self.to_pixel(0, 0)
+        draw.line([(0, cy), (PLANE, cy)], fill=(210, 210, 210))
+        draw.line([(cx, 0), (cx, PLANE)], fill=(210, 210, 210))
+        for (x, y), label in zip(points, labels):
+            px, py = self.to_pixel(x, y)
+            colour = tuple(int(255 * c) for c in colours(int(label))[:3])
+            draw.ellipse([px - 2, py - 2, px + 2, py + 2], fill=colour)
+        if not self.conditional:  # each class's character at its centre, as in latent_scatter.png
+            for k, char in enumerate(self.classes):
+                if (labels == k).any():
+                    px, py = self.to_pixel(*np.median(points[labels == k], axis=0))
+                    draw.text((px, py), char, fill=(0, 0, 0), anchor="mm", font_size=16)
+        return image
+
+
+def drawing_problem(image):
+    """Why a drawing cannot be read as a letter (empty, or a dot), or None when it can."""
+    if image is None:
+        return "Draw one letter in the box."
+    rgba = np.asarray(image.convert("RGBA"), np.float32) / 255
+    alpha = rgba[..., 3]
+    grey = rgba[..., :3].mean(-1) * alpha + (1 - alpha)  # on white paper
+    rows, cols = np.flatnonzero((grey < 0.5).any(1)), np.flatnonzero((grey < 0.5).any(0))
+    if rows.size == 0:
+        return "Draw one letter in the box."
+    if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 < DOT * min(grey.shape):
+        return "That is only a dot: draw a whole letter, as large as the box."
+    return None
+
+
+def ink_on_paper(image, zoom):
+    """A (h, w) image of white ink on black in 0..1 as uint8 dark ink on white, each pixel zoom x zoom."""
+    image = np.clip(np.asarray(image, np.float32), 0, 1)
+    return np.kron(np.round(255 * (1 - image)).astype(np.uint8), np.ones((zoom, zoom), np.uint8))
+
+
+def load(model_path, data_dir):
+    """The Demo for a saved model: its classes, the model (TensorFlow loads here), its test images."""
+    variant, classes = read_classes(model_path)
+    import common
+
+    try:
+        vae = common.load_vae(model_path)
+    except UserError as error:
+        raise UserError(str(error).removeprefix("--load: ")) from None
+    if vae.conditional and vae.num_classes != len(classes):
+        raise UserError(f"{model_path}: the model has {vae.num_classes} classes, its metrics.json names {classes}")
+    if variant == "digits":
+        data = common.load_digits(Path(data_dir))
+    else:
+        data = common.load_letters(Path(data_dir), chars=classes)
+    return Demo(vae, classes, data)
+
+
+# ----------------------------------------------------------------------------
+# The pages
+
+
+def build_app(demo):
+    """The Gradio Blocks of the two pages, wired to the Demo's methods."""
+    import gradio as gr
+
+    conditional, classes = demo.conditional, demo.classes
+    kind = "conditional" if conditional else "without classes"
+    with gr.Blocks(title="Draw a letter, see your hand", analytics_enabled=False) as app:
+        gr.Markdown(f"## Draw a letter, see your hand\nA VAE of {len(classes)} classes ({classes}), {kind}, "
+                    f"latent dimension {demo.vae.latent_dim}.")
+        z_mine = gr.State(None)
+        with gr.Tab("Your letter"):
+            with gr.Row():
+                sketch = gr.Sketchpad(
+                    type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
+                    brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
+                    label="Draw one letter", elem_id="sketch", height=CANVAS + 120, width=CANVAS + 40)
+                with gr.Column():
+                    letter = gr.Radio(list(classes), value=classes[0], label="Which letter is it?",
+                                      elem_id="letter", visible=conditional)
+                    text = gr.Textbox("The quick brown fox jumps over the lazy dog", label="Text to write",
+                                      lines=2, max_length=MAX_TEXT, elem_id="text", visible=conditional)
+                    message = gr.Markdown("Draw one letter in the box.", elem_id="message")
+            with gr.Row():
+                seen = image_box("What the model sees (28×28)", "seen", height=28 * ZOOM + 50)
+                reconstruction = image_box("Its reconstruction", "reconstruction", height=28 * ZOOM + 50)
+                nearest = gr.Label(label="Nearest class (5-NN among the test images)", num_top_classes=3,
+                                   elem_id="nearest", visible=not conditional)
+            written = image_box("Your text in your hand", "written", visible=conditional)
+            alphabet_button = gr.Button("Write the whole alphabet in your hand", visible=conditional)
+            alphabet = image_box("The alphabet in your hand", "alphabet", visible=conditional)
+        with gr.Tab("Explore"):
+            gr.Markdown("The test images' latent means (one colour per class); the black ring is your letter. "
+                        "Click the plane, or move the sliders, to see what the decoder draws there.")
+            with gr.Row():
+                plane = gr.Image(label="The latent plane", type="numpy", format="png", interactive=False,
+                                 elem_id="plane", buttons=[], height=PLANE + 40, width=PLANE + 20)
+                with gr.Column():
+                    explore_letter = gr.Radio(list(classes), value=classes[0], label="Draw it as the letter",
+                                              elem_id="explore-letter", visible=conditional)
+                    names = ("z[0]", "z[1]") if demo.vae.latent_dim == 2 else ("PC1", "PC2")
+                    x = gr.Slider(float(demo.lo[0]), float(demo.hi[0]), value=0, step=0.01, label=names[0], elem_id="x")
+                    y = gr.Slider(float(demo.lo[1]), float(demo.hi[1]), value=0, step=0.01, label=names[1], elem_id="y")
+                    decoded = image_box("The decoder there", "decoded", height=28 * ZOOM + 50)
+
+        def click(event: gr.SelectData):
+            return demo.to_point(*event.index[:2])
+
+        explore_inputs, explore_outputs = [x, y, explore_letter, z_mine], [decoded, plane]
+        for trigger in (sketch.change, letter.change, text.change):
+            trigger(demo.your_letter, [sketch, letter, text], [message, seen, reconstruction, written, nearest, z_mine],
+                    show_progress="hidden", trigger_mode="always_last").then(
+                demo.explore, explore_inputs, explore_outputs, show_progress="hidden")
+        alphabet_button.click(demo.alphabet, z_mine, [message, alphabet], show_progress="hidden")
+        for trigger in (x.change, y.change, explore_letter.change):
+            trigger(demo.explore, explore_inputs, explore_outputs, show_progress="hidden", trigger_mode="always_last")
+        plane.select(click, None, [x, y], show_progress="hidden")
+        app.load(demo.explore, explore_inputs, explore_outputs)
+        app.load(None, js=PICK_BRUSH)
+    return app
+
+
+# Gradio's sketchpad starts with no tool chosen ("select the draw tool to start"): choose the
+# brush, once its button is there (it is highlighted when chosen), trying for up to 10 s.
+PICK_BRUSH = """() => {
+  let tries = 0;
+  const pick = () => {
+    const brush = document.querySelector('#sketch button[aria-label="Brush"]');
+    if (brush && !brush.classList.contains('highlight')) brush.click();
+    if ((!brush || !brush.classList.contains('highlight')) && tries++ < 100) setTimeout(pick, 100);
+  };
+  pick();
+}"""
+
+
+def image_box(label, elem_id, visible=True, height=None):
+    import gradio as gr
+
+    return gr.Image(label=label, type="numpy", format="png", interactive=False, elem_id=elem_id,
+                    buttons=[], visible=visible, height=height)
+
+
+def theme():
+    """Gradio's default look with the system's fonts: no font files fetched from anywhere."""
+    import gradio as gr
+
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
+                             font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
+
+
+def launch(app, host="127.0.0.1", port=7860, share=False):
+    """Start the server in the background and return its address."""
+    app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
+               ssr_mode=False, theme=theme(), footer_links=[])
+    return app.share_url if share and app.share_url else app.local_url
+
+
+# ----------------------------------------------------------------------------
+# The command line
+
+
+def main(argv=None):
+    import cli
+
+    parser = cli.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
+    parser.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL, metavar="MODEL",
+                        help="a model.keras saved by the scripts (default: outputs/letters-conditional/model.keras)")
+    parser.add_argument("--data", type=Path, default=REPO_DIR / "data", metavar="DIR",
+                        help="folder with the data files, for the test images (default: data/ beside the scripts)")
+    # Gradio's own variables set the defaults, as a Hugging Face Space sets them.
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to serve on (0.0.0.0: every network interface)")
+    parser.add_argument("--port", type=cli.positive_int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+                        help="port to serve on")
+    parser.add_argument("--share", action="store_true", help="also make a public link through Gradio's servers")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        demo = load(args.model, args.data)
+    except UserError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    app = build_app(demo)
+    try:
+        url = launch(app, args.host, args.port, args.share)
+    except OSError as error:  # the port is taken
+        print(f"{parser.prog}: error: --port {args.port}: {error}", file=sys.stderr)
+        return 2
+    print(f"Ready in {time.perf_counter() - started:.1f} s: open {url} in a browser (Ctrl-C stops it)", flush=True)
+    signal.signal(signal.SIGTERM, stop)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        app.close(verbose=False)
+        print("\nStopped.", flush=True)
+    return 0
+
+
+def stop(signum, frame):
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,356 @@
+"""demo.py: the app's functions called directly, its command line, and the page in a real browser."""
+
+import io
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+import demo
+import vae_letters
+import writing
+from conftest import REPO
+from test_scripts import run_script
+
+QUICK = ["--epochs", "4", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--no-report", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, synthetic_data_dir):
+    """A conditional letters model trained for four epochs on 4,000 synthetic letters (a minute): (data dir, model)."""
+    out = tmp_path_factory.mktemp("demo") / "letters-conditional"
+    argv = ["--data", synthetic_data_dir, "--out", out, "--conditional", "--limit", "4000", "--lr", "3e-3", *QUICK]
+    assert run_script(vae_letters, argv) == 0
+    return synthetic_data_dir, out / "model.keras"
+
+
+@pytest.fixture(scope="module")
+def app(trained):
+    return demo.load(trained[1], trained[0])
+
+
+def drawing(lines, size=demo.CANVAS, width=10):
+    """What the sketchpad hands over: black strokes on a transparent canvas (Gradio's RGBA composite)."""
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    for line in lines:
+        ImageDraw.Draw(image).line(line, fill=(0, 0, 0, 255), width=width, joint="curve")
+    return {"background": None, "layers": [image], "composite": image}
+
+
+LETTER_A = [[(70, 250), (140, 40), (210, 250)], [(100, 170), (180, 170)]]
+LETTER_L = [[(100, 40), (100, 240), (200, 240)]]
+
+
+def text_height(lines):
+    """The written image's height in px for a text of `lines` lines (writing.compose_text's layout)."""
+    return demo.TEXT_ZOOM * (2 * writing.MARGIN + lines * writing.SIZE + (lines - 1) * writing.LINE_GAP)
+
+
+# ----------------------------------------------------------------------------
+# The functions behind the page
+
+
+def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app, tmp_path):
+    message, seen, reconstruction, written, nearest, z = app.your_letter(drawing(LETTER_A), "A", "Hello world")
+    assert message.startswith("Your 'A'") and " ms)" in message
+    # What the model sees is what --style-from makes of the same drawing saved as a PNG, as ink on paper.
+    drawing(LETTER_A)["composite"].save(tmp_path / "a.png")
+    expected = writing.prepare_style_image(tmp_path / "a.png")
+    assert seen.shape == reconstruction.shape == (28 * demo.ZOOM, 28 * demo.ZOOM) and seen.dtype == np.uint8
+    assert np.abs(seen[:: demo.ZOOM, :: demo.ZOOM] / 255 - (1 - expected)).max() < 0.01
+    assert seen.min() < 30 and seen.max() == 255 and reconstruction.max() > reconstruction.min()
+    assert written.dtype == np.uint8 and written.shape[0] == text_height(1) and written.min() < 128
+    assert nearest is None and z.shape == (2,) and np.isfinite(z).all()
+
+
+def test_a_long_text_is_wrapped_and_new_lines_kept(app):
+    long = "the quick brown fox jumps over the lazy dog " * 3
+    written = app.your_letter(drawing(LETTER_A), "A", long)[3]
+    lines = round((written.shape[0] / demo.TEXT_ZOOM - 2 * writing.MARGIN + writing.LINE_GAP) / (writing.SIZE + writing.LINE_GAP))
+    assert lines >= 4 and written.shape[0] == text_height(lines)
+    assert written.shape[1] <= demo.TEXT_ZOOM * (demo.WRAP + 2 * writing.MARGIN)
+    assert app.your_letter(drawing(LETTER_A), "A", "ab\ncd")[3].shape[0] == text_height(2)
+
+
+def test_the_letter_and_the_drawing_change_the_result(app):
+    as_a = app.your_letter(drawing(LETTER_A), "A", "abc")
+    as_l = app.your_letter(drawing(LETTER_A), "L", "abc")
+    other = app.your_letter(drawing(LETTER_L), "A", "abc")
+    assert not np.array_equal(as_a[5], as_l[5]), "the letter did not change the style code"
+    assert np.array_equal(as_a[1], as_l[1]), "what the model sees depends on the drawing alone"
+    assert np.abs(as_a[1].astype(float) - other[1]).mean() > 10 and not np.array_equal(as_a[5], other[5])
+
+
+@pytest.mark.parametrize("value, says", [
+    (None, "Draw one letter"),
+    ({"background": None, "layers": [], "composite": None}, "Draw one letter"),
+    (drawing([]), "Draw one letter"),
+    ({"composite": Image.new("RGBA", (280, 280), "white")}, "Draw one letter"),  # an opaque white canvas
+    (drawing([[(140, 140), (142, 141)]]), "only a dot"),
+])
+def test_an_empty_drawing_or_a_dot_gives_a_message(app, value, says):
+    message, *images, z = app.your_letter(value, "A", "abc")
+    assert says in message and images == [None] * 4 and z is None
+
+
+def test_characters_the_model_lacks_give_a_message(app):
+    message, seen, reconstruction, written, _, z = app.your_letter(drawing(LETTER_A), "A", "Hi, 7!")
+    assert "'!', ',', '7'" in message and written is None
+    assert seen is not None and z is not None  # the letter itself is still shown
+    assert "Pick the letter" in app.your_letter(drawing(LETTER_A), None, "abc")[0]
+
+
+def test_the_whole_alphabet_in_one_hand(app):
+    z = app.your_letter(drawing(LETTER_A), "A", "")[5]
+    message, image = app.alphabet(z)
+    assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ" in message and image.shape[0] == text_height(2)
+    assert "Draw a letter first" in app.alphabet(None)[0] and app.alphabet(None)[1] is None
+
+
+def test_explore_decodes_where_the_plane_is_clicked(app):
+    z = app.your_letter(drawing(LETTER_A), "A", "")[5]
+    here, plane = app.explore(0.0, 0.0, "A", z)
+    assert here.shape == (28 * demo.ZOOM, 28 * demo.ZOOM) and plane.shape == (demo.PLANE, demo.PLANE, 3)
+    there = app.explore(*app.to_point(20, 20), "A", z)[0]
+    as_b = app.explore(0.0, 0.0, "B", z)[0]
+    assert np.abs(here.astype(float) - there).mean() > 1 and np.abs(here.astype(float) - as_b).mean() > 1
+    # A click's pixel maps back to the point drawn there, and the drawn letter is marked on the plane.
+    assert np.allclose(app.to_pixel(*app.to_point(100, 300)), (100, 300), atol=2)
+    assert not np.array_equal(plane, app.explore(0.0, 0.0, "A", None)[1])
+
+
+def test_a_model_without_classes_says_which_class_a_letter_falls_among(tmp_path, synthetic_data_dir):
+    import common
+
+    vae = common.build_vae(common.ModelConfig(), seed=0)  # untrained: the page's machinery is what counts
+    vae.save(tmp_path / "model.keras")
+    (tmp_path / "metrics.json").write_text(json.dumps({"variant": "vowels", "classes": "AEIOU"}))
+    plain = demo.load(tmp_path / "model.keras", synthetic_data_dir)
+    message, seen, reconstruction, written, nearest, z = plain.your_letter(drawing(LETTER_A), None, "ignored")
+    assert "5 nearest test images" in message and written is None and seen.shape == reconstruction.shape
+    assert set(nearest) <= set("AEIOU") and abs(sum(nearest.values()) - 1) < 1e-6
+    assert plain.explore(0.0, 0.0, None, z)[0].shape == (28 * demo.ZOOM, 28 * demo.ZOOM)
+
+
+# ----------------------------------------------------------------------------
+# The command line
+
+
+def run_demo(*argv, timeout=120):
+    return subprocess.run([sys.executable, str(REPO / "demo.py"), *map(str, argv)], capture_output=True,
+                          text=True, timeout=timeout, cwd=REPO)
+
+
+def test_a_missing_model_is_one_line_and_exit_2_at_once(tmp_path):
+    started = time.monotonic()
+    result = run_demo(tmp_path / "nothing.keras")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no such model file" in result.stderr
+    assert time.monotonic() - started < 15, "the path should be checked before TensorFlow loads"
+    (tmp_path / "model.keras").write_bytes(b"PK")  # no metrics.json beside it
+    result = run_demo(tmp_path / "model.keras")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "metrics.json" in result.stderr
+
+
+def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
+    import keras
+
+    (tmp_path / "damaged").mkdir()
+    (tmp_path / "damaged" / "model.keras").write_bytes(b"not a keras file at all")
+    (tmp_path / "foreign").mkdir()
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]).save(tmp_path / "foreign" / "model.keras")
+    for kind, says in [("damaged", "cannot be loaded"), ("foreign", "not a VAE")]:
+        (tmp_path / kind / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC"}))
+        result = run_demo(tmp_path / kind / "model.keras")
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert says in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
+    """Gradio's analytics, version check and Hugging Face calls stay off: every address the
+    server process looks up or connects to while it starts and serves the page is local."""
+    import urllib.request
+
+    addresses = []
+    for name in ("connect", "connect_ex"):
+        original = getattr(socket.socket, name)
+        monkeypatch.setattr(socket.socket, name, lambda self, address, original=original:
+                            addresses.append(address) or original(self, address))
+    getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: addresses.append((host,)) or getaddrinfo(host, *a, **k))
+    page = demo.build_app(app)
+    url = demo.launch(page, port=free_port())
+    try:
+        assert b"Draw a letter" in urllib.request.urlopen(url, timeout=30).read()
+        time.sleep(2)  # a version check or analytics would run in a thread meanwhile
+    finally:
+        page.close()
+    assert addresses and {address[0] for address in addresses} == {"127.0.0.1"}
+
+
+# ----------------------------------------------------------------------------
+# The page in a real browser (Chromium, headless), served by `python demo.py` itself
+
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium that also logs every network request (the performance log)."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (see requirements.txt)")
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     "--window-size=1300,1500", "--force-device-scale-factor=1",
+                     f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))  # never Selenium Manager's download
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(trained, tmp_path_factory):
+    """`python demo.py MODEL` on a free port: (process, its address, its console log)."""
+    data_dir, model = trained
+    log = tmp_path_factory.mktemp("demo-server") / "console.txt"
+    port = free_port()
+    with open(log, "w") as out:
+        process = subprocess.Popen([sys.executable, str(REPO / "demo.py"), str(model), "--data", str(data_dir),
+                                    "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    deadline = time.monotonic() + 180
+    while "Ready in" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Ready in" in log.read_text(), log.read_text()
+    assert f"http://127.0.0.1:{port}/" in log.read_text()
+    yield process, f"http://127.0.0.1:{port}/", log
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def wait_for(condition, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the page did not update in time"
+        time.sleep(0.1)
+
+
+def image_src(driver, elem_id):
+    return driver.execute_script(f"const img = document.querySelector('#{elem_id} img'); return img ? img.src : null")
+
+
+def shown(driver, elem_id):
+    """The pixels an output image shows on the page (grey, 0..255)."""
+    element = driver.find_element("css selector", f"#{elem_id} img")
+    return np.asarray(Image.open(io.BytesIO(element.screenshot_as_png)).convert("L"), np.float64)
+
+
+def stroke(driver, canvas, points):
+    """Drag the mouse through points (CSS px from the canvas' centre) with the button down: real
+    pointerdown, pointermove and pointerup events, as a hand on a mouse makes them."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    actions = ActionChains(driver, duration=20).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for t in np.linspace(0.25, 1, 4):  # several small moves, as a real stroke sends
+            actions.move_to_element_with_offset(canvas, round(x0 + t * (x1 - x0)), round(y0 + t * (y1 - y0)))
+    actions.release().perform()
+
+
+def differ(a, b, by):
+    """Two shown images differ: in size, or by more than `by` grey levels on average."""
+    return a.shape != b.shape or np.abs(a - b).mean() > by
+
+
+def after_update(driver, elem_ids, previous):
+    """Wait until every output in elem_ids shows a new image, then return what each shows."""
+    wait_for(lambda: all(image_src(driver, e) not in (None, previous.get(e)) for e in elem_ids))
+    time.sleep(0.3)  # the new image's pixels are on screen a moment after its address
+    return {e: image_src(driver, e) for e in elem_ids}, {e: shown(driver, e) for e in elem_ids}
+
+
+def network_requests(driver):
+    """The address of every request the browser sent over the network (and websocket it opened)
+    since the last call; data:, blob: and Chromium's own chrome:// pages never leave the machine."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+            url = message["params"].get("request", {}).get("url") or message["params"].get("url", "")
+            if urlparse(url).scheme in ("http", "https", "ws", "wss"):
+                urls.append(url)
+    return urls
+
+
+def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browser, server, tmp_path):
+    _, url, _ = server
+    browser.get(url)
+    wait_for(lambda: browser.find_elements("css selector", "#sketch canvas"))  # the page builds itself
+    canvas = browser.find_element("css selector", "#sketch canvas")
+    wait_for(lambda: "select the draw tool" not in browser.find_element("id", "sketch").text)  # the brush is picked
+    outputs = ["seen", "written"]
+
+    stroke(browser, canvas, [(-20, -100), (-20, 40)])  # first a vertical bar: an "I" ...
+    sources, first = after_update(browser, outputs, {})
+    assert "Your 'A'" in browser.find_element("id", "message").text
+    stroke(browser, canvas, [(-20, 40), (60, 40)])  # ... then a foot: an "L"
+    sources, second = after_update(browser, outputs, sources)
+    for output in outputs:
+        assert differ(first[output], second[output], 2), f"{output} did not change with the drawing"
+
+    browser.find_element("xpath", "//*[@id='letter']//label[normalize-space()='L']").click()
+    _, as_l = after_update(browser, ["written"], sources)
+    assert "Your 'L'" in browser.find_element("id", "message").text
+    assert differ(as_l["written"], second["written"], 1), "the text did not change with the letter"
+
+    browser.save_screenshot(str(tmp_path / "demo.png"))
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    requests = network_requests(browser)
+    assert len(requests) > 20, "the performance log saw none of the page's requests"
+    assert [url for url in requests if urlparse(url).hostname != "127.0.0.1"] == []
+
+
+def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser, server):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _, url, _ = server
+    browser.get(url)
+    wait_for(lambda: browser.find_elements("xpath", "//button[@role='tab'][normalize-space()='Explore']"))
+    browser.find_element("xpath", "//button[@role='tab'][normalize-space()='Explore']").click()
+    sources, before = after_update(browser, ["decoded", "plane"], {})  # the page's load shows z = (0, 0)
+    slider = lambda name: float(browser.find_element("css selector", f"#{name} input[type=number]").get_attribute("value"))
+    assert (slider("x"), slider("y")) == (0, 0)
+    plane = browser.find_element("css selector", "#plane img")
+    ActionChains(browser).move_to_element_with_offset(plane, -plane.size["width"] // 3, plane.size["height"] // 3).click().perform()
+    _, after = after_update(browser, ["decoded"], sources)
+    wait_for(lambda: slider("x") < 0 and slider("y") < 0)  # lower left of the middle
+    assert differ(before["decoded"], after["decoded"], 1), "the decoded character did not change"
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_ctrl_c_stops_the_server_cleanly(server):
+    process, _, log = server
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    assert "Stopped." in log.read_text() and "Traceback" not in log.read_text()
