@@ -347,6 +347,7 @@ class ModelConfig:
     hidden: int = 512  # width of the dense layers
     beta: float = 1.0  # weight of the KL term
     num_classes: int = 0  # > 0: a conditional VAE, given the class as a one-hot vector
+    style_adversary: float = 0.0  # W > 0 (conditional only): a class adversary on z, gradient reversed by W
 
 
 @keras.saving.register_keras_serializable(package="vae")
@@ -406,6 +407,18 @@ def build_decoder(config):
     return keras.Model([z, *class_input] if class_input else z, logits, name="decoder")
 
 
+def build_adversary(config):
+    """The style adversary: a small classifier that tries to name the class from z_mean."""
+    z = keras.Input((config.latent_dim,), name="z")
+    h = layers.Dense(64, activation="relu")(z)
+    return keras.Model(z, layers.Dense(config.num_classes, name="class_logits")(h), name="adversary")
+
+
+def reverse_gradient(z, weight):
+    """z going forward; −weight × the gradient going back (Ganin & Lempitsky 2015)."""
+    return -weight * z + (1.0 + weight) * ops.stop_gradient(z)
+
+
 def reconstruction_loss(x, logits):
     """−log p(x|z) per image: binary cross-entropy summed over the pixels, from logits."""
     bce = ops.relu(logits) - logits * x + ops.log1p(ops.exp(-ops.abs(logits)))
@@ -424,9 +437,15 @@ class VAE(keras.Model):
     Its data are images or, for a conditional model, (images, labels) pairs. During
     KL warm-up the training loss uses the current KL weight, but the validation loss (which
     picks the best epoch) always uses the final β, so epochs compare on one objective.
+
+    A conditional VAE may have a style adversary (`adversary`, weight W > 0; Lample et al.
+    2017): a classifier that learns to name the class from z_mean, while the encoder gets its
+    gradient reversed and scaled by W, so it learns to leave the class out of the style code.
+    Its cross-entropy is added to the training loss; "loss" (and so early stopping) stays
+    the −ELBO, and its accuracy is logged as "adversary_accuracy".
     """
 
-    def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, adversary=None, adversary_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = decoder.inputs[0].shape[-1]
@@ -442,13 +461,18 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        # The style adversary, only where W > 0: without it the model is exactly the plain one.
+        self.adversary, self.adversary_weight = adversary, float(adversary_weight)
+        if adversary is not None:
+            self.adversary_tracker = keras.metrics.Mean(name="adversary_accuracy")
 
     def build(self, input_shape=None):
         self.built = True  # the encoder and decoder are functional models, built already
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+        trackers = [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+        return trackers + ([self.adversary_tracker] if self.adversary is not None else [])
 
     def _inputs(self, first, labels):
         if not self.conditional:
@@ -474,9 +498,21 @@ class VAE(keras.Model):
         return self.decode(self.encode(x, labels)[0], labels)
 
     def compute_losses(self, x, labels):
+        """Reconstruction and KL per image, and z_mean (which the style adversary reads)."""
         z_mean, z_log_var = self.encode(x, labels)
         z = self.sampling([z_mean, z_log_var])
-        return reconstruction_loss(x, self.decode_logits(z, labels)), kl_divergence(z_mean, z_log_var)
+        return reconstruction_loss(x, self.decode_logits(z, labels)), kl_divergence(z_mean, z_log_var), z_mean
+
+    def adversary_loss(self, z_mean, labels):
+        """The style adversary's cross-entropy per image and whether it named the class (1/0).
+
+        It reads z_mean, the style code that --style-from, the analogies and the leakage probes
+        use. Its own weights learn to lower the cross-entropy; the encoder, through the
+        reversed gradient, learns to raise it, W times as strongly."""
+        logits = self.adversary(reverse_gradient(z_mean, self.adversary_weight))
+        labels = ops.cast(labels, "int32")
+        cross_entropy = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        return cross_entropy, ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels), "float32")
 
     def _update_metrics(self, reconstruction, kl, kl_weight):
         self.loss_tracker.update_state(reconstruction + kl_weight * kl)
@@ -511,18 +547,26 @@ class VAE(keras.Model):
 
     def minibatch_step(self, x, labels):
         with tf.GradientTape() as tape:
-            reconstruction, kl = self.compute_losses(x, labels)
+            reconstruction, kl, z_mean = self.compute_losses(x, labels)
             # Under tf.distribute each replica sees its share of the global batch and the
             # gradients of the replicas are summed, so each averages over the global batch.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             loss = ops.mean(reconstruction + self.kl_weight * kl) / replicas
+            if self.adversary is not None:
+                cross_entropy, hits = self.adversary_loss(z_mean, labels)
+                loss += ops.mean(cross_entropy) / replicas
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         self._update_metrics(reconstruction, kl, self.kl_weight)
+        if self.adversary is not None:
+            self.adversary_tracker.update_state(hits)
 
     def test_step(self, data):
         x, labels = data if isinstance(data, tuple) else (data, None)
-        self._update_metrics(*self.compute_losses(x, labels), kl_weight=self.beta)
+        reconstruction, kl, z_mean = self.compute_losses(x, labels)
+        self._update_metrics(reconstruction, kl, kl_weight=self.beta)
+        if self.adversary is not None:
+            self.adversary_tracker.update_state(self.adversary_loss(z_mean, labels)[1])
         return self._results()
 
     def get_config(self):
@@ -532,17 +576,24 @@ class VAE(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": self.beta,
             "seed": self.seed,
+            **({"adversary": keras.saving.serialize_keras_object(self.adversary),
+                "adversary_weight": self.adversary_weight} if self.adversary is not None else {}),
         }
 
     @classmethod
     def from_config(cls, config):
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        for name in ("encoder", "decoder", "adversary"):
+            if name in config:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
 
 
 def build_vae(config, seed=None):
-    vae = VAE(build_encoder(config), build_decoder(config), beta=config.beta, seed=seed)
+    encoder, decoder = build_encoder(config), build_decoder(config)
+    # The adversary is built last, so encoder and decoder start from the same weights with or without it.
+    adversary = dict(adversary=build_adversary(config), adversary_weight=config.style_adversary) \
+        if config.num_classes and config.style_adversary > 0 else {}
+    vae = VAE(encoder, decoder, beta=config.beta, seed=seed, **adversary)
     images = ops.zeros((1, 28, 28, 1))
     vae((images, ops.zeros((1,), "int32")) if config.num_classes else images)  # create every variable now
     return vae
