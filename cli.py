@@ -26,7 +26,7 @@ VARIANTS = {"letters": string.ascii_uppercase, "vowels": "AEIOU", "digits": "012
 FULL_IWAE = (1000, 0)  # --iwae-full: k = 1000 on every test image, the published setting
 CONDITIONAL_OPTIONS = ("write", "style_from", "grid_char")  # only a conditional model can take these
 # --style-adversary's W when --conditional is given without it (README, "Style apart from letter").
-DEFAULT_STYLE_ADVERSARY = 0.0
+DEFAULT_STYLE_ADVERSARY = 10.0
 
 
 # ----------------------------------------------------------------------------

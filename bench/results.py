@@ -133,7 +133,7 @@ def main():
                         help="most training minutes for the binarized row (default: 90)")
     parser.add_argument("--iwae-k", type=int, default=1000, help="importance samples per test image (default: 1000)")
     parser.add_argument("--iwae-images", type=int, default=1000, help="test images for the IWAE bound (default: 1000)")
-    parser.add_argument("--style-epochs", type=int, default=15, help="most epochs per style row (default: 15)")
+    parser.add_argument("--style-epochs", type=int, default=10, help="most epochs per style row (default: 10)")
     parser.add_argument("--style-limit", type=int, default=20000, help="MNIST training images per style row (default: 20000)")
     parser.add_argument("--only", default="", help="run only rows whose name contains this (default: all)")
     parser.add_argument("--quiet", action="store_true", help="hide the scripts' own output (default: show it)")
