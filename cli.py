@@ -26,6 +26,8 @@ VARIANTS = {"letters": string.ascii_uppercase, "vowels": "AEIOU", "digits": "012
 FULL_IWAE = (1000, 0)  # --iwae-full: k = 1000 on every test image, the published setting
 CONDITIONAL_OPTIONS = ("write", "style_from", "grid_char")  # only a conditional model can take these
 DEFAULT_PSEUDO_INPUTS = 100  # the paper's 500 cost 5x a minibatch of encoder work per step on a CPU
+# --style-adversary's W when --conditional is given without it (README, "Style apart from letter").
+DEFAULT_STYLE_ADVERSARY = 10.0
 
 
 # ----------------------------------------------------------------------------
@@ -98,6 +100,9 @@ def make_parser(description, variant):
                        help="p(z): N(0, I), or the VampPrior, a mixture over learned pseudo-inputs (Tomczak & Welling 2018)")
     group.add_argument("--pseudo-inputs", type=positive_int, metavar="K",
                        help=f"--prior vamp: the number of learned pseudo-inputs (default: {DEFAULT_PSEUDO_INPUTS})")
+    group.add_argument("--style-adversary", type=non_negative_float, metavar="W",
+                       help="conditional: a classifier tries to read the class from z and the encoder learns, "
+                            f"W times as strongly, to defeat it (default: {DEFAULT_STYLE_ADVERSARY:g}; 0 = none)")
 
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=50, metavar="N", help="most epochs (early stopping may end sooner)")
@@ -134,9 +139,11 @@ def make_parser(description, variant):
                        help="conditional: the character drawn over the plane of styles (default: the first class)")
     group.add_argument("--write", metavar="TEXT", help="conditional: write TEXT in one style into written.png ('\\n' = new line)")
     group.add_argument("--style", type=int, metavar="N", help="conditional: the style drawn from the prior with seed N (default: --seed)")
-    group.add_argument("--style-from", type=Path, metavar="IMAGE",
-                       help="conditional: a photo or scan of one letter you wrote (PNG or JPEG), the style to write in")
-    group.add_argument("--style-char", type=str.upper, metavar="C", help="the character in --style-from's image")
+    group.add_argument("--style-from", type=Path, nargs="+", metavar="IMAGE",
+                       help="conditional: photos or scans of letters you wrote (PNG or JPEG), one letter each, or a "
+                            "folder of them named by their character (A.png, b.jpg): the style to write in, averaged")
+    group.add_argument("--style-char", type=str.upper, nargs="+", metavar="C",
+                       help="the character in each --style-from image, in the same order")
 
     group = parser.add_argument_group("running")
     group.add_argument("--load", nargs="?", const="", metavar="PATH",
@@ -169,6 +176,10 @@ def check_args(args, variant):
         raise UserError("--prior vamp: not with --conditional (a pseudo-input would need a class too); use the normal prior")
     if args.conditional and args.strategy == "multiworker":
         raise UserError("--conditional: not with --strategy multiworker (Keras 3.15 cannot distribute (image, class) pairs over workers)")
+    if args.style_adversary is not None and args.load is not None:
+        raise UserError("--style-adversary: not with --load (a saved model keeps the adversary it was trained with)")
+    if args.style_adversary is not None and not args.conditional:
+        raise UserError("--style-adversary needs a conditional model (--conditional)")
     if args.load is None and not args.conditional and conditional_option(args):
         raise UserError(f"{conditional_option(args)} needs a conditional model (--conditional)")
     if args.write is not None:
@@ -177,11 +188,13 @@ def check_args(args, variant):
     if args.grid_char is not None and (len(args.grid_char) != 1 or args.grid_char not in classes):
         raise UserError(f"--grid-char: {args.grid_char!r} is not one of the classes {classes}")
     if args.style_from is not None:
-        from writing import prepare_style_image
+        from writing import prepare_style_image, style_letters
 
-        if args.style_char is None or len(args.style_char) != 1 or args.style_char not in classes:
-            raise UserError(f"--style-char: give the one character of {classes} that --style-from's image shows")
-        args.style_image = prepare_style_image(args.style_from)  # a clear error now, not after training
+        if args.style_char is None and not (len(args.style_from) == 1 and args.style_from[0].is_dir()):
+            raise UserError(f"--style-char: give the character of {classes} that each --style-from image shows")
+        letters = style_letters(args.style_from, args.style_char, classes)
+        args.style_from, args.style_char = [path for path, _ in letters], "".join(char for _, char in letters)
+        args.style_images = [prepare_style_image(path) for path in args.style_from]  # a clear error now, not after training
 
 
 def conditional_option(args):
@@ -216,7 +229,7 @@ def main(variant, description, argv=None):
     """Everything a script does. Returns the exit status."""
     parser = make_parser(description, variant)
     args = parser.parse_args(argv)
-    args.style_image = None
+    args.style_images = None
     scratch = None
     try:
         check_args(args, variant)
@@ -280,7 +293,8 @@ def train_and_report(variant, args, data, strategy):
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     config = common.ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta,
                                 num_classes=len(data.classes) if args.conditional else 0,
-                                prior=args.prior, pseudo_inputs=args.pseudo_inputs, train_k=args.train_k)
+                                prior=args.prior, pseudo_inputs=args.pseudo_inputs, train_k=args.train_k,
+                                style_adversary=style_adversary(args))
     with strategy.scope():  # the model's variables are mirrored over the replicas
         vae = common.build_vae(config, seed=args.seed)
         if vae.prior == "vamp":  # random training images (--resume then restores the learned ones)
@@ -327,6 +341,13 @@ def train_and_report(variant, args, data, strategy):
     return status
 
 
+def style_adversary(args):
+    """--style-adversary's W, or the default for a conditional model (none for a plain one)."""
+    if not args.conditional:
+        return 0.0
+    return DEFAULT_STYLE_ADVERSARY if args.style_adversary is None else args.style_adversary
+
+
 def check_against_data(vae, data, args):
     """The checks that need the classes in the data and, after --load, the model (None before
     training: a mistake is caught before the training it would waste)."""
@@ -337,9 +358,9 @@ def check_against_data(vae, data, args):
     if args.write is not None:
         check_text(args.write, data.classes)
     for option in ("grid_char", "style_char"):
-        char = getattr(args, option)
-        if char is not None and char not in data.classes:
-            raise UserError(f"--{option.replace('_', '-')}: {char!r} is not in the data ({data.classes})")
+        for char in getattr(args, option) or "":
+            if char not in data.classes:
+                raise UserError(f"--{option.replace('_', '-')}: {char!r} is not in the data ({data.classes})")
 
 
 def class_decoder(vae, char_index):
@@ -376,7 +397,7 @@ CAPTIONS = {  # one sentence per file, for the page (the README says the same)
     "generated.png": "New characters decoded from random draws of the model's prior.",
     "alphabet.png": "Every class in one hand per row: styles taken from test images and drawn from the prior.",
     "analogies.png": "Real test images, each redrawn as every other class with its own style code.",
-    "style_input.png": "Your letter, and the 28×28 image the model saw after the EMNIST-style conversion.",
+    "style_input.png": "Your letters, the 28×28 images the model saw after the EMNIST-style conversion, and what it redraws from their style code.",
     "written.png": "Text written in one style, one decoded character at a time.",
     "history.png": "Total, reconstruction and KL loss per epoch, training and validation, in nats per image.",
 }
@@ -393,7 +414,9 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
 
     print("Evaluating ...", flush=True)
     evaluation_started = time.time()
-    train_metrics, test, x_test, z_test = evaluation.evaluate(vae, data, args)
+    model_dir = Path(args.load).parent if args.load else args.out  # the legibility classifier is cached beside the model
+    classifier_paths = list(dict.fromkeys([model_dir / "classifier.keras", args.out / "classifier.keras"]))
+    train_metrics, test, x_test, z_test = evaluation.evaluate(vae, data, args, classifier_paths)
     evaluation_seconds = time.time() - evaluation_started
     metrics = {
         "variant": variant,
@@ -411,6 +434,7 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         "kl_estimate": KL_ESTIMATE[vae.prior],
         "train_k": vae.train_k,
         "training_loss": training_loss_name(vae),
+        "style_adversary": vae.adversary_weight,
         "kl_warmup": args.kl_warmup,
         "binarized": args.binarize,
         "strategy": args.strategy,
@@ -505,10 +529,12 @@ def conditional_drawings(vae, data, args, x_test, z_test, title):
 
     decode, classes, y_test = evaluation.decoder_fn(vae), data.classes, data.y_test
     styles, names = [], []
-    if args.style_image is not None:
-        char = classes.index(args.style_char)
-        styles.append(evaluation.encode_all(vae, args.style_image[None, :, :, None], np.array([char]))[0])
-        names.append(f"your '{args.style_char}'")
+    if args.style_images is not None:
+        # One letter is a noisy sample of a hand: the style is the mean of the letters' codes.
+        drawn = np.array([classes.index(char) for char in args.style_char])
+        styles.append(evaluation.encode_all(vae, np.array(args.style_images)[..., None], drawn).mean(axis=0))
+        names.append(f"your '{args.style_char}'" if len(drawn) == 1 else f"your {len(drawn)} letters")
+        redrawn = decode(np.repeat(styles[0][None], len(drawn), 0), drawn)[..., 0]
     for i in evaluation.one_per_class(y_test, 4, seed=args.seed + 1):
         styles.append(z_test[i])
         names.append(f"test '{classes[y_test[i]]}'")
@@ -521,10 +547,11 @@ def conditional_drawings(vae, data, args, x_test, z_test, title):
         "analogies.png": lambda path: figures.plot_analogies(
             decode, z_test[shown], y_test[shown], x_test[shown, ..., 0], classes, path, title),
     }
-    if args.style_image is not None:
-        drawings["style_input.png"] = lambda path: figures.plot_style_input(args.style_from, args.style_image, path, title)
+    if args.style_images is not None:
+        drawings["style_input.png"] = lambda path: figures.plot_style_input(
+            args.style_from, args.style_images, redrawn, path, title)
     if args.write is not None:
-        if args.style_image is not None:
+        if args.style_images is not None:
             style, style_name = styles[0], names[0]
         else:
             seed = args.seed if args.style is None else args.style
@@ -590,5 +617,17 @@ Summary ({metrics['variant']})
   training     {training}
   test loss    {test['loss']:.2f} nats/image ({what}) = reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}
   test IWAE    {test['iwae_nll']:.2f} ± {test['iwae_stderr']:.2f} nats/image (k={test['iwae_k']}, {test['iwae_images']:,} images, {test['iwae_subset']})
-  latent space {knn} {test['knn_accuracy']:.1%}, active units {test['active_units']}/{metrics['latent_dim']}
+  latent space {knn} {test['knn_accuracy']:.1%}, active units {test['active_units']}/{metrics['latent_dim']}{style_summary(metrics)}
   files        {out}/: {', '.join(sorted(files))}""", flush=True)
+
+
+def style_summary(metrics):
+    """The summary's lines on a conditional model's style code: leakage and legibility."""
+    test = metrics["test"]
+    if "legibility" not in test:
+        return ""
+    adversary = f", style adversary W = {metrics['style_adversary']:g}" if metrics.get("style_adversary") else ""
+    return f"""
+  leakage      the class read from z by a logistic probe {test['probe_accuracy']:.1%}, chance {test['chance_accuracy']:.1%}{adversary}
+  legibility   {test['legibility']:.1%} of {test['legibility_images']:,} test styles drawn as every class are read as that class
+               (by a conv classifier that reads {test['classifier_accuracy']:.1%} of the test images right)"""

@@ -388,6 +388,7 @@ class ModelConfig:
     prior: str = "normal"  # "normal" (N(0, I)) or "vamp" (the VampPrior, learned pseudo-inputs)
     pseudo_inputs: int = 100  # K, the VampPrior's pseudo-inputs
     train_k: int = 1  # importance samples per image in the training loss (1 = the ELBO)
+    style_adversary: float = 0.0  # W > 0 (conditional only): a class adversary on z, gradient reversed by W
 
 
 @keras.saving.register_keras_serializable(package="vae")
@@ -447,6 +448,18 @@ def build_decoder(config):
     return keras.Model([z, *class_input] if class_input else z, logits, name="decoder")
 
 
+def build_adversary(config):
+    """The style adversary: a small classifier that tries to name the class from z_mean."""
+    z = keras.Input((config.latent_dim,), name="z")
+    h = layers.Dense(64, activation="relu")(z)
+    return keras.Model(z, layers.Dense(config.num_classes, name="class_logits")(h), name="adversary")
+
+
+def reverse_gradient(z, weight):
+    """z going forward; −weight × the gradient going back (Ganin & Lempitsky 2015)."""
+    return -weight * z + (1.0 + weight) * ops.stop_gradient(z)
+
+
 def reconstruction_loss(x, logits):
     """−log p(x|z) per image: binary cross-entropy summed over the pixels, from logits."""
     bce = ops.relu(logits) - logits * x + ops.log1p(ops.exp(-ops.abs(logits)))
@@ -476,10 +489,16 @@ class VAE(keras.Model):
     p(z) = (1/K) Σ_k q(z | u_k), the encoder's own posteriors of K learned pseudo-inputs u_k,
     images kept in [0, 1] as the sigmoid of a trainable variable. Its KL term has no closed
     form, so it is the one-sample Monte Carlo estimate log q(z|x) − log p(z).
+
+    A conditional VAE may have a style adversary (`adversary`, weight W > 0; Lample et al.
+    2017): a classifier that learns to name the class from z_mean, while the encoder gets its
+    gradient reversed and scaled by W, so it learns to leave the class out of the style code.
+    Its cross-entropy is added to the training loss; "loss" (and so early stopping) stays
+    the −ELBO, and its accuracy is logged as "adversary_accuracy".
     """
 
     def __init__(self, encoder, decoder, beta=1.0, seed=None, prior="normal", pseudo_inputs=100, train_k=1,
-                 **kwargs):
+                 adversary=None, adversary_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = decoder.inputs[0].shape[-1]
@@ -500,13 +519,18 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        # The style adversary, only where W > 0: without it the model is exactly the plain one.
+        self.adversary, self.adversary_weight = adversary, float(adversary_weight)
+        if adversary is not None:
+            self.adversary_tracker = keras.metrics.Mean(name="adversary_accuracy")
 
     def build(self, input_shape=None):
         self.built = True  # the encoder and decoder are functional models, built already
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+        trackers = [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+        return trackers + ([self.adversary_tracker] if self.adversary is not None else [])
 
     def _inputs(self, first, labels):
         if not self.conditional:
@@ -530,6 +554,17 @@ class VAE(keras.Model):
         """The reconstruction of x (or of (x, labels)) from its z_mean, as pixel intensities."""
         x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
         return self.decode(self.encode(x, labels)[0], labels)
+
+    def adversary_loss(self, z_mean, labels):
+        """The style adversary's cross-entropy per image and whether it named the class (1/0).
+
+        It reads z_mean, the style code that --style-from, the analogies and the leakage probes
+        use. Its own weights learn to lower the cross-entropy; the encoder, through the
+        reversed gradient, learns to raise it, W times as strongly."""
+        logits = self.adversary(reverse_gradient(z_mean, self.adversary_weight))
+        labels = ops.cast(labels, "int32")
+        cross_entropy = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        return cross_entropy, ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels), "float32")
 
     # ------------------------------------------------------------------------
     # The prior
@@ -582,6 +617,7 @@ class VAE(keras.Model):
         loss            what training minimises: reconstruction + kl_weight·kl (the negative ELBO)
                         for train_k = 1; else −log (1/K) Σ_i p(x|z_i) (p(z_i)/q(z_i|x))^kl_weight
                         over K = train_k draws, the negative IWAE bound (Burda et al. 2016)
+        z_mean          q's mean, the style code that a style adversary reads
         """
         if self.train_k == 1:
             z_mean, z_log_var = self.encode(x, labels)
@@ -591,12 +627,12 @@ class VAE(keras.Model):
                 kl = kl_divergence(z_mean, z_log_var)
             else:
                 kl = log_normal(z, z_mean, z_log_var) - self.log_prior(z)
-            return {"reconstruction": reconstruction, "kl": kl, "loss": reconstruction + kl_weight * kl}
+            return {"reconstruction": reconstruction, "kl": kl, "loss": reconstruction + kl_weight * kl, "z_mean": z_mean}
         log_px_given_z, log_pz, log_qz, posterior = self.log_weights(x, labels, self.train_k,
                                                                     self.sampling.seed_generator)
         bound = ops.logsumexp(log_px_given_z + kl_weight * (log_pz - log_qz), axis=0) - math.log(self.train_k)
         kl = kl_divergence(*posterior) if self.prior == "normal" else ops.mean(log_qz - log_pz, axis=0)
-        return {"reconstruction": -ops.mean(log_px_given_z, axis=0), "kl": kl, "loss": -bound}
+        return {"reconstruction": -ops.mean(log_px_given_z, axis=0), "kl": kl, "loss": -bound, "z_mean": posterior[0]}
 
     def _update_metrics(self, terms):
         self.loss_tracker.update_state(terms["loss"])
@@ -636,13 +672,21 @@ class VAE(keras.Model):
             # gradients of the replicas are summed, so each averages over the global batch.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
             loss = ops.mean(terms["loss"]) / replicas
+            if self.adversary is not None:
+                cross_entropy, hits = self.adversary_loss(terms["z_mean"], labels)
+                loss += ops.mean(cross_entropy) / replicas
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         self._update_metrics(terms)
+        if self.adversary is not None:
+            self.adversary_tracker.update_state(hits)
 
     def test_step(self, data):
         x, labels = data if isinstance(data, tuple) else (data, None)
-        self._update_metrics(self.compute_losses(x, labels, self.beta))
+        terms = self.compute_losses(x, labels, self.beta)
+        self._update_metrics(terms)
+        if self.adversary is not None:
+            self.adversary_tracker.update_state(self.adversary_loss(terms["z_mean"], labels)[1])
         return self._results()
 
     def get_config(self):
@@ -655,18 +699,25 @@ class VAE(keras.Model):
             "prior": self.prior,
             "pseudo_inputs": self.num_pseudo_inputs,
             "train_k": self.train_k,
+            **({"adversary": keras.saving.serialize_keras_object(self.adversary),
+                "adversary_weight": self.adversary_weight} if self.adversary is not None else {}),
         }
 
     @classmethod
     def from_config(cls, config):
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        for name in ("encoder", "decoder", "adversary"):
+            if name in config:
+                config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
 
 
 def build_vae(config, seed=None):
-    vae = VAE(build_encoder(config), build_decoder(config), beta=config.beta, seed=seed, prior=config.prior,
-              pseudo_inputs=config.pseudo_inputs, train_k=config.train_k)
+    encoder, decoder = build_encoder(config), build_decoder(config)
+    # The adversary is built last, so encoder and decoder start from the same weights with or without it.
+    adversary = dict(adversary=build_adversary(config), adversary_weight=config.style_adversary) \
+        if config.num_classes and config.style_adversary > 0 else {}
+    vae = VAE(encoder, decoder, beta=config.beta, seed=seed, prior=config.prior,
+              pseudo_inputs=config.pseudo_inputs, train_k=config.train_k, **adversary)
     images = ops.zeros((1, 28, 28, 1))
     vae((images, ops.zeros((1,), "int32")) if config.num_classes else images)  # create every variable now
     return vae

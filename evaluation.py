@@ -1,5 +1,7 @@
 """Evaluation: the negative ELBO, the IWAE bound, k-NN accuracy, active units, and the
-subsets of test images they share.
+subsets of test images they share; for a conditional model also the three numbers of its
+style code: fidelity (the bound on −log p(x | class)), leakage (how well two probes read the
+class from z) and legibility (whether a separate classifier reads what it draws as the class).
 
 Everything is reported in nats per image, so the numbers compare with published ones.
 Wherever only some test images are used, they are drawn with a fixed seed in proportion to
@@ -8,11 +10,13 @@ every class (`stratified_subset`): the official EMNIST test split is sorted by c
 figures in figures.py; the command line decides which of these to compute.
 """
 
+import json
 import math
 
 import numpy as np
 
-from common import keras, ops, tf
+from common import keras, layers, ops, tf
+from files import atomic_write, write_json
 from training import compile_vae, evaluation_images, make_dataset
 
 
@@ -132,13 +136,103 @@ def knn_accuracy(z_train, y_train, z_test, y_test, k=5):
     return float(KNeighborsClassifier(n_neighbors=k).fit(z_train, y_train).score(z_test, y_test))
 
 
+def logistic_probe_accuracy(z_train, y_train, z_test, y_test):
+    """How well a trained linear classifier (multinomial logistic regression on standardised
+    z) reads the class from z: it finds a class that k-NN misses when it hides in a direction."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    return float(probe.fit(z_train, y_train).score(z_test, y_test))
+
+
+def chance_accuracy(y_train, y_test):
+    """What a probe scores knowing nothing: always the training set's most common class
+    (1/classes for balanced classes)."""
+    return float(np.mean(np.asarray(y_test) == np.bincount(y_train).argmax()))
+
+
+# The judge of legibility: a small conv net trained on the run's own training images. It only
+# ever reads images; it is never part of the VAE's loss.
+CLASSIFIER_EPOCHS = 3
+
+
+def build_classifier(num_classes):
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
+        layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(num_classes),
+    ], name="classifier")
+
+
+def classifier_for(data, paths, seed=0):
+    """The judge for this data: loaded from the first of `paths` (classifier.keras files) whose
+    record (classifier.json beside it) names the same classes, source and training images;
+    else trained for CLASSIFIER_EPOCHS epochs and saved to the last of `paths`."""
+    record = {"classes": data.classes, "source": data.source, "n_train": len(data.x_train), "epochs": CLASSIFIER_EPOCHS}
+    for path in paths:
+        try:
+            if json.loads(path.with_suffix(".json").read_text()) == record:
+                return keras.models.load_model(path)
+        except (OSError, ValueError):
+            continue  # none there, or damaged: train a new one
+    print(f"Training the legibility classifier ({CLASSIFIER_EPOCHS} epochs on the training images) ...", flush=True)
+    keras.utils.set_random_seed(seed)
+    classifier = build_classifier(len(data.classes))
+    classifier.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"],
+                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    classifier.fit(data.x_train, data.y_train, batch_size=128, epochs=CLASSIFIER_EPOCHS, verbose=0)
+    if paths:
+        atomic_write(paths[-1], classifier.save)
+        write_json(paths[-1].with_suffix(".json"), record)
+    return classifier
+
+
+def classify_fn(classifier):
+    """classify(images) → the class the classifier names for each image."""
+    return lambda images: np.argmax(classifier.predict(images, batch_size=1024, verbose=0), axis=-1)
+
+
+def legibility(decode, classify, z, num_classes, batch=100):
+    """The fraction of style codes z, each decoded as every class, that classify() names as
+    the class they were drawn as: 1 when every letter reads as itself in every hand; near
+    chance when the decoder ignores the class."""
+    hits = 0
+    for start in range(0, len(z), batch):
+        styles = z[start:start + batch]
+        drawn = np.tile(np.arange(num_classes), len(styles))
+        hits += int(np.sum(classify(decode(np.repeat(styles, num_classes, axis=0), drawn)) == drawn))
+    return hits / (len(z) * num_classes)
+
+
+def style_metrics(vae, data, z_train, z_test, classifier_paths, seed=0, images=1000):
+    """Leakage (two probes fitted on training z-means, and chance) and legibility (on `images`
+    test images' style codes, drawn in proportion to every class) of a conditional model."""
+    classifier = classifier_for(data, classifier_paths, seed)
+    classify = classify_fn(classifier)
+    fit = stratified_subset(data.y_train, 10000, seed=seed)  # the logistic probe's fit grows with n
+    shown = stratified_subset(data.y_test, images, seed=seed)
+    return {
+        "probe_accuracy": logistic_probe_accuracy(z_train[fit], data.y_train[fit], z_test, data.y_test),
+        "chance_accuracy": chance_accuracy(data.y_train, data.y_test),
+        "legibility": legibility(decoder_fn(vae), classify, z_test[shown], vae.num_classes),
+        "legibility_images": len(shown),
+        "classifier_accuracy": float(np.mean(classify(data.x_test) == data.y_test)),
+    }
+
+
 def active_units(z_test, threshold=0.01):
     """Latent dimensions the encoder actually uses: Var over the test set of z_mean > 0.01."""
     return int((np.var(z_test, axis=0) > threshold).sum())
 
 
-def evaluate(vae, data, args):
-    """The train and test metrics of metrics.json, plus the test images and z_means for the figures."""
+def evaluate(vae, data, args, classifier_paths=()):
+    """The train and test metrics of metrics.json, plus the test images and z_means for the figures.
+    classifier_paths: where the legibility classifier of a conditional model is cached."""
     x_train = evaluation_images(data.x_train, args, seed_offset=1)
     x_test = evaluation_images(data.x_test, args)
     z_train, z_test = encode_all(vae, x_train, data.y_train), encode_all(vae, x_test, data.y_test)
@@ -158,4 +252,6 @@ def evaluate(vae, data, args):
         "knn_images": {"train": len(z_train), "test": len(z_test)},
         "active_units": active_units(z_test),
     }
+    if vae.conditional:
+        test.update(style_metrics(vae, data, z_train, z_test, list(classifier_paths), seed=args.seed))
     return negative_elbo(vae, x_train, data.y_train, args.batch_size), test, x_test, z_test

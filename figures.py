@@ -267,13 +267,16 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca", markers=N
 
 
 def plot_history(history, path, title):
-    """Total loss, reconstruction and KL per epoch, training and validation."""
+    """Total loss, reconstruction and KL per epoch, training and validation (and the style
+    adversary's accuracy, for a model that has one)."""
     epochs = history["epoch"] + 1
     # A train_k column: the loss is the negative IWAE bound with that many samples (VAE.compute_losses).
     total = f"total loss: −IWAE bound, k = {history['train_k'].iloc[-1]:g}" if "train_k" in history else "total loss"
     panels = [("loss", total), ("reconstruction", "reconstruction  −log p(x|z)"),
               ("kl", "KL divergence")]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
+    if "adversary_accuracy" in history:
+        panels.append(("adversary_accuracy", "style adversary: class named from z"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(14 / 3 * len(panels), 4.4), layout="constrained")
     for ax, (key, name) in zip(axes, panels):
         ax.plot(epochs, history[key], "o-", markersize=4, label="training")
         if f"val_{key}" in history and history[f"val_{key}"].notna().any():
@@ -283,7 +286,7 @@ def plot_history(history, path, title):
             warm = epochs[history["kl_weight"] < history["kl_weight"].max()]
             ax.axvspan(warm.min() - 0.5, warm.max() + 0.5, color="0.92", zorder=0,
                        label="KL warm-up (training loss weighted)" if key == "loss" else None)
-        ax.set(title=name, xlabel="epoch", ylabel="nats per image")
+        ax.set(title=name, xlabel="epoch", ylabel="accuracy" if key == "adversary_accuracy" else "nats per image")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_xlim(0.5, epochs.max() + 0.5)
         ax.grid(alpha=0.3)
@@ -446,31 +449,37 @@ def _thumbnail(path, size=400):
         return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")), None
 
 
-def plot_style_input(original_path, prepared, path, title):
-    """The user's photo (a thumbnail) beside the 28x28 image prepared from it
-    (writing.prepare_style_image): what the model was shown."""
-    prepared = _images(np.asarray(prepared)[None])[0]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4.6), layout="constrained")
-    name = Path(original_path).name
-    try:
-        photo, cmap = _thumbnail(original_path)
-        with Image.open(original_path) as image:
-            size = f"{image.width}×{image.height} px"
-    except (OSError, ValueError, SyntaxError):
-        left.text(0.5, 0.5, "(cannot show this file)", ha="center", va="center", transform=left.transAxes)
-        left.axis("off")
-        size = "unreadable"
-    else:
-        left.imshow(photo, **({"cmap": cmap, "vmin": 0, "vmax": 1} if cmap else {}))
-        left.set_xticks([])
-        left.set_yticks([])
-        for spine in left.spines.values():  # a thin frame all round, as _show draws
-            spine.set(visible=True, color="0.75", linewidth=0.8)
-    left.set_title(f"your image: {name}\n{size}", fontsize=11)
-    _show(right, prepared)
-    right.set_title("what the model sees\n28×28", fontsize=11)
-    right.set_xlabel("grey, ink found and cropped, centred,\nblurred and shrunk as EMNIST", fontsize=9)
-    fig.suptitle(f"Your handwriting, as the model sees it\n{title}")
+def plot_style_input(original_paths, prepared, redrawn, path, title, most=8):
+    """One row per letter of the user's (up to `most`): the photo (a thumbnail), the 28x28 image
+    prepared from it (writing.prepare_style_image), what the model saw, and the same character
+    redrawn from the style code (the mean of all the letters' codes): whether the code kept the hand."""
+    rows = min(len(prepared), most)
+    fig, axes = plt.subplots(rows, 3, figsize=(9, 3.1 * rows + 1.3), layout="constrained", squeeze=False)
+    for (left, middle, right), original, image, again in zip(axes, original_paths, prepared, redrawn):
+        name = Path(original).name
+        try:
+            photo, cmap = _thumbnail(original)
+            with Image.open(original) as opened:
+                size = f"{opened.width}×{opened.height} px"
+        except (OSError, ValueError, SyntaxError):
+            left.text(0.5, 0.5, "(cannot show this file)", ha="center", va="center", transform=left.transAxes)
+            left.axis("off")
+            size = "unreadable"
+        else:
+            left.imshow(photo, **({"cmap": cmap, "vmin": 0, "vmax": 1} if cmap else {}))
+            left.set_xticks([])
+            left.set_yticks([])
+            for spine in left.spines.values():  # a thin frame all round, as _show draws
+                spine.set(visible=True, color="0.75", linewidth=0.8)
+        left.set_title(f"your image: {name}\n{size}", fontsize=11)
+        _show(middle, _images(np.asarray(image)[None])[0])
+        middle.set_title("what the model sees\n28×28", fontsize=11)
+        _show(right, _images(np.asarray(again)[None])[0])
+        right.set_title("redrawn from your style code" + (f"\n(the mean of {len(prepared)} letters)" if len(prepared) > 1 else ""),
+                        fontsize=11)
+    axes[-1][1].set_xlabel("grey, ink found and cropped, centred,\nblurred and shrunk as EMNIST", fontsize=9)
+    more = f" (the first {most} of {len(prepared)})" if len(prepared) > most else ""
+    fig.suptitle(f"Your handwriting, as the model sees it and redraws it{more}\n{title}")
     save_figure(fig, path)
 
 

@@ -283,6 +283,8 @@ def _model_text(metrics, conditional):
         parts.append(f"VampPrior with {_esc(metrics.get('pseudo_inputs'))} pseudo-inputs (KL: one-sample estimate)")
     if (metrics.get("train_k") or 1) > 1:
         parts.append(f"trained on the IWAE bound, k = {_esc(metrics['train_k'])}")
+    if metrics.get("style_adversary"):
+        parts.append(f"style adversary W = {_fmt(metrics['style_adversary'], 'g')}")
     return ", ".join(parts)
 
 
@@ -341,6 +343,8 @@ def _metrics_table(metrics, conditional):
         ("", "5-NN accuracy of the latent means", _fmt(test.get("knn_accuracy"), ".1%"), ""),
         ("", "active latent units", _active_units(metrics), ""),
     ]
+    if conditional and test.get("legibility") is not None:
+        rows += _style_rows(metrics)
     ids = [' id="test-loss"'] + [""] * (len(rows) - 1)  # the test loss, for people and for tests
     body = "\n".join(
         f'      <tr><td>{name}</td><td class="{cls}"{id_}>{test_value}</td><td>{train_value}</td></tr>'
@@ -352,6 +356,22 @@ def _metrics_table(metrics, conditional):
     return (f'    <table class="metrics">\n      <thead><tr><th></th><th>test</th><th>train</th></tr></thead>\n'
             f"      <tbody>\n{body}\n      </tbody>\n    </table>\n"
             f'    <p class="small">{note}</p>')
+
+
+def _style_rows(metrics):
+    """A conditional model's style code: how much of the class leaks into it, and whether
+    what it draws reads as the class it was asked for."""
+    test = metrics["test"]
+    chance = _fmt(test.get("chance_accuracy"), ".1%")
+    rows = [
+        ("main", f"leakage: the class read from z by a logistic-regression probe"
+                 f'<br><span class="small">chance {chance}; the 5-NN accuracy above is the other probe</span>',
+         _fmt(test.get("probe_accuracy"), ".1%"), ""),
+        ("main", "legibility: test styles drawn as every class, read as that class"
+                 f'<br><span class="small">by a conv classifier that reads {_fmt(test.get("classifier_accuracy"), ".1%")} '
+                 "of the test images right</span>", _fmt(test.get("legibility"), ".1%"), ""),
+    ]
+    return rows
 
 
 def _active_units(metrics):

@@ -71,6 +71,34 @@ def prepare_style_image(path):
     return _frame(ink, mask)
 
 
+def style_letters(paths, chars, classes):
+    """The (image path, character) pairs of --style-from and --style-char.
+
+    paths: image files, one character each in `chars`; or one folder, whose files are each
+    named by the character they show ("A.png", "b.jpg"; hidden files are skipped) and no chars.
+    Characters are upper-cased and must be among `classes`. Raises UserError naming the
+    option or file that is wrong."""
+    paths, chars = list(paths), [char.upper() for char in chars or []]
+    if len(paths) == 1 and paths[0].is_dir():
+        folder = paths[0]
+        if chars:
+            raise UserError(f"--style-char: not with a folder ({folder}): its file names say the characters")
+        paths = sorted(path for path in folder.iterdir() if not path.name.startswith("."))
+        if not paths:
+            raise UserError(f"--style-from: {folder}: the folder holds no images")
+        bad = [path.name for path in paths if len(path.stem) != 1 or not path.is_file()]
+        if bad:
+            raise UserError(f"--style-from: {folder / bad[0]}: name each file by the one character it shows, e.g. A.png")
+        chars = [path.stem.upper() for path in paths]
+    elif len(chars) != len(paths):
+        raise UserError(f"--style-char: give one character per --style-from image "
+                        f"({len(paths)} image{'s' if len(paths) > 1 else ''}, {len(chars)} character{'s' if len(chars) != 1 else ''})")
+    for path, char in zip(paths, chars):
+        if len(char) != 1 or char not in classes:
+            raise UserError(f"--style-char: {char!r} (for {path.name}) is not one of the classes {classes}")
+    return list(zip(paths, chars))
+
+
 def _read_grey(path):
     """The image as floats in 0..1 (luminance; transparency flattened onto the paper), EXIF-upright
     and shrunk to at most WORK px on its longer side."""

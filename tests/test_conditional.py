@@ -76,6 +76,26 @@ def test_load_redraws_a_conditional_model_and_writes_in_the_users_style(trained_
     assert json.loads((again / "metrics.json").read_text())["loaded_from"].endswith("model.keras")
 
 
+def test_several_letters_of_the_users_hand_are_averaged_and_redrawn(trained_digits, tmp_path):
+    root, out = trained_digits
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for char, x in (("1", 100), ("7", 80)):
+        letter = Image.new("L", (200, 200), 255)
+        ImageDraw.Draw(letter).line([(x, 30), (x + 20, 170)], fill=0, width=14)
+        letter.save(mine / f"{char}.png")
+    again = tmp_path / "again"
+    loaded = ["--data", root, "--out", again, "--load", out / "model.keras", *QUICK, "--write", "17"]
+    assert run_script(vae_digits, [*loaded, "--style-from", mine]) == 0  # a folder: 1.png and 7.png
+    two_rows = iio.imread(again / "style_input.png")
+    assert run_script(vae_digits, [*loaded, "--style-from", mine / "1.png", "--style-char", "1"]) == 0
+    assert two_rows.shape[0] > 1.5 * iio.imread(again / "style_input.png").shape[0]  # a row per letter
+    metrics = json.loads((again / "metrics.json").read_text())
+    assert metrics["style_adversary"] == 10 and 0 <= metrics["test"]["legibility"] <= 1  # the default W
+    # --load found the classifier cached beside the model instead of training another.
+    assert not (again / "classifier.keras").exists() and (out / "classifier.keras").exists()
+
+
 def test_letters_end_to_end_with_a_users_letter(tmp_path, synthetic_data_dir):
     out = tmp_path / "out"
     argv = ["--data", synthetic_data_dir, "--out", out, "--conditional", "--arch", "conv", "--limit", "520", *QUICK,

@@ -323,6 +323,9 @@ def test_plot_written(fc, tmp_path):
 def test_plot_style_input(fc, tmp_path):
     photo = save(tmp_path, "mine.jpg", draw("L", ink=40, paper=200), quality=80)
     prepared = writing.prepare_style_image(photo)
-    fc.plot_style_input(photo, prepared, tmp_path / "style_input.png", "t")
+    fc.plot_style_input([photo], [prepared], [prepared], tmp_path / "style_input.png", "t")
     image = png(tmp_path / "style_input.png")
     assert image.min() < 0.2 and image.shape[1] > image.shape[0]
+    # Several letters: one row each (photo, what the model sees, what it redraws).
+    fc.plot_style_input([photo, photo], [prepared, prepared], [prepared, prepared], tmp_path / "two.png", "t")
+    assert png(tmp_path / "two.png").shape[0] > 1.5 * image.shape[0]
