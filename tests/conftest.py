@@ -46,3 +46,23 @@ def letter_images(labels, seed=0):
 def synthetic_data_dir(tmp_path_factory):
     """One folder shared by the tests that use the synthetic letters, so it is generated once."""
     return tmp_path_factory.mktemp("synthetic-data")
+
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+def headless_chromium(profile_dir, window_size, logs):
+    """Debian's headless Chromium through its own chromedriver (Selenium Manager must never try
+    to download one), skipping the test where either is missing. logs: Chrome's log kinds to
+    keep, e.g. {"browser": "ALL", "performance": "ALL"} for the console and every request."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (see requirements.txt)")
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     f"--window-size={window_size}", "--force-device-scale-factor=1", f"--user-data-dir={profile_dir}"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", logs)
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))

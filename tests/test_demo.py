@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
@@ -17,7 +16,7 @@ from PIL import Image, ImageDraw
 import demo
 import vae_letters
 import writing
-from conftest import REPO
+from conftest import REPO, headless_chromium
 from test_scripts import run_script
 
 QUICK = ["--epochs", "4", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--no-report", "--quiet"]
@@ -199,25 +198,10 @@ def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
 # The page in a real browser (Chromium, headless), served by `python demo.py` itself
 
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Headless Chromium that also logs every network request (the performance log)."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (see requirements.txt)")
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                     "--window-size=1300,1500", "--force-device-scale-factor=1",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))  # never Selenium Manager's download
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = headless_chromium(tmp_path_factory.mktemp("chromium-profile"), "1300,1500", {"browser": "ALL", "performance": "ALL"})
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()

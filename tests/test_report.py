@@ -14,6 +14,7 @@ from PIL import Image
 
 import common
 import report
+from conftest import headless_chromium
 
 REAL_FILES = "data/emnist-letters-train.csv, data/emnist-letters-test.csv"
 
@@ -243,26 +244,10 @@ def test_no_heavy_imports():
 # The live explorer in a real browser (Chromium, headless)
 
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """One headless Chromium for every browser check (starting one takes a second or two)."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (see requirements.txt)")
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                     "--window-size=1400,1800", "--force-device-scale-factor=1",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # The system driver, always: Selenium Manager must never try to download one.
-    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = headless_chromium(tmp_path_factory.mktemp("chromium-profile"), "1400,1800", {"browser": "ALL"})
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
