@@ -81,7 +81,8 @@ def fit_and_test(x_train, y_train, x_val, y_val, real, arch, args):
     import training
 
     scale = lambda x: (x.astype(np.float32) / 255)[..., None]
-    data = common.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench")
+    about = common.DataSource("bench", "digits proxy", "the proxy's training digits (synthetic or real MNIST)")
+    data = common.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench", about)
     options = cli.make_parser("", "digits").parse_args(
         ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--seed", str(args.seed), "--quiet"])
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=MODELS[arch]), seed=args.seed)
