@@ -538,7 +538,7 @@ def conditional_drawings(vae, data, args, x_test, z_test, title):
     for i in evaluation.one_per_class(y_test, 4, seed=args.seed + 1):
         styles.append(z_test[i])
         names.append(f"test '{classes[y_test[i]]}'")
-    prior = np.random.default_rng(args.seed).standard_normal((3, vae.latent_dim))
+    prior = evaluation.prior_samples(vae, 3, args.seed)
     styles += list(prior)
     names += [f"prior #{i + 1}" for i in range(len(prior))]
     shown = evaluation.one_per_class(y_test, min(8, len(classes)), seed=args.seed + 2)
@@ -555,11 +555,9 @@ def conditional_drawings(vae, data, args, x_test, z_test, title):
             style, style_name = styles[0], names[0]
         else:
             seed = args.seed if args.style is None else args.style
-            style, style_name = np.random.default_rng(seed).standard_normal(vae.latent_dim), f"style {seed} from the prior"
+            style, style_name = evaluation.prior_samples(vae, 1, seed)[0], f"style {seed} from the prior"
         text = args.write
-        chars = sorted(writing.text_characters(text.upper()))
-        images = decode(np.repeat(style[None], len(chars), 0), np.array([classes.index(c) for c in chars]))
-        glyphs = dict(zip(chars, images[..., 0]))
+        glyphs = writing.decode_glyphs(decode, style, writing.text_characters(text.upper()), classes)
         canvas = writing.compose_text(glyphs, text.upper(), rng=np.random.default_rng(args.seed))
         drawings["written.png"] = lambda path: figures.plot_written(canvas, text, path, title, style_name)
     return drawings

@@ -106,17 +106,15 @@ class Demo:
         return (center + x * axes[0] + y * axes[1])[None].astype(np.float32)
 
     def encode(self, image, label=None):
-        """z_mean of one (28, 28) image: the model called at once (predict() would take 0.2 s to set up)."""
-        from common import ops
+        """z_mean of one (28, 28) image (given its class, for a conditional model)."""
+        import evaluation
 
         labels = None if label is None else np.array([label])
-        return ops.convert_to_numpy(self.vae.encode(image[None, :, :, None].astype(np.float32), labels)[0])[0]
+        return evaluation.encode_all(self.vae, image[None, :, :, None].astype(np.float32), labels)[0]
 
     def glyphs(self, z, chars):
         """{char: (28, 28) image} of chars, each decoded in the style z (a conditional model)."""
-        chars = sorted(set(chars))
-        images = self.decode(np.repeat(z[None], len(chars), 0), np.array([self.classes.index(c) for c in chars]))
-        return dict(zip(chars, images[..., 0]))
+        return writing.decode_glyphs(self.decode, z, chars, self.classes)
 
     def model_text(self, text):
         """text as the model's classes spell it (upper case for letters), as writing.unknown_characters maps it."""

@@ -232,6 +232,14 @@ def text_characters(text):
     return set(text) - {" ", "\n"}
 
 
+def decode_glyphs(decode, style, chars, classes):
+    """{char: (28, 28) image} for each of chars, drawn by decode(z, labels) in the one style z:
+    the glyphs compose_text lays out."""
+    chars = sorted(set(chars))
+    images = decode(np.repeat(np.asarray(style, np.float32)[None], len(chars), 0), np.array([classes.index(c) for c in chars]))
+    return dict(zip(chars, np.asarray(images)[..., 0]))
+
+
 def unknown_characters(text, classes):
     """Characters of text the model cannot draw, in code-point order (sorted()), without repeats.
 
