@@ -91,7 +91,9 @@ def make_parser(description, variant):
     group.add_argument("--download", action="store_true", help="first fetch the real data into --data (needs the internet)")
 
     group = parser.add_argument_group("model")
-    group.add_argument("--arch", choices=["dense", "conv"], default="dense", help="encoder/decoder architecture")
+    group.add_argument("--arch", choices=["dense", "conv", "ladder"], default="dense",
+                       help="encoder/decoder architecture; 'ladder': two stochastic layers, a top z over a 7x7x4 "
+                            "spatial one, with top-down inference (common.LadderVAE)")
     group.add_argument("--latent-dim", type=positive_int, default=2, metavar="N", help="size of the latent space")
     group.add_argument("--conditional", action="store_true",
                        help="give encoder and decoder the class too, so z holds the style alone")
@@ -115,6 +117,9 @@ def make_parser(description, variant):
                        help="raise the KL weight from 0 to beta over the first E epochs")
     group.add_argument("--train-k", type=positive_int, default=1, metavar="K",
                        help="importance samples per image: train on the IWAE bound (Burda et al. 2016); 1 = the ELBO")
+    group.add_argument("--free-bits", type=non_negative_float, default=0.0, metavar="λ",
+                       help="free bits (Kingma et al. 2016): each stochastic layer's KL counts as at least λ nats "
+                            "per latent dimension of that layer, on the minibatch's mean, in the training loss; 0 = off")
     group.add_argument("--binarize", action="store_true",
                        help="dynamic binarization of the pixels (the setting of published likelihoods)")
     group.add_argument("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
@@ -176,6 +181,10 @@ def check_args(args, variant):
         raise UserError("--prior vamp: not with --conditional (a pseudo-input would need a class too); use the normal prior")
     if args.conditional and args.strategy == "multiworker":
         raise UserError("--conditional: not with --strategy multiworker (Keras 3.15 cannot distribute (image, class) pairs over workers)")
+    if args.free_bits and args.train_k > 1:
+        raise UserError("--free-bits: not with --train-k > 1 (free bits floor the ELBO's KL; the IWAE bound has none)")
+    if args.free_bits and args.load is not None:
+        raise UserError("--free-bits: not with --load (free bits only change training)")
     if args.style_adversary is not None and args.load is not None:
         raise UserError("--style-adversary: not with --load (a saved model keeps the adversary it was trained with)")
     if args.style_adversary is not None and not args.conditional:
@@ -294,7 +303,7 @@ def train_and_report(variant, args, data, strategy):
     config = common.ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta,
                                 num_classes=len(data.classes) if args.conditional else 0,
                                 prior=args.prior, pseudo_inputs=args.pseudo_inputs, train_k=args.train_k,
-                                style_adversary=style_adversary(args))
+                                style_adversary=style_adversary(args), free_bits=args.free_bits)
     with strategy.scope():  # the model's variables are mirrored over the replicas
         vae = common.build_vae(config, seed=args.seed)
         if vae.prior == "vamp":  # random training images (--resume then restores the learned ones)
@@ -431,10 +440,11 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         "beta": vae.beta,
         "prior": vae.prior,
         "pseudo_inputs": vae.num_pseudo_inputs if vae.prior == "vamp" else None,
-        "kl_estimate": KL_ESTIMATE[vae.prior],
+        "kl_estimate": kl_estimate(vae),
         "train_k": vae.train_k,
         "training_loss": training_loss_name(vae),
         "style_adversary": vae.adversary_weight,
+        "free_bits": vae.free_bits,
         "kl_warmup": args.kl_warmup,
         "binarized": args.binarize,
         "strategy": args.strategy,
@@ -499,7 +509,8 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         written += ["history.csv", "model.keras"]
     if not args.no_report:
         print(f"Writing {out / 'report.html'} and its latent explorer ...", flush=True)
-        figure_list = [(name, CAPTIONS[name]) for name in CAPTIONS if name in written or (out / name).exists()]
+        captions = figure_captions(vae)
+        figure_list = [(name, captions[name]) for name in captions if name in written or (out / name).exists()]
         report_page.write_report(out, metrics, figure_list, explorer_data(vae, data, args, x_test, z_test))
         written.append("report.html")
     write_json(out / "metrics.json", metrics)
@@ -512,8 +523,32 @@ KL_ESTIMATE = {"normal": "closed form, KL(q(z|x) ‖ N(0, I))",
                "vamp": "one-sample Monte Carlo estimate, log q(z|x) − log p(z) with z ~ q(z|x)"}
 
 
+# The ladder's figures walk the top latent z2; the lower one must be somewhere, and its
+# conditional prior mean is the one point that depends on z2 alone.
+LADDER_NOTE = " The lower latent z1 sits at its conditional prior mean given the top z2 that is shown."
+LADDER_FIGURES = ("latent_grid.png", "latent_grid.gif", "interpolation.png", "traversals.png", "generated.png",
+                  "alphabet.png", "analogies.png", "written.png")
+
+
+def figure_captions(vae):
+    """CAPTIONS, with a note on the lower latent for the ladder's figures that decode a top z."""
+    if vae.arch != "ladder":
+        return CAPTIONS
+    return {name: caption + (LADDER_NOTE if name in LADDER_FIGURES else "") for name, caption in CAPTIONS.items()}
+
+
+def kl_estimate(vae):
+    """How the KL column was computed, for metrics.json."""
+    if vae.arch != "ladder":
+        return KL_ESTIMATE[vae.prior]
+    return (f"top z2: {KL_ESTIMATE[vae.prior]}; plus the lower z1's KL(q(z1|x, z2) ‖ p(z1|z2)) in closed form "
+            "for one draw z2 ~ q(z2|x)")
+
+
 def training_loss_name(vae):
     """Which bound the training and validation loss columns of history.csv are."""
+    if vae.train_k == 1 and vae.free_bits:
+        return f"negative ELBO with free bits: each layer's KL counted as at least {vae.free_bits:g} nats per dimension"
     if vae.train_k == 1:
         return "negative ELBO (reconstruction + β·KL)"
     return f"negative IWAE bound with k = {vae.train_k} importance samples (Burda et al. 2016)"
@@ -606,6 +641,8 @@ def print_summary(metrics, out, files):
         prior, what = f", VampPrior with {metrics['pseudo_inputs']} pseudo-inputs", what + "; KL: one-sample estimate"
     if metrics["train_k"] > 1:
         prior += f", trained on the IWAE bound (k = {metrics['train_k']})"
+    if metrics.get("free_bits"):
+        prior += f", free bits {metrics['free_bits']:g} nats per dimension"
     knn = "5-NN accuracy of the class from z (style only: near chance is good)" if metrics["conditional"] else "5-NN accuracy"
     print(f"""
 Summary ({metrics['variant']})
@@ -615,8 +652,17 @@ Summary ({metrics['variant']})
   training     {training}
   test loss    {test['loss']:.2f} nats/image ({what}) = reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}
   test IWAE    {test['iwae_nll']:.2f} ± {test['iwae_stderr']:.2f} nats/image (k={test['iwae_k']}, {test['iwae_images']:,} images, {test['iwae_subset']})
-  latent space {knn} {test['knn_accuracy']:.1%}, active units {test['active_units']}/{metrics['latent_dim']}{style_summary(metrics)}
+  latent space {knn} {test['knn_accuracy']:.1%}, active units {test['active_units']}/{metrics['latent_dim']}{layers_summary(metrics)}{style_summary(metrics)}
   files        {out}/: {', '.join(sorted(files))}""", flush=True)
+
+
+def layers_summary(metrics):
+    """The summary's line on each stochastic layer of a hierarchical model (the ladder)."""
+    layers = metrics["test"].get("layers", [])
+    if len(layers) < 2:
+        return ""
+    return "\n  layers       " + "; ".join(f"{layer['name']}: KL {layer['kl']:.2f}, active units "
+                                         f"{layer['active_units']}/{layer['dims']}" for layer in layers)
 
 
 def style_summary(metrics):

@@ -380,7 +380,7 @@ PRIORS = ("normal", "vamp")
 
 @dataclasses.dataclass
 class ModelConfig:
-    arch: str = "dense"  # "dense" (784-512-z) or "conv" (two stride-2 convolutions)
+    arch: str = "dense"  # "dense" (784-512-z), "conv" (two stride-2 convolutions) or "ladder" (LadderVAE)
     latent_dim: int = 2
     hidden: int = 512  # width of the dense layers
     beta: float = 1.0  # weight of the KL term
@@ -389,6 +389,8 @@ class ModelConfig:
     pseudo_inputs: int = 100  # K, the VampPrior's pseudo-inputs
     train_k: int = 1  # importance samples per image in the training loss (1 = the ELBO)
     style_adversary: float = 0.0  # W > 0 (conditional only): a class adversary on z, gradient reversed by W
+    free_bits: float = 0.0  # λ > 0: each stochastic layer's KL counts as at least λ nats per dimension (training only)
+    lower_channels: int = 4  # ladder: channels c of the lower latent, 7×7×c
 
 
 @keras.saving.register_keras_serializable(package="vae")
@@ -476,6 +478,14 @@ def log_normal(z, mean, log_var):
     return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 
 
+def free_bits_kl(kl, floor):
+    """Free bits (Kingma et al. 2016): a layer's KL (batch,) counts as at least `floor` nats on
+    the minibatch's mean. While that mean is below the floor every image's term is the floor,
+    a constant, so no gradient pushes the layer's KL lower; above it, each image's own KL. The
+    minibatch mean of the result is max(floor, mean KL), Kingma et al.'s objective."""
+    return ops.where(ops.mean(kl) < floor, floor * ops.ones_like(kl), kl)
+
+
 @keras.saving.register_keras_serializable(package="vae")
 class VAE(keras.Model):
     """A variational autoencoder trained on the negative ELBO = reconstruction + β·KL, or
@@ -498,14 +508,14 @@ class VAE(keras.Model):
     """
 
     def __init__(self, encoder, decoder, beta=1.0, seed=None, prior="normal", pseudo_inputs=100, train_k=1,
-                 adversary=None, adversary_weight=0.0, **kwargs):
+                 adversary=None, adversary_weight=0.0, free_bits=0.0, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = decoder.inputs[0].shape[-1]
         self.num_classes = decoder.inputs[1].shape[-1] if len(decoder.inputs) > 1 else 0
         self.conditional = self.num_classes > 0
         self.arch = "conv" if any(isinstance(layer, layers.Conv2D) for layer in encoder.layers) else "dense"
-        self.beta, self.seed = beta, seed
+        self.beta, self.seed, self.free_bits = beta, seed, float(free_bits)
         self.sampling = Sampling(seed)
         # The KL weight lives in a variable so that KL warm-up can change it between epochs
         # without retracing the compiled training step.
@@ -608,7 +618,7 @@ class VAE(keras.Model):
         log_qz = -0.5 * ops.sum(ops.square(epsilon) + LOG_2PI + z_log_var, axis=-1)
         return log_px_given_z, log_pz, log_qz, (z_mean, z_log_var)
 
-    def compute_losses(self, x, labels, kl_weight=1.0):
+    def compute_losses(self, x, labels, kl_weight=1.0, training=False):
         """The per-image terms, each (batch,), as a dict:
 
         reconstruction  −log p(x|z), for z ~ q(z|x) (the mean over the train_k draws)
@@ -618,6 +628,9 @@ class VAE(keras.Model):
                         for train_k = 1; else −log (1/K) Σ_i p(x|z_i) (p(z_i)/q(z_i|x))^kl_weight
                         over K = train_k draws, the negative IWAE bound (Burda et al. 2016)
         z_mean          q's mean, the style code that a style adversary reads
+
+        training: with free bits (λ > 0), the loss counts the KL as at least λ·latent_dim nats on
+        the minibatch's mean (free_bits_kl); validation and evaluation keep the −ELBO.
         """
         if self.train_k == 1:
             z_mean, z_log_var = self.encode(x, labels)
@@ -627,12 +640,20 @@ class VAE(keras.Model):
                 kl = kl_divergence(z_mean, z_log_var)
             else:
                 kl = log_normal(z, z_mean, z_log_var) - self.log_prior(z)
-            return {"reconstruction": reconstruction, "kl": kl, "loss": reconstruction + kl_weight * kl, "z_mean": z_mean}
+            penalty = free_bits_kl(kl, self.free_bits * self.latent_dim) if training and self.free_bits else kl
+            return {"reconstruction": reconstruction, "kl": kl, "loss": reconstruction + kl_weight * penalty,
+                    "z_mean": z_mean}
         log_px_given_z, log_pz, log_qz, posterior = self.log_weights(x, labels, self.train_k,
                                                                     self.sampling.seed_generator)
         bound = ops.logsumexp(log_px_given_z + kl_weight * (log_pz - log_qz), axis=0) - math.log(self.train_k)
         kl = kl_divergence(*posterior) if self.prior == "normal" else ops.mean(log_qz - log_pz, axis=0)
         return {"reconstruction": -ops.mean(log_px_given_z, axis=0), "kl": kl, "loss": -bound, "z_mean": posterior[0]}
+
+    def layer_statistics(self, x, labels=None):
+        """[(name, posterior means (batch, dims), KL (batch,))] for each stochastic layer, top first:
+        metrics.json's active units and KL per layer. One layer here; two in a LadderVAE."""
+        terms = self.compute_losses(x, labels)
+        return [("z", terms["z_mean"], terms["kl"])]
 
     def _update_metrics(self, terms):
         self.loss_tracker.update_state(terms["loss"])
@@ -667,7 +688,7 @@ class VAE(keras.Model):
 
     def minibatch_step(self, x, labels):
         with tf.GradientTape() as tape:
-            terms = self.compute_losses(x, labels, self.kl_weight)
+            terms = self.compute_losses(x, labels, self.kl_weight, training=True)
             # Under tf.distribute each replica sees its share of the global batch and the
             # gradients of the replicas are summed, so each averages over the global batch.
             replicas = tf.distribute.get_strategy().num_replicas_in_sync
@@ -699,6 +720,7 @@ class VAE(keras.Model):
             "prior": self.prior,
             "pseudo_inputs": self.num_pseudo_inputs,
             "train_k": self.train_k,
+            "free_bits": self.free_bits,
             **({"adversary": keras.saving.serialize_keras_object(self.adversary),
                 "adversary_weight": self.adversary_weight} if self.adversary is not None else {}),
         }
@@ -711,13 +733,210 @@ class VAE(keras.Model):
         return cls(**config)
 
 
+# ----------------------------------------------------------------------------
+# The ladder: a hierarchical conv VAE with two stochastic layers and top-down inference
+
+
+def residual_cell(h, name):
+    """h + conv3×3(swish(conv3×3(swish(h)))): a pre-activation residual block, NVAE's cell
+    without its batch norm and squeeze-and-excitation."""
+    channels = h.shape[-1]
+    r = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv1")(layers.Activation("swish")(h))
+    r = layers.Conv2D(channels, 3, padding="same", name=f"{name}_conv2")(layers.Activation("swish")(r))
+    return layers.Add(name=name)([h, r])
+
+
+def build_ladder(config):
+    """The four networks of a LadderVAE (see its docstring): encoder, decoder, posterior, output_decoder."""
+    c, width = config.lower_channels, 64
+    # Bottom-up: x → h (7×7×64) → q(z2|x).
+    images = keras.Input((28, 28, 1), name="image")
+    h = layers.Conv2D(32, 4, strides=2, padding="same", activation="swish")(images)
+    h = layers.Conv2D(width, 4, strides=2, padding="same")(h)
+    features = residual_cell(h, "up_cell")
+    class_input, h = _with_class(layers.Flatten()(layers.Activation("swish")(features)), config)
+    h = layers.Dense(config.hidden // 2, activation="swish")(h)
+    outputs = [layers.Dense(config.latent_dim, name="z_mean")(h), layers.Dense(config.latent_dim, name="z_log_var")(h),
+               features]
+    encoder = keras.Model([images, *class_input] if class_input else images, outputs, name="encoder")
+
+    # Top-down: z2 → d (7×7×64) → p(z1|z2).
+    z2 = keras.Input((config.latent_dim,), name="z")
+    class_input, h = _with_class(z2, config)
+    h = layers.Dense(config.hidden // 2, activation="swish")(h)
+    h = layers.Reshape((7, 7, width))(layers.Dense(7 * 7 * width)(h))
+    context = residual_cell(h, "down_cell")
+    prior = layers.Conv2D(2 * c, 1, name="prior_z1")(layers.Activation("swish")(context))
+    decoder = keras.Model([z2, *class_input] if class_input else z2, [prior, context], name="decoder")
+
+    # q(z1|x, z2) from both paths, as a correction to the prior's mean and log-variance (NVAE).
+    up, down = keras.Input((7, 7, width), name="bottom_up"), keras.Input((7, 7, width), name="top_down")
+    h = layers.Activation("swish")(layers.Concatenate()([up, down]))
+    delta = layers.Conv2D(2 * c, 3, padding="same", kernel_initializer="zeros", name="posterior_z1")(h)
+    posterior = keras.Model([up, down], delta, name="posterior")
+
+    # The image from z1 and the top-down context d.
+    z1 = keras.Input((7, 7, c), name="z1")
+    h = layers.Conv2D(width, 3, padding="same")(layers.Concatenate()([z1, down]))
+    h = layers.Activation("swish")(residual_cell(h, "out_cell"))
+    h = layers.Conv2DTranspose(32, 4, strides=2, padding="same", activation="swish")(h)
+    logits = layers.Conv2DTranspose(1, 4, strides=2, padding="same", name="logits")(h)
+    output_decoder = keras.Model([z1, down], logits, name="output_decoder")
+    return encoder, decoder, posterior, output_decoder
+
+
+def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p):
+    """KL(N(mean_q, σ_q²) ‖ N(mean_p, σ_p²)) of diagonal Gaussians, summed over all but the first axis."""
+    kl = 0.5 * (log_var_p - log_var_q + (ops.exp(log_var_q) + ops.square(mean_q - mean_p)) * ops.exp(-log_var_p) - 1.0)
+    return ops.sum(ops.reshape(kl, (ops.shape(kl)[0], -1)), axis=1)
+
+
+@keras.saving.register_keras_serializable(package="vae")
+class LadderVAE(VAE):
+    """A hierarchical conv VAE with two stochastic layers and top-down inference (Sønderby et
+    al. 2016; Kingma et al. 2016's bidirectional inference; NVAE, simplified): a top latent z2
+    of latent_dim numbers over a spatial lower latent z1 of 7×7×c.
+
+        inference (q)                              generation (p)
+
+        x ─conv─conv─cell─▶ h (7×7×64)              z2 ~ p(z2): N(0, I) or the VampPrior
+                            │ └─dense─▶ q(z2|x)      │
+                            │             │ z2       dense, cell ("decoder")
+                            │             ▼          ▼
+                            │  ┌─── d (7×7×64) ◀────┘   the same top-down path in q and p
+                            │  │          │
+                            │  │          └─1×1 conv─▶ p(z1|z2)
+                            ▼  ▼                          │
+            q(z1|x, z2) = p(z1|z2) + conv(h, d)           │ z1 ~ q (training), the mean of p (figures)
+                            │ z1                          ▼
+                            └──────────▶ conv, cell, two transposed convs (z1, d) ─▶ p(x|z1, z2)
+
+    The posterior of z1 is the prior's mean and log-variance plus a correction that sees the
+    image (h) and z2 (d), started at zero (NVAE), so the lower layer begins as its prior.
+
+    log w = log p(x|z1,z2) + log p(z2) + log p(z1|z2) − log q(z2|x) − log q(z1|x,z2): the IWAE
+    bound and --train-k use it unchanged; the KL is KL(q(z2|x) ‖ p(z2)) (closed form for
+    N(0, I), else the Monte Carlo estimate) plus KL(q(z1|x,z2) ‖ p(z1|z2)) in closed form for
+    the drawn z2. Free bits apply to each layer apart, λ nats per dimension of that layer.
+
+    Everything that maps the latent space uses z2: encode() gives q(z2|x), and decode(z2) draws
+    the image with z1 at its conditional prior mean. A reconstruction (call) uses both layers'
+    posterior means. The VampPrior, if any, is the prior of z2.
+    """
+
+    def __init__(self, encoder, decoder, posterior, output_decoder, **kwargs):
+        # The base class reads latent_dim and the classes from decoder's inputs (z2 and the class).
+        super().__init__(encoder, decoder, **kwargs)
+        self.posterior, self.output_decoder = posterior, output_decoder
+        self.arch = "ladder"
+        self.lower_shape = tuple(output_decoder.inputs[0].shape[1:])  # (7, 7, c)
+
+    def encode(self, x, labels=None):
+        z_mean, z_log_var, _ = self.encoder(self._inputs(x, labels))
+        return z_mean, ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+
+    def _split(self, params):
+        """(mean, log-variance) of z1 from a conv's 2c channels."""
+        mean, log_var = ops.split(params, 2, axis=-1)
+        return mean, ops.clip(log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+
+    def decode_logits(self, z, labels=None, z1=None):
+        """Logits of p(x|z1, z2), with z1 at the mean of p(z1|z2) unless it is given."""
+        prior, context = self.decoder(self._inputs(z, labels))
+        return self.output_decoder([self._split(prior)[0] if z1 is None else z1, context])
+
+    def call(self, inputs):
+        """The reconstruction of x (or of (x, labels)) from the posterior means of z2, then z1."""
+        x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
+        z_mean, _, features = self.encoder(self._inputs(x, labels))
+        prior, context = self.decoder(self._inputs(z_mean, labels))
+        z1_mean = self._split(prior + self.posterior([features, context]))[0]
+        return ops.sigmoid(self.output_decoder([z1_mean, context]))
+
+    def draw(self, x, labels, k, seed_generator):
+        """k draws of (z2, z1) ~ q per image, top-down, and every log-density of log w, each (k, batch);
+        also q(z2|x)'s (mean, log-variance) and the KL of z1 given each drawn z2, in closed form."""
+        z_mean, z_log_var, features = self.encoder(self._inputs(x, labels))
+        z_log_var = ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+        z2 = z_mean + ops.exp(0.5 * z_log_var) * keras.random.normal((k, *ops.shape(z_mean)), seed=seed_generator)
+        repeat = lambda t: ops.reshape(ops.tile(t[None], (k,) + (1,) * len(t.shape)), (-1, *t.shape[1:]))
+        prior, context = self.decoder(self._inputs(ops.reshape(z2, (-1, self.latent_dim)),
+                                                   None if labels is None else repeat(labels)))
+        p_mean, p_log_var = self._split(prior)
+        q_mean, q_log_var = self._split(prior + self.posterior([repeat(features), context]))
+        z1 = q_mean + ops.exp(0.5 * q_log_var) * keras.random.normal(ops.shape(q_mean), seed=seed_generator)
+        logits = self.output_decoder([z1, context])
+        per_draw = lambda t: ops.reshape(t, (k, -1))
+        flat = lambda t: ops.reshape(t, (ops.shape(t)[0], -1))
+        return {
+            "log_px_given_z": per_draw(-reconstruction_loss(repeat(x), logits)),
+            "log_pz2": self.log_prior(z2),
+            "log_qz2": log_normal(z2, z_mean, z_log_var),
+            "log_pz1": per_draw(log_normal(flat(z1), flat(p_mean), flat(p_log_var))),
+            "log_qz1": per_draw(log_normal(flat(z1), flat(q_mean), flat(q_log_var))),
+            "kl_z1": per_draw(gaussian_kl(q_mean, q_log_var, p_mean, p_log_var)),
+            "posterior": (z_mean, z_log_var),
+            "q_z1_mean": q_mean,
+        }
+
+    def log_weights(self, x, labels, k, seed_generator):
+        d = self.draw(x, labels, k, seed_generator)
+        return d["log_px_given_z"], d["log_pz2"] + d["log_pz1"], d["log_qz2"] + d["log_qz1"], d["posterior"]
+
+    def compute_losses(self, x, labels, kl_weight=1.0, training=False):
+        """VAE.compute_losses for both layers, with their KLs apart as well: kl_z2 (the top) and
+        kl_z1 (the lower), each (batch,); kl is their sum. With free bits each layer's KL is
+        floored apart (λ·dimensions of that layer) in the training loss."""
+        k = self.train_k
+        d = self.draw(x, labels, k, self.sampling.seed_generator)
+        if self.prior == "normal":
+            kl_z2 = kl_divergence(*d["posterior"])
+        else:
+            kl_z2 = ops.mean(d["log_qz2"] - d["log_pz2"], axis=0)
+        kl_z1 = ops.mean(d["kl_z1"], axis=0)
+        reconstruction = -ops.mean(d["log_px_given_z"], axis=0)
+        if k == 1:
+            penalty = kl_z2 + kl_z1
+            if training and self.free_bits:
+                penalty = (free_bits_kl(kl_z2, self.free_bits * self.latent_dim)
+                           + free_bits_kl(kl_z1, self.free_bits * math.prod(self.lower_shape)))
+            loss = reconstruction + kl_weight * penalty
+        else:
+            log_ratio = d["log_pz2"] + d["log_pz1"] - d["log_qz2"] - d["log_qz1"]
+            loss = math.log(k) - ops.logsumexp(d["log_px_given_z"] + kl_weight * log_ratio, axis=0)
+        return {"reconstruction": reconstruction, "kl": kl_z2 + kl_z1, "loss": loss, "z_mean": d["posterior"][0],
+                "kl_z2": kl_z2, "kl_z1": kl_z1}
+
+    def layer_statistics(self, x, labels=None):
+        """The top z2 and the lower z1: z1's means are those of q(z1|x, z2) with z2 drawn once."""
+        d = self.draw(x, labels, 1, self.sampling.seed_generator)
+        z1_means = ops.reshape(d["q_z1_mean"], (ops.shape(x)[0], -1))
+        kl_z2 = kl_divergence(*d["posterior"]) if self.prior == "normal" else (d["log_qz2"] - d["log_pz2"])[0]
+        c = self.lower_shape
+        return [(f"z2 (top, {self.latent_dim})", d["posterior"][0], kl_z2),
+                (f"z1 (lower, {c[0]}×{c[1]}×{c[2]})", z1_means, d["kl_z1"][0])]
+
+    def get_config(self):
+        return {**super().get_config(),
+                "posterior": keras.saving.serialize_keras_object(self.posterior),
+                "output_decoder": keras.saving.serialize_keras_object(self.output_decoder)}
+
+    @classmethod
+    def from_config(cls, config):
+        for name in ("posterior", "output_decoder"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return super().from_config(config)
+
+
 def build_vae(config, seed=None):
-    encoder, decoder = build_encoder(config), build_decoder(config)
+    ladder = config.arch == "ladder"
+    networks = build_ladder(config) if ladder else (build_encoder(config), build_decoder(config))
     # The adversary is built last, so encoder and decoder start from the same weights with or without it.
     adversary = dict(adversary=build_adversary(config), adversary_weight=config.style_adversary) \
         if config.num_classes and config.style_adversary > 0 else {}
-    vae = VAE(encoder, decoder, beta=config.beta, seed=seed, prior=config.prior,
-              pseudo_inputs=config.pseudo_inputs, train_k=config.train_k, **adversary)
+    vae = (LadderVAE if ladder else VAE)(*networks, beta=config.beta, seed=seed, prior=config.prior,
+                                         pseudo_inputs=config.pseudo_inputs, train_k=config.train_k,
+                                         free_bits=config.free_bits, **adversary)
     images = ops.zeros((1, 28, 28, 1))
     vae((images, ops.zeros((1,), "int32")) if config.num_classes else images)  # create every variable now
     return vae

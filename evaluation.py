@@ -230,6 +230,23 @@ def active_units(z_test, threshold=0.01):
     return int((np.var(z_test, axis=0) > threshold).sum())
 
 
+def layer_metrics(vae, x, labels=None, batch_size=1000):
+    """Each stochastic layer, top first (one for dense and conv, two for the ladder): its name,
+    dimensions, active units (as active_units, of its posterior means) and mean KL over x, in nats."""
+    batches = []
+    for start in range(0, len(x), batch_size):
+        batch_labels = None if labels is None or not vae.conditional else labels[start : start + batch_size]
+        batches.append([(name, ops.convert_to_numpy(means), ops.convert_to_numpy(kl))
+                        for name, means, kl in vae.layer_statistics(x[start : start + batch_size], batch_labels)])
+    layers_ = []
+    for i, (name, means, _) in enumerate(batches[0]):
+        means = np.concatenate([batch[i][1] for batch in batches])
+        kl = np.concatenate([batch[i][2] for batch in batches])
+        layers_.append({"name": name, "dims": int(means.shape[1]), "active_units": active_units(means),
+                        "kl": float(kl.mean())})
+    return layers_
+
+
 def evaluate(vae, data, args, classifier_paths=()):
     """The train and test metrics of metrics.json, plus the test images and z_means for the figures.
     classifier_paths: where the legibility classifier of a conditional model is cached."""
@@ -251,6 +268,7 @@ def evaluate(vae, data, args, classifier_paths=()):
         "knn_accuracy": knn_accuracy(z_train, data.y_train, z_test, data.y_test),
         "knn_images": {"train": len(z_train), "test": len(z_test)},
         "active_units": active_units(z_test),
+        "layers": layer_metrics(vae, x_test, data.y_test),  # the ladder's two layers apart
     }
     if vae.conditional:
         test.update(style_metrics(vae, data, z_train, z_test, list(classifier_paths), seed=args.seed))
