@@ -1,11 +1,12 @@
 """Training throughput of the VAE: this project's path, a plain keras-io baseline, the machine's limit.
 
     python bench/throughput.py                      # dense and conv, 3 epochs each (1 warm-up)
+    python bench/throughput.py --arch ladder        # the ladder (no keras-io baseline: project and limit)
     python bench/throughput.py --startup            # also: start-up time and memory of vae_letters.py
     python bench/throughput.py --quick              # smoke test: few images, 2 epochs
     python bench/throughput.py --json results.json  # also write the figures as JSON
 
-For each architecture ("dense", "conv") one process measures, at batch size 128:
+For each architecture ("dense", "conv", and "ladder" when asked for) one process measures, at batch size 128:
 
   project   images/s of the project's training path: common.build_vae, training.compile_vae
             (Adam, XLA for the dense model) and fit on training.training_dataset (tf.data) in chunks
@@ -14,6 +15,7 @@ For each architecture ("dense", "conv") one process measures, at batch size 128:
             instead of the chunk loop: what the chunk loop gains over the standard Keras way;
   baseline  images/s of the same layers trained the way the keras-io VAE example does it
             (sigmoid decoder, BCE on probabilities, default compile, fit on NumPy arrays);
+            none for the ladder, which keras-io has no example of;
   limit     images/s the machine could reach if training were nothing but float32
             matrix multiplies at the best sgemm speed measured here (NumPy's and
             TensorFlow's, whichever is faster): sgemm FLOP/s / FLOPs per training image.
@@ -50,9 +52,11 @@ from keras import layers, ops
 BATCH_SIZE = 128
 N_IMAGES = 60_000  # real-sized data: MNIST's training set
 MNIST_DIR = REPO_DIR.parent / "shared" / "data" / "mnist"
-ARCHS = ("dense", "conv")
+ARCHS = ("dense", "conv")  # measured by default; "ladder" on request (--arch ladder)
+BASELINE_ARCHS = ("dense", "conv")  # those with a keras-io baseline
 # What the project must reach on a 2-core machine at batch 128 (ratios; None = no target).
-TARGETS = {"dense": {"baseline": 2.0, "limit": 0.5}, "conv": {"baseline": 1.5, "limit": None}}
+TARGETS = {"dense": {"baseline": 2.0, "limit": 0.5}, "conv": {"baseline": 1.5, "limit": None},
+           "ladder": {"baseline": None, "limit": None}}
 
 
 def peak_rss_mib():
@@ -215,13 +219,15 @@ def timed(function):
 
 
 def flops_per_training_image(vae):
-    """Forward multiply-adds of the encoder and decoder layers × 2 FLOPs × 3 (forward + backward).
+    """Forward multiply-adds of the encoder and decoder layers (and the ladder's posterior and
+    output networks) × 2 FLOPs × 3 (forward + backward).
 
     Only the weight layers count (biases, activations, the loss and Adam are left out), so
     this is a lower bound on the work and the limit is an upper bound on the speed.
     """
     macs = 0
-    for layer in [*vae.encoder.layers, *vae.decoder.layers]:
+    networks = [vae.encoder, vae.decoder] + ([vae.posterior, vae.output_decoder] if vae.arch == "ladder" else [])
+    for layer in [layer for network in networks for layer in network.layers]:
         if isinstance(layer, layers.Conv2DTranspose):
             k_h, k_w, out_ch, in_ch = layer.kernel.shape
             _, in_h, in_w, _ = layer.input.shape
@@ -271,8 +277,8 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
     minibatches = training.training_dataset(x_train, None, BATCH_SIZE)
 
     keras.utils.set_random_seed(0)
-    baseline = build_baseline(config)
-    for part in ("encoder", "decoder"):  # the same layers, so the same weights to train
+    baseline = build_baseline(config) if arch in BASELINE_ARCHS else None
+    for part in ("encoder", "decoder") if baseline else ():  # the same layers, so the same weights to train
         assert getattr(project, part).count_params() == getattr(baseline, part).count_params(), part
 
     project_timer, baseline_timer, spe_timer = EpochTimer(), EpochTimer(), EpochTimer()
@@ -281,45 +287,55 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
                     callbacks=[project_timer])
         keras_spe.fit(minibatches, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
                       callbacks=[spe_timer])
-        baseline.fit(x_train, epochs=epoch + 1, initial_epoch=epoch, batch_size=BATCH_SIZE, verbose=0,
-                     callbacks=[baseline_timer])
+        if baseline:
+            baseline.fit(x_train, epochs=epoch + 1, initial_epoch=epoch, batch_size=BATCH_SIZE, verbose=0,
+                         callbacks=[baseline_timer])
         print(f"  {arch} epoch {epoch + 1}/{epochs}: project {project_timer.seconds[-1]:.2f} s, "
-              f"steps_per_execution {spe_timer.seconds[-1]:.2f} s, "
-              f"baseline {baseline_timer.seconds[-1]:.2f} s{'  (warm-up)' if epoch == 0 else ''}", flush=True)
+              f"steps_per_execution {spe_timer.seconds[-1]:.2f} s"
+              + (f", baseline {baseline_timer.seconds[-1]:.2f} s" if baseline else "")
+              + ("  (warm-up)" if epoch == 0 else ""), flush=True)
 
     speed = project_images / min(project_timer.seconds[1:])
-    baseline_speed = len(x_train) / min(baseline_timer.seconds[1:])
     spe_speed = project_images / min(spe_timer.seconds[1:])
-    # The median epoch as well: on a shared machine the best epoch can flatter either side.
-    median_ratio = (project_images / np.median(project_timer.seconds[1:])) / (
-        len(x_train) / np.median(baseline_timer.seconds[1:]))
+    if baseline:
+        baseline_speed = len(x_train) / min(baseline_timer.seconds[1:])
+        # The median epoch as well: on a shared machine the best epoch can flatter either side.
+        median_ratio = (project_images / np.median(project_timer.seconds[1:])) / (
+            len(x_train) / np.median(baseline_timer.seconds[1:]))
     flops = flops_per_training_image(project)
     limit = max(gflops.values()) * 1e9 / flops
     limit_numpy = gflops["numpy"] * 1e9 / flops
-    return {
+    result = {
         "images_per_second": round(speed, 1),
-        "baseline_images_per_second": round(baseline_speed, 1),
+        "baseline_images_per_second": None,
         "limit_images_per_second": round(limit, 1),
         "limit_numpy_images_per_second": round(limit_numpy, 1),
-        "project_over_baseline": round(speed / baseline_speed, 3),
+        "project_over_baseline": None,
         "steps_per_execution_images_per_second": round(spe_speed, 1),
         "project_over_steps_per_execution": round(speed / spe_speed, 3),
         "project_over_steps_per_execution_median_epochs": round(float(
             np.median(spe_timer.seconds[1:]) / np.median(project_timer.seconds[1:])), 3),
-        "project_over_baseline_median_epochs": round(float(median_ratio), 3),
+        "project_over_baseline_median_epochs": None,
         "project_over_limit": round(speed / limit, 3),
         "project_over_numpy_limit": round(speed / limit_numpy, 3),
         "flops_per_training_image": flops,
         "test_loss": round(evaluation.negative_elbo(project, x_test, None, BATCH_SIZE)["loss"], 3),
-        "baseline_test_loss": round(baseline_test_loss(baseline, x_test), 3),
+        "baseline_test_loss": None,
         "epochs": epochs,
         "epoch_seconds": [round(s, 3) for s in project_timer.seconds],
-        "baseline_epoch_seconds": [round(s, 3) for s in baseline_timer.seconds],
+        "baseline_epoch_seconds": [],
         # The first epoch's extra time over the best later one: tracing and XLA compilation.
         "warmup_overhead_seconds": round(project_timer.seconds[0] - min(project_timer.seconds[1:]), 2),
         "peak_rss_mib_so_far": round(peak_rss_mib()),
         "load_average_after": load_average(),
     }
+    if baseline:
+        result.update(baseline_images_per_second=round(baseline_speed, 1),
+                      project_over_baseline=round(speed / baseline_speed, 3),
+                      project_over_baseline_median_epochs=round(float(median_ratio), 3),
+                      baseline_test_loss=round(baseline_test_loss(baseline, x_test), 3),
+                      baseline_epoch_seconds=[round(s, 3) for s in baseline_timer.seconds])
+    return result
 
 
 # ----------------------------------------------------------------------------
@@ -441,18 +457,22 @@ def print_report(results, source, n_train, gflops):
     print(header)
     print(f"{'':<6} {'img/s':>10} {'img/s':>10} {'img/s':>10} {'':>10} {'':>10} {'nats/image':>15} "
           f"{'nats/image':>15} {'MiB':>9}")
+    shown = lambda value, spec: "—" if value is None else format(value, spec)  # no baseline: a dash
     for arch, r in results.items():
-        print(f"{arch:<6} {r['images_per_second']:>10,.0f} {r['baseline_images_per_second']:>10,.0f} "
-              f"{r['limit_images_per_second']:>10,.0f} {r['project_over_baseline']:>9.2f}× "
-              f"{r['project_over_limit']:>9.1%} {r['test_loss']:>15.2f} {r['baseline_test_loss']:>15.2f} "
+        print(f"{arch:<6} {r['images_per_second']:>10,.0f} {shown(r['baseline_images_per_second'], ',.0f'):>10} "
+              f"{r['limit_images_per_second']:>10,.0f} {shown(r['project_over_baseline'], '.2f') + ('×' if r['project_over_baseline'] else ''):>10} "
+              f"{r['project_over_limit']:>9.1%} {r['test_loss']:>15.2f} {shown(r['baseline_test_loss'], '.2f'):>15} "
               f"{r['peak_rss_mib_so_far']:>9,}")
     print("(peak RSS is this process's maximum so far, after that model's runs; "
           f"test loss after {next(iter(results.values()))['epochs']} epochs each)")
     for arch, r in results.items():
         targets = TARGETS[arch]
-        print(f"{arch}: project / baseline = {r['project_over_baseline']:.2f}× "
-              f"({verdict(r['project_over_baseline'], targets['baseline'])}; "
-              f"{r['project_over_baseline_median_epochs']:.2f}× from the median epochs)")
+        if r["project_over_baseline"] is None:
+            print(f"{arch}: no keras-io baseline for this model")
+        else:
+            print(f"{arch}: project / baseline = {r['project_over_baseline']:.2f}× "
+                  f"({verdict(r['project_over_baseline'], targets['baseline'])}; "
+                  f"{r['project_over_baseline_median_epochs']:.2f}× from the median epochs)")
         print(f"{'':<{len(arch) + 2}}chunk loop / Keras steps_per_execution = {r['project_over_steps_per_execution']:.2f}× "
               f"({r['project_over_steps_per_execution_median_epochs']:.2f}× from the median epochs)")
         print(f"{'':<{len(arch) + 2}}project / limit = {r['project_over_limit']:.1%} "
@@ -494,8 +514,8 @@ def main():
                         help="epochs per model, the first one a warm-up (default: 3, or 2 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {50 * BATCH_SIZE:,} training images, 2 epochs, a 1/10-size CSV")
-    parser.add_argument("--arch", choices=ARCHS, action="append",
-                        help="measure only this model; repeat for both (default: dense and conv)")
+    parser.add_argument("--arch", choices=[*ARCHS, "ladder"], action="append",
+                        help="measure only this model; repeat for several (default: dense and conv)")
     parser.add_argument("--startup", action="store_true",
                         help="also time vae_letters.py from launch to its first training step (takes minutes)")
     args = parser.parse_args()
