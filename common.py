@@ -2,7 +2,7 @@
 
     TensorFlow, quietly → data (EMNIST CSV and IDX, MNIST, the offline defaults) → the model
     (the Sampling layer, encoder and decoder builders, the VAE with its losses and its
-    prior, N(0, I) or the learned VampPrior, safe reload)
+    prior, N(0, I) or the learned VampPrior, the two-layer LadderVAE, safe reload)
 
 Every loader returns upright images scaled to 0..1 with labels 0..classes-1. The VAE is a
 keras.Model with its own train_step and test_step; it may be conditional, i.e. given the
