@@ -176,3 +176,16 @@ def test_digits_with_the_ladder_end_to_end(tmp_path, capsys):
         assert (out / name).exists(), name
     assert "conditional prior mean" in (out / "report.html").read_text()
     assert "z1 (lower, 7×7×4)" in capsys.readouterr().out  # the summary's per-layer line
+
+
+def test_throughput_counts_the_ladders_four_networks():
+    sys.path.insert(0, str(REPO / "bench"))
+    import throughput
+
+    vae = common.build_vae(common.ModelConfig(arch="ladder", latent_dim=2), seed=0)
+    cell = 2 * 49 * 9 * 64 * 32  # a residual cell at 7×7×64: 3×3 convolutions 64→32→64
+    macs = (14 * 14 * 16 * 1 * 32 + 49 * 16 * 32 * 64 + cell + 3136 * 256 + 2 * 256 * 2  # encoder
+            + 2 * 256 + 256 * 3136 + cell + 49 * 64 * 8  # decoder: the top-down path and p(z1|z2)
+            + 49 * 9 * 128 * 8  # posterior: the correction to p(z1|z2) from h and d
+            + 49 * 9 * 68 * 64 + cell + 49 * 16 * 64 * 32 + 196 * 16 * 32)  # output_decoder
+    assert throughput.flops_per_training_image(vae) == macs * 2 * 3
