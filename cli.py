@@ -28,6 +28,7 @@ CONDITIONAL_OPTIONS = ("write", "style_from", "grid_char")  # only a conditional
 DEFAULT_PSEUDO_INPUTS = 100  # the paper's 500 cost 5x a minibatch of encoder work per step on a CPU
 # --style-adversary's W when --conditional is given without it (README, "Style apart from letter").
 DEFAULT_STYLE_ADVERSARY = 10.0
+DEFAULT_STYLE_MMD = 30.0  # --style-mmd's M with --conditional (README, "Style apart from letter")
 
 
 # ----------------------------------------------------------------------------
@@ -105,6 +106,9 @@ def make_parser(description, variant):
     group.add_argument("--style-adversary", type=non_negative_float, metavar="W",
                        help="conditional: a classifier tries to read the class from z and the encoder learns, "
                             f"W times as strongly, to defeat it (default: {DEFAULT_STYLE_ADVERSARY:g}; 0 = none)")
+    group.add_argument("--style-mmd", type=non_negative_float, metavar="M",
+                       help="conditional: add M times how differently each class's z spread from all z (an MMD "
+                            f"penalty, Louizos et al. 2016) to the loss (default: {DEFAULT_STYLE_MMD:g}; 0 = none)")
 
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=50, metavar="N", help="most epochs (early stopping may end sooner)")
@@ -189,6 +193,10 @@ def check_args(args, variant):
         raise UserError("--style-adversary: not with --load (a saved model keeps the adversary it was trained with)")
     if args.style_adversary is not None and not args.conditional:
         raise UserError("--style-adversary needs a conditional model (--conditional)")
+    if args.style_mmd is not None and args.load is not None:
+        raise UserError("--style-mmd: not with --load (a saved model keeps the penalty it was trained with)")
+    if args.style_mmd is not None and not args.conditional:
+        raise UserError("--style-mmd needs a conditional model (--conditional)")
     if args.load is None and not args.conditional and conditional_option(args):
         raise UserError(f"{conditional_option(args)} needs a conditional model (--conditional)")
     if args.write is not None:
@@ -303,7 +311,8 @@ def train_and_report(variant, args, data, strategy):
     config = common.ModelConfig(arch=args.arch, latent_dim=args.latent_dim, beta=args.beta,
                                 num_classes=len(data.classes) if args.conditional else 0,
                                 prior=args.prior, pseudo_inputs=args.pseudo_inputs, train_k=args.train_k,
-                                style_adversary=style_adversary(args), free_bits=args.free_bits)
+                                style_adversary=style_adversary(args), free_bits=args.free_bits,
+                                style_mmd=style_mmd(args))
     with strategy.scope():  # the model's variables are mirrored over the replicas
         vae = common.build_vae(config, seed=args.seed)
         if vae.prior == "vamp":  # random training images (--resume then restores the learned ones)
@@ -355,6 +364,13 @@ def style_adversary(args):
     if not args.conditional:
         return 0.0
     return DEFAULT_STYLE_ADVERSARY if args.style_adversary is None else args.style_adversary
+
+
+def style_mmd(args):
+    """--style-mmd's M, or the default for a conditional model (none for a plain one)."""
+    if not args.conditional:
+        return 0.0
+    return DEFAULT_STYLE_MMD if args.style_mmd is None else args.style_mmd
 
 
 def check_against_data(vae, data, args):
@@ -445,6 +461,7 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         "training_loss": training_loss_name(vae),
         "style_adversary": vae.adversary_weight,
         "free_bits": vae.free_bits,
+        "style_mmd": vae.style_mmd,
         "kl_warmup": args.kl_warmup,
         "binarized": args.binarize,
         "strategy": args.strategy,
@@ -671,6 +688,7 @@ def style_summary(metrics):
     if "legibility" not in test:
         return ""
     adversary = f", style adversary W = {metrics['style_adversary']:g}" if metrics.get("style_adversary") else ""
+    adversary += f", MMD penalty M = {metrics['style_mmd']:g}" if metrics.get("style_mmd") else ""
     return f"""
   leakage      the class read from z by a logistic probe {test['probe_accuracy']:.1%}, chance {test['chance_accuracy']:.1%}{adversary}
   legibility   {test['legibility']:.1%} of {test['legibility_images']:,} test styles drawn as every class are read as that class

@@ -391,6 +391,7 @@ class ModelConfig:
     style_adversary: float = 0.0  # W > 0 (conditional only): a class adversary on z, gradient reversed by W
     free_bits: float = 0.0  # λ > 0: each stochastic layer's KL counts as at least λ nats per dimension (training only)
     lower_channels: int = 4  # ladder: channels c of the lower latent, 7×7×c
+    style_mmd: float = 0.0  # M > 0 (conditional only): an MMD penalty between each class's z and all of them
 
 
 @keras.saving.register_keras_serializable(package="vae")
@@ -462,6 +463,29 @@ def reverse_gradient(z, weight):
     return -weight * z + (1.0 + weight) * ops.stop_gradient(z)
 
 
+# The inverse multiquadratic kernel's scales, times 2·latent_dim (Tolstikhin et al. 2018, WAE):
+# a sum over scales needs no tuned bandwidth, and its heavy tails still see far-apart codes.
+MMD_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def class_mmd(z, labels, num_classes):
+    """How much the class shows in a minibatch of style codes z (batch, d): Σ_c (n_c/n) MMD²(z of
+    class c, all z), the penalty of the variational fair autoencoder (Louizos et al. 2016). It is
+    0 when every class's codes are spread like all codes. z is standardised over the minibatch
+    first, so that shrinking z cannot hide the class (the kernel would stop seeing it)."""
+    z = (z - ops.mean(z, axis=0)) / ops.sqrt(ops.var(z, axis=0) + 1e-4)
+    distances = ops.sum(ops.square(z[:, None, :] - z[None, :, :]), axis=-1)
+    kernel = sum(c / (c + distances) for c in (2.0 * z.shape[-1] * s for s in MMD_SCALES))
+    one_hot = ops.one_hot(ops.cast(labels, "int32"), num_classes)  # (batch, classes)
+    n = ops.cast(ops.shape(z)[0], "float32")
+    count = ops.sum(one_hot, axis=0)
+    with_class = ops.matmul(kernel, one_hot)  # [i, c]: Σ over j of class c of k(z_i, z_j)
+    within = ops.sum(one_hot * with_class, axis=0) / ops.square(ops.maximum(count, 1.0))
+    across = ops.sum(with_class, axis=0) / (ops.maximum(count, 1.0) * n)
+    mmd = within - 2.0 * across + ops.sum(kernel) / ops.square(n)
+    return ops.sum(ops.where(count > 0, count / n * mmd, 0.0))
+
+
 def reconstruction_loss(x, logits):
     """−log p(x|z) per image: binary cross-entropy summed over the pixels, from logits."""
     bce = ops.relu(logits) - logits * x + ops.log1p(ops.exp(-ops.abs(logits)))
@@ -505,10 +529,16 @@ class VAE(keras.Model):
     gradient reversed and scaled by W, so it learns to leave the class out of the style code.
     Its cross-entropy is added to the training loss; "loss" (and so early stopping) stays
     the −ELBO, and its accuracy is logged as "adversary_accuracy".
+
+    It may also have an MMD penalty (`style_mmd`, weight M > 0; class_mmd): M times how
+    differently each class's z_means spread in the minibatch from all of them, added to the
+    training loss. Where the adversary can be fooled (it reads z one way; the encoder hides the
+    class another way), this measures the difference itself.
     """
 
     def __init__(self, encoder, decoder, beta=1.0, seed=None, prior="normal", pseudo_inputs=100, train_k=1,
-                 adversary=None, adversary_weight=0.0, free_bits=0.0, **kwargs):
+                 adversary=None, adversary_weight=0.0, free_bits=0.0, style_mmd=0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = decoder.inputs[0].shape[-1]
@@ -533,6 +563,7 @@ class VAE(keras.Model):
         self.adversary, self.adversary_weight = adversary, float(adversary_weight)
         if adversary is not None:
             self.adversary_tracker = keras.metrics.Mean(name="adversary_accuracy")
+        self.style_mmd = float(style_mmd)
 
     def build(self, input_shape=None):
         self.built = True  # the encoder and decoder are functional models, built already
@@ -696,6 +727,8 @@ class VAE(keras.Model):
             if self.adversary is not None:
                 cross_entropy, hits = self.adversary_loss(terms["z_mean"], labels)
                 loss += ops.mean(cross_entropy) / replicas
+            if self.style_mmd:
+                loss += self.style_mmd * class_mmd(terms["z_mean"], labels, self.num_classes) / replicas
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         self._update_metrics(terms)
@@ -721,6 +754,7 @@ class VAE(keras.Model):
             "pseudo_inputs": self.num_pseudo_inputs,
             "train_k": self.train_k,
             "free_bits": self.free_bits,
+            "style_mmd": self.style_mmd,
             **({"adversary": keras.saving.serialize_keras_object(self.adversary),
                 "adversary_weight": self.adversary_weight} if self.adversary is not None else {}),
         }
@@ -937,7 +971,8 @@ def build_vae(config, seed=None):
         if config.num_classes and config.style_adversary > 0 else {}
     vae = (LadderVAE if ladder else VAE)(*networks, beta=config.beta, seed=seed, prior=config.prior,
                                          pseudo_inputs=config.pseudo_inputs, train_k=config.train_k,
-                                         free_bits=config.free_bits, **adversary)
+                                         free_bits=config.free_bits,
+                                         style_mmd=config.style_mmd if config.num_classes else 0.0, **adversary)
     images = ops.zeros((1, 28, 28, 1))
     vae((images, ops.zeros((1,), "int32")) if config.num_classes else images)  # create every variable now
     return vae

@@ -285,6 +285,8 @@ def _model_text(metrics, conditional):
         parts.append(f"trained on the IWAE bound, k = {_esc(metrics['train_k'])}")
     if metrics.get("style_adversary"):
         parts.append(f"style adversary W = {_fmt(metrics['style_adversary'], 'g')}")
+    if metrics.get("style_mmd"):
+        parts.append(f"MMD penalty M = {_fmt(metrics['style_mmd'], 'g')}")
     return ", ".join(parts)
 
 
