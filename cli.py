@@ -234,6 +234,7 @@ def main(variant, description, argv=None):
     try:
         check_args(args, variant)
         import common  # TensorFlow loads here, after every quick check
+        import loaders
         import training
 
         strategy = training.make_strategy(args.strategy)  # first: multi-worker set-up must precede other TensorFlow work
@@ -245,9 +246,9 @@ def main(variant, description, argv=None):
 
             download_data(args.data, what=("mnist",) if variant == "digits" else ("emnist",))
         if variant == "digits":
-            data = common.load_digits(args.data, args.limit)
+            data = loaders.load_digits(args.data, args.limit)
         else:
-            data = common.load_letters(args.data, args.chars, args.limit, default_chars=VARIANTS[variant])
+            data = loaders.load_letters(args.data, args.chars, args.limit, default_chars=VARIANTS[variant])
         prepare_out(args.out)
         return train_and_report(variant, args, data, strategy)
     except KeyboardInterrupt:
@@ -269,6 +270,7 @@ def main(variant, description, argv=None):
 
 def train_and_report(variant, args, data, strategy):
     import numpy as np
+    import pandas as pd
 
     import common
     import evaluation
@@ -283,7 +285,7 @@ def train_and_report(variant, args, data, strategy):
             vae = common.load_vae(args.load or args.out / "model.keras")
         check_against_data(vae, data, args)
         history_csv = args.out / "history.csv"
-        history = common.pd.read_csv(history_csv) if history_csv.exists() else None
+        history = pd.read_csv(history_csv) if history_csv.exists() else None
         return report(variant, args, data, vae, history, train_seconds=None, epochs_trained=0, interrupted=False)
 
     check_against_data(None, data, args)
@@ -322,7 +324,7 @@ def train_and_report(variant, args, data, strategy):
         callbacks.append(gif)
     ctrl_c = training.StopOnCtrlC()
     callbacks.append(ctrl_c)
-    epochs_before = len(common.pd.read_csv(checkpoint_dir / "history.csv")) if args.resume else 0
+    epochs_before = len(pd.read_csv(checkpoint_dir / "history.csv")) if args.resume else 0
     train_started = time.time()
     try:
         with strategy.scope():

@@ -27,16 +27,9 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 from files import atomic_write
+from loaders import PALETTE  # one colour per class, shared with report.html
 
 CMAP = "gray_r"
-# 26 clearly distinct colours: tab10, then 16 more picked greedily to be far (in CIELAB)
-# from all before them, neither too light nor too dark for labels with a white outline.
-PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#17becf", "#445500", "#990044", "#77bb88", "#aa7722",
-    "#ff8888", "#2233aa", "#005544", "#990088", "#2288ff", "#ff4488", "#bbaa77",
-    "#554466", "#883300", "#aaaadd", "#227733", "#00bbff",
-]
 # Pairs that make telling interpolations (similar shapes); those whose classes exist are used.
 DEFAULT_PAIRS = [("A", "E"), ("O", "U"), ("M", "W"), ("1", "7"), ("3", "8"), ("4", "9")]
 # "tight" trims the slack that fixed-aspect image axes leave, and never cuts off a title.

@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import cli  # noqa: E402  (no TensorFlow)
+import loaders  # noqa: E402  (NumPy only)
 from stroke_stats import load_module  # noqa: E402
 
 MNIST = REPO.parent / "shared" / "data" / "mnist"
@@ -81,8 +82,8 @@ def fit_and_test(x_train, y_train, x_val, y_val, real, arch, args):
     import training
 
     scale = lambda x: (x.astype(np.float32) / 255)[..., None]
-    about = common.DataSource("bench", "digits proxy", "the proxy's training digits (synthetic or real MNIST)")
-    data = common.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench", about)
+    about = loaders.DataSource("bench", "digits proxy", "the proxy's training digits (synthetic or real MNIST)")
+    data = loaders.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench", about)
     options = cli.make_parser("", "digits").parse_args(
         ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--seed", str(args.seed), "--quiet"])
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=MODELS[arch]), seed=args.seed)
@@ -113,11 +114,11 @@ def main(argv=None):
     import common  # TensorFlow loads here, after the arguments are checked
 
     names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-    files = [common._find(args.mnist, name) for name in names]
+    files = [loaders._find(args.mnist, name) for name in names]
     if not all(files):
         parser.error(f"--mnist: no MNIST IDX files in {args.mnist}")
-    x_real, y_real = common.read_idx_pair(*files[:2])
-    real_test = common.read_idx_pair(*files[2:])
+    x_real, y_real = loaders.read_idx_pair(*files[:2])
+    real_test = loaders.read_idx_pair(*files[2:])
     n_val = max(10, args.train // 10)
     started = time.time()
     synthetic = synthetic_digits(args.module, args.train, n_val, args.seed, args.from_canvas)

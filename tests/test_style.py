@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import common
+import loaders
 import evaluation
 import training
 import vae_letters
@@ -16,7 +17,7 @@ from common import ops, tf
 from test_scripts import run_script
 
 
-TOY = common.DataSource("toy", "toy bars", "bars whose row is the class, drawn by the test")
+TOY = loaders.DataSource("toy", "toy bars", "bars whose row is the class, drawn by the test")
 
 
 def bars(labels, seed=0, rows=(4, 12, 20)):
@@ -145,7 +146,7 @@ def judge(tmp_path_factory):
     """A classifier trained on noisy toy bars of three classes (with a few mislabelled), cached."""
     folder = tmp_path_factory.mktemp("judge")
     y_train, y_test = np.arange(600) % 3, np.arange(300) % 3
-    data = common.Data(bars(y_train), y_train, bars(y_test, seed=1), y_test, "ABC", "toy", TOY)
+    data = loaders.Data(bars(y_train), y_train, bars(y_test, seed=1), y_test, "ABC", "toy", TOY)
     paths = [folder / "classifier.keras"]
     return data, paths, evaluation.classifier_for(data, paths)
 
@@ -156,7 +157,7 @@ def test_the_classifier_is_cached_and_retrained_for_other_classes(judge, capsys)
     again = evaluation.classifier_for(data, paths)
     assert "Training the legibility classifier" not in capsys.readouterr().out
     np.testing.assert_allclose(again.predict(data.x_test[:5], verbose=0), classifier.predict(data.x_test[:5], verbose=0))
-    two = common.Data(data.x_train[data.y_train < 2], data.y_train[data.y_train < 2], data.x_test, data.y_test, "AB", "toy", TOY)
+    two = loaders.Data(data.x_train[data.y_train < 2], data.y_train[data.y_train < 2], data.x_test, data.y_test, "AB", "toy", TOY)
     assert evaluation.classifier_for(two, paths).output_shape[-1] == 2  # other classes: trained anew
     assert "Training the legibility classifier" in capsys.readouterr().out
 
