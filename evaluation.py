@@ -232,6 +232,7 @@ def active_units(z_test, threshold=0.01):
 
 def evaluate(vae, data, args, classifier_paths=()):
     """The train and test metrics of metrics.json, plus the test images and z_means for the figures.
+    args: the run's Settings (settings.py), for iwae_k, iwae_images, batch_size, binarize, seed and quiet.
     classifier_paths: where the legibility classifier of a conditional model is cached."""
     x_train = evaluation_images(data.x_train, args, seed_offset=1)
     x_test = evaluation_images(data.x_test, args)

@@ -230,7 +230,7 @@ def test_style_mistakes_are_one_line_status_2_and_nothing_written(tmp_path, caps
 
 
 def test_the_page_and_the_summary_show_leakage_and_legibility(tmp_path):
-    import cli
+    import experiment
     import report
     from test_report import FIGURES, make_explorer, make_metrics, write_figures
 
@@ -241,9 +241,9 @@ def test_the_page_and_the_summary_show_leakage_and_legibility(tmp_path):
     write_figures(tmp_path)
     report.write_report(tmp_path, metrics, FIGURES, make_explorer(conditional=True))
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    summary = cli.style_summary(metrics)
+    summary = experiment.style_summary(metrics)
     for text in (page, summary):
         assert all(number in text for number in ("12.3%", "3.8%", "87.7%", "96.8%")), text[-600:]
     assert "style adversary W = 10" in page and "W = 10" in summary
     del metrics["test"]["legibility"]  # a model saved before these numbers: nothing to show, no error
-    assert cli.style_summary(metrics) == ""
+    assert experiment.style_summary(metrics) == ""
