@@ -7,7 +7,7 @@ Everything is reported in nats per image, so the numbers compare with published 
 Wherever only some test images are used, they are drawn with a fixed seed in proportion to
 every class (`stratified_subset`): the official EMNIST test split is sorted by class, so
 "the first N test images" would be a few letters only. Training is in training.py, the
-figures in figures.py; the command line decides which of these to compute.
+figures in figures.py; experiment.py decides which of these to compute.
 """
 
 import json

@@ -2,7 +2,8 @@
 
 Every function takes numpy arrays (and, where it draws new images, a `decode(z)` function
 that returns them) and writes one PNG (or GIF) atomically, so a reader never sees half a
-file. It knows nothing of Keras or the model: the command line (cli.py) decides what to draw.
+file. It knows nothing of Keras or the model: experiment.py decides what to draw
+(experiment.choose_figures). The class colours are loaders.PALETTE, shared with report.html.
 Images are floats in 0..1 stored as white ink on black; they are all shown with the "gray_r"
 colormap, i.e. as dark ink on white paper. `classes` is a string whose i-th character names class i, and `title`
 names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
