@@ -9,12 +9,16 @@ colormap, i.e. as dark ink on white paper. `classes` is a string whose i-th char
 names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
 """
 
+import os
 from itertools import combinations
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # files only, no display; must come before pyplot
+# Files only, no display (before pyplot loads); but in a notebook's kernel, which names its
+# inline backend in MPLBACKEND, keep that one, so the notebook's own plots still show.
+if "inline" not in os.environ.get("MPLBACKEND", ""):
+    matplotlib.use("Agg")
 
 import imageio.v3 as iio
 import matplotlib.patheffects as patheffects
