@@ -146,6 +146,10 @@ def make_parser(description, variant):
     return parser
 
 
+# ----------------------------------------------------------------------------
+# The run
+
+
 def main(variant, description, argv=None):
     """Everything a script does. Returns the exit status."""
     parser = make_parser(description, variant)
