@@ -245,6 +245,7 @@ def load(model_path, data_dir):
     """The Demo for a saved model: its classes, the model (TensorFlow loads here), its test images."""
     variant, classes = read_classes(model_path)
     import common
+    import loaders
 
     try:
         vae = common.load_vae(model_path)
@@ -253,9 +254,9 @@ def load(model_path, data_dir):
     if vae.conditional and vae.num_classes != len(classes):
         raise UserError(f"{model_path}: the model has {vae.num_classes} classes, its metrics.json names {classes}")
     if variant == "digits":
-        data = common.load_digits(Path(data_dir))
+        data = loaders.load_digits(Path(data_dir))
     else:
-        data = common.load_letters(Path(data_dir), chars=classes)
+        data = loaders.load_letters(Path(data_dir), chars=classes)
     return Demo(vae, classes, data)
 
 

@@ -7,7 +7,7 @@ Everything is reported in nats per image, so the numbers compare with published 
 Wherever only some test images are used, they are drawn with a fixed seed in proportion to
 every class (`stratified_subset`): the official EMNIST test split is sorted by class, so
 "the first N test images" would be a few letters only. Training is in training.py, the
-figures in figures.py; the command line decides which of these to compute.
+figures in figures.py; experiment.py decides which of these to compute.
 """
 
 import json
@@ -249,6 +249,7 @@ def layer_metrics(vae, x, labels=None, batch_size=1000):
 
 def evaluate(vae, data, args, classifier_paths=()):
     """The train and test metrics of metrics.json, plus the test images and z_means for the figures.
+    args: the run's Settings (settings.py), for iwae_k, iwae_images, batch_size, binarize, seed and quiet.
     classifier_paths: where the legibility classifier of a conditional model is cached."""
     x_train = evaluation_images(data.x_train, args, seed_offset=1)
     x_test = evaluation_images(data.x_test, args)

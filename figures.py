@@ -2,18 +2,23 @@
 
 Every function takes numpy arrays (and, where it draws new images, a `decode(z)` function
 that returns them) and writes one PNG (or GIF) atomically, so a reader never sees half a
-file. It knows nothing of Keras or the model: the command line (cli.py) decides what to draw.
+file. It knows nothing of Keras or the model: experiment.py decides what to draw
+(experiment.choose_figures). The class colours are loaders.PALETTE, shared with report.html.
 Images are floats in 0..1 stored as white ink on black; they are all shown with the "gray_r"
 colormap, i.e. as dark ink on white paper. `classes` is a string whose i-th character names class i, and `title`
 names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
 """
 
+import os
 from itertools import combinations
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # files only, no display; must come before pyplot
+# Files only, no display (before pyplot loads); but in a notebook's kernel, which names its
+# inline backend in MPLBACKEND, keep that one, so the notebook's own plots still show.
+if "inline" not in os.environ.get("MPLBACKEND", ""):
+    matplotlib.use("Agg")
 
 import imageio.v3 as iio
 import matplotlib.patheffects as patheffects
@@ -27,16 +32,9 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 from files import atomic_write
+from loaders import PALETTE  # one colour per class, shared with report.html
 
 CMAP = "gray_r"
-# 26 clearly distinct colours: tab10, then 16 more picked greedily to be far (in CIELAB)
-# from all before them, neither too light nor too dark for labels with a white outline.
-PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#17becf", "#445500", "#990044", "#77bb88", "#aa7722",
-    "#ff8888", "#2233aa", "#005544", "#990088", "#2288ff", "#ff4488", "#bbaa77",
-    "#554466", "#883300", "#aaaadd", "#227733", "#00bbff",
-]
 # Pairs that make telling interpolations (similar shapes); those whose classes exist are used.
 DEFAULT_PAIRS = [("A", "E"), ("O", "U"), ("M", "W"), ("1", "7"), ("3", "8"), ("4", "9")]
 # "tight" trims the slack that fixed-aspect image axes leave, and never cuts off a title.

@@ -17,7 +17,8 @@ before the page, so a reader never sees a page whose images are missing or half 
 
 This module only lays out what it is given: numpy arrays, the metrics dict and the names
 of figures already on disk. Training, decoding the grid and drawing the figures are left
-to common.py and figures.py, so this module needs no TensorFlow (numpy, Pillow, stdlib).
+to experiment.py and figures.py, so this module needs no TensorFlow (numpy, Pillow, stdlib;
+the class colours come from loaders.py, which is NumPy only too).
 """
 
 import html
@@ -32,26 +33,20 @@ import numpy as np
 from PIL import Image
 
 from files import atomic_write
+from loaders import PALETTE  # the figures' class colours (loaders.py: no TensorFlow, no matplotlib)
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
 PAGE = "report.html"
 POINTS = "report_points.png"
 MAX_POINTS = 1000  # test images on the page: enough to see the clusters, a sheet of ~200 kB
 SHEET_COLUMNS = 40
-# The 26 class colours of figures.PALETTE (copied: this module must not import matplotlib).
-PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#17becf", "#445500", "#990044", "#77bb88", "#aa7722",
-    "#ff8888", "#2233aa", "#005544", "#990088", "#2288ff", "#ff4488", "#bbaa77",
-    "#554466", "#883300", "#aaaadd", "#227733", "#00bbff",
-]
 MISSING = "—"
 
 
 def write_report(out_dir, metrics, figures, explorer):
     """Write out_dir/report.html (and its sprite images) atomically.
 
-    metrics:  the dict written to metrics.json (common.report()); optional keys may be absent.
+    metrics:  the dict written to metrics.json (experiment.report()); optional keys may be absent.
     figures:  list of (file_name, one-sentence caption) in display order; only those that
               exist in out_dir are shown.
     explorer: dict with "axis_names" (2 str), "xs" (n floats, left to right), "ys" (n floats,
@@ -234,7 +229,7 @@ def _prior_and_bound(metrics):
 
 
 def _about(metrics):
-    """metrics.json's "data": what the images are, as the loader described them (common.DataSource)."""
+    """metrics.json's "data": what the images are, as the loader described them (loaders.DataSource)."""
     about = metrics.get("data")
     return about if isinstance(about, dict) else {}
 

