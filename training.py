@@ -10,7 +10,6 @@ hands over chunks of 32 minibatches; each chunk is one call into a compiled trai
 TensorFlow's executor runs between them (bench/throughput.py measures each of these levers).
 """
 
-import math
 import os
 import shutil
 import signal
@@ -181,8 +180,8 @@ class MinibatchProgress(keras.callbacks.Callback):
         self.bar.update(self.minibatches, [(name, float(value)) for name, value in (logs or {}).items()], finalize=True)
 
 
-class StopOnNonFinite(keras.callbacks.Callback):
-    """Stop as soon as the loss is NaN or infinite, and remember the epoch for the message."""
+class StopOnNonFinite(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN, remembering the epoch for the message."""
 
     def __init__(self):
         super().__init__()
@@ -191,10 +190,10 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
-    def on_train_batch_end(self, batch, logs=None):
-        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+    def on_batch_end(self, batch, logs=None):
+        super().on_batch_end(batch, logs)
+        if self.model.stop_training and self.bad_epoch is None and not np.isfinite((logs or {}).get("loss", 0.0)):
             self.bad_epoch = self.epoch + 1
-            self.model.stop_training = True
 
 
 class StopOnCtrlC(keras.callbacks.Callback):
