@@ -233,6 +233,7 @@ def main(variant, description, argv=None):
     scratch = None
     try:
         check_args(args, variant)
+        print("Loading TensorFlow ...", flush=True)
         import common  # TensorFlow loads here, after every quick check
         import training
 
@@ -244,6 +245,7 @@ def main(variant, description, argv=None):
             from download import download_data
 
             download_data(args.data, what=("mnist",) if variant == "digits" else ("emnist",))
+        print(f"Loading the {variant} from {args.data} ...", flush=True)
         if variant == "digits":
             data = common.load_digits(args.data, args.limit)
         else:
@@ -314,7 +316,9 @@ def train_and_report(variant, args, data, strategy):
         decode = grid_decoder(vae, data, args)
 
         def render(caption):
-            plane = figures.latent_plane(evaluation.encode_all(vae, images, labels))
+            # Up to 2 dimensions the plane is the latent plane itself: no need to encode the test images.
+            z = evaluation.encode_all(vae, images, labels) if vae.latent_dim > 2 else np.zeros((1, vae.latent_dim))
+            plane = figures.latent_plane(z)
             coordinates = figures.plane_coordinates(plane, 15, evaluation.learned_prior_samples(vae, seed=args.seed))
             return figures.render_gif_frame(figures.render_latent_grid(decode, plane, 15, coordinates), title, caption)
 
@@ -406,6 +410,7 @@ CAPTIONS = {  # one sentence per file, for the page (the README says the same)
 def report(variant, args, data, vae, history, train_seconds, epochs_trained, interrupted, gif_frames=None):
     """Evaluate, draw every figure, save model, history, metrics and page; print the summary."""
     import numpy as np
+    from tqdm import tqdm
 
     import common
     import evaluation
@@ -487,11 +492,8 @@ def report(variant, args, data, vae, history, train_seconds, epochs_trained, int
         drawings["latent_grid.gif"] = lambda path: figures.write_gif(gif_frames, path)
 
     print(f"Evaluated in {evaluation_seconds:.1f} s. Drawing {len(drawings)} figures into {out}/ ...", flush=True)
-    bar = None if args.quiet else common.keras.utils.Progbar(len(drawings), unit_name="figure")
-    for name, draw in drawings.items():
+    for name, draw in tqdm(drawings.items(), unit="figure", file=sys.stdout, disable=args.quiet):
         draw(out / name)
-        if bar:
-            bar.add(1)
     written = list(drawings)
     if args.load is None:
         atomic_write(out / "history.csv", lambda tmp: history.to_csv(tmp, index=False))

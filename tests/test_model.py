@@ -135,6 +135,7 @@ def test_binarize_once_is_fixed_and_binary():
     assert abs(first.mean() - x.mean()) < 0.02  # Bernoulli(intensity)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch, num_classes", [("dense", 0), ("conv", 0), ("conv", 5)])
 def test_safe_reload_in_a_fresh_process(tmp_path, arch, num_classes):
     """Unconditional and conditional models reload in Keras' safe mode with the same encoder."""

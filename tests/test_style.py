@@ -68,6 +68,7 @@ def one_step(vae, x, labels):
     return {name: [np.array(w) for w in model.weights] for name, model in (("encoder", vae.encoder), ("decoder", vae.decoder))}
 
 
+@pytest.mark.slow
 def test_w_0_trains_exactly_as_the_plain_model_and_w_gt_0_changes_only_the_encoder():
     labels = np.arange(16) % 4
     x = bars(labels % 3)
@@ -84,6 +85,7 @@ def test_w_0_trains_exactly_as_the_plain_model_and_w_gt_0_changes_only_the_encod
     assert any(not np.allclose(a, b) for a, b in zip(plain["encoder"], adversarial["encoder"]))
 
 
+@pytest.mark.slow
 def test_an_adversarial_model_logs_its_accuracy_and_reloads_in_a_fresh_process(tmp_path):
     import subprocess
     import sys
@@ -121,6 +123,7 @@ def probe_after_training(style_adversary, y, x, y_test, x_test, epochs):
     return evaluation.logistic_probe_accuracy(z, y, z_test, y_test)
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="KNOWN LIMITATION: on these toys gradient reversal fools its own adversary "
                    "(its accuracy falls to chance) while a freshly fitted probe still reads the class from z: 1.0 with "
                    "and without W = 10. On the real letters and digits it does cut the logistic probe (bench/results.md)")
