@@ -105,10 +105,10 @@ def make_parser(description, variant):
                             f"W times as strongly, to defeat it (default: {DEFAULT_STYLE_ADVERSARY:g}; 0 = none)")
 
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=positive_int, default=50, metavar="N", help="most epochs (early stopping may end sooner)")
+    group.add_argument("--epochs", type=positive_int, default=30, metavar="N", help="most epochs (early stopping may end sooner)")
     group.add_argument("--batch-size", type=positive_int, default=128, metavar="N",
                        help="images per training step, over all replicas")
-    group.add_argument("--lr", type=non_negative_float, default=1e-3, metavar="X", help="Adam learning rate")
+    group.add_argument("--lr", type=non_negative_float, default=3e-3, metavar="X", help="Adam learning rate")
     group.add_argument("--patience", type=positive_int, default=4, metavar="N",
                        help="early stopping: epochs without a better validation loss")
     group.add_argument("--kl-warmup", type=non_negative_int, default=0, metavar="E",

@@ -30,7 +30,7 @@ MARKERS = [
     ("evaluation", re.compile(r"^Evaluating")),
     ("figures", re.compile(r"^(Evaluated in|Drawing \d+ figures)")),
     ("report.html", re.compile(r"^Writing .*report\.html")),
-    ("summary", re.compile(r"^Summary")),
+    ("summary printed, then exit", re.compile(r"^Summary")),
 ]
 EPOCH = re.compile(r"^Epoch (\d+)/")
 
