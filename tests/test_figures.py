@@ -43,9 +43,9 @@ def test_beyond_two_dimensions_the_plane_is_the_principal_one_with_a_fixed_sign(
 
 def test_every_figure_of_a_run_is_written(tmp_path):
     rng = np.random.default_rng(0)
-    labels = np.arange(60) % len(CLASSES)
-    images = rng.random((60, 28, 28, 1)).astype(np.float32)
-    z = rng.normal(size=(60, 2))
+    labels = np.arange(15) % len(CLASSES)  # few images: each is an axes of its own in two figures
+    images = rng.random((15, 28, 28, 1)).astype(np.float32)
+    z = rng.normal(size=(15, 2))
     history = pd.DataFrame({"epoch": range(3), "loss": [200.0, 190, 185], "reconstruction": [190.0, 182, 178],
                             "kl": [10.0, 8, 7], "val_loss": [201.0, 192, 188], "val_reconstruction": [191.0, 184, 181],
                             "val_kl": [10.0, 8, 7]})

@@ -60,7 +60,7 @@ def test_sampling_layer_round_trips_through_its_config():
     assert isinstance(clone, common.Sampling) and clone.seed == 7
 
 
-@pytest.mark.parametrize("arch", ["dense", "conv"])
+@pytest.mark.parametrize("arch", ["dense", pytest.param("conv", marks=pytest.mark.slow)])
 def test_shapes_and_training_step(arch):
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=3), seed=0)
     x = np.random.default_rng(0).random((64, 28, 28, 1)).astype(np.float32)

@@ -71,6 +71,7 @@ def vamp_vae():
     return vae
 
 
+@pytest.mark.slow
 def test_iwae_bound_with_the_vamp_prior_is_below_the_negative_elbo(vamp_vae):
     x = images(256, seed=1)
     elbo = evaluation.negative_elbo(vamp_vae, x, np.zeros(len(x)), 64)["loss"]
@@ -94,6 +95,7 @@ def test_train_k_5_loss_is_below_the_elbo_on_the_same_weights(prior):
     assert gap.mean() > 3 * gap.std() / math.sqrt(len(gap)) > 0
 
 
+@pytest.mark.slow
 def test_train_k_trains_through_the_compiled_chunk_loop():
     vae = common.build_vae(common.ModelConfig(arch="conv", latent_dim=2, prior="vamp", pseudo_inputs=4, train_k=3), seed=0)
     training.compile_vae(vae)
