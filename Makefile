@@ -1,4 +1,5 @@
-# One command sets up and runs: `make run` trains the letters VAE, `make test` runs the tests,
+# One command sets up and runs: `make run` trains the letters VAE, `make test` runs the tests
+# (`make test-fast` all but the slow ones),
 # `make demo` serves the draw-a-letter page (training its model first when there is none).
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ $(VENV)/installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-.PHONY: run digits vowels demo test bench results
+.PHONY: run digits vowels demo test test-fast bench results
 DEMO_MODEL := outputs/letters-conditional/model.keras
 run: $(VENV)/installed
 	$(PY) vae_letters.py
@@ -28,6 +29,10 @@ demo: $(VENV)/installed
 
 test: $(VENV)/installed
 	$(PY) -m pytest -q
+
+# The fast tier: every module's tests except those marked slow (training, scripts, browsers).
+test-fast: $(VENV)/installed
+	$(PY) -m pytest -q -m "not slow"
 
 bench: $(VENV)/installed
 	$(PY) bench/throughput.py

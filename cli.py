@@ -165,6 +165,7 @@ def main(variant, description, argv=None):
     args = parser.parse_args(argv)
     try:
         settings = Settings(variant=variant, **vars(args))
+        print("Loading TensorFlow ...", flush=True)
         import experiment  # TensorFlow loads here, after every quick check
 
         return experiment.run(settings).status

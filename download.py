@@ -2,10 +2,10 @@
 
     python download.py [data_dir]        # default: data/
 
-Standard library only. Downloads go to <name>.part and resume from there, every
-file is checked before it is moved into place with os.replace, so an interrupted
-run never leaves a truncated file behind, and a second run fetches only what is
-missing. Mirrors can be swapped with the MNIST_URL (folder) and EMNIST_URL (zip)
+The standard library and tqdm (the progress bar) only. Downloads go to <name>.part and
+resume from there, every file is checked before it is moved into place with os.replace,
+so an interrupted run never leaves a truncated file behind, and a second run fetches only
+what is missing. Mirrors can be swapped with the MNIST_URL (folder) and EMNIST_URL (zip)
 environment variables; EMNIST_MD5 then gives the zip's checksum, if known.
 """
 import gzip
@@ -15,11 +15,12 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import zipfile
 import zlib
+
+from tqdm import tqdm
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 # sha256 of the DECOMPRESSED files: mirrors re-wrap the gzip, the content is the same.
@@ -127,30 +128,20 @@ def _fetch(url, part, progress):
             have = 0
         length = resp.headers.get("Content-Length")
         total = have + int(length) if length else None
-        start, t0 = have, time.time()
+        bar = tqdm(total=total, initial=have, desc=os.path.basename(url), unit="B", unit_scale=True,
+                   file=sys.stderr, disable=not progress)
         try:
-            with open(part, "ab" if resumed else "wb") as f:
+            with bar, open(part, "ab" if resumed else "wb") as f:
                 while chunk := resp.read(CHUNK):
                     f.write(chunk)
                     have += len(chunk)
-                    if progress:
-                        _show(os.path.basename(url), have, total, (have - start) / (time.time() - t0 + 1e-9))
+                    bar.update(len(chunk))
         except (OSError, http.client.HTTPException) as e:
             raise DownloadError(f"{url}: download failed after {have} bytes ({e}); "
                                 "run again to resume") from None
-        finally:
-            if progress:
-                sys.stderr.write("\n")
     if total and have < total:
         raise DownloadError(f"{url}: connection closed after {have} of {total} bytes; run again to resume")
     return part
-
-
-def _show(name, done, total, rate):
-    """One status line, rewritten in place with \\r."""
-    size = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB {100 * done / total:3.0f}%" if total else f"{done / 1e6:.1f} MB"
-    sys.stderr.write(f"\r{name}: {size} {rate / 1e6:.1f} MB/s   ")
-    sys.stderr.flush()
 
 
 def _gunzip_sha256(path):

@@ -12,12 +12,14 @@ figures in figures.py; experiment.py decides which of these to compute.
 
 import json
 import math
+import sys
 
 import numpy as np
+from tqdm import tqdm
 
 from common import keras, layers, ops, tf
 from files import atomic_write, write_json
-from training import compile_vae, evaluation_images, make_dataset
+from training import compile_vae, evaluation_images, make_dataset, validation_batch_size
 
 
 def stratified_subset(labels, n, seed=0):
@@ -96,17 +98,16 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
                                                             seed_generator)
         return ops.logsumexp(log_px_given_z + log_pz - log_qz, axis=0) - math.log(k)
 
-    bar = keras.utils.Progbar(len(x), unit_name="image") if progress else None
     log_px = []
-    for start in range(0, len(x), batch_size):
-        images, classes = x[start : start + batch_size], labels[start : start + batch_size]
-        n = len(images)
-        if n < batch_size:  # pad, so the compiled function sees one shape only
-            images = np.concatenate([images, np.zeros((batch_size - n, *images.shape[1:]), images.dtype)])
-            classes = np.concatenate([classes, np.zeros(batch_size - n, classes.dtype)])
-        log_px.append(ops.convert_to_numpy(batch_log_px(images, classes))[:n])
-        if bar:
-            bar.add(n)
+    with tqdm(total=len(x), unit="image", file=sys.stdout, disable=not progress) as bar:
+        for start in range(0, len(x), batch_size):
+            images, classes = x[start : start + batch_size], labels[start : start + batch_size]
+            n = len(images)
+            if n < batch_size:  # pad, so the compiled function sees one shape only
+                images = np.concatenate([images, np.zeros((batch_size - n, *images.shape[1:]), images.dtype)])
+                classes = np.concatenate([classes, np.zeros(batch_size - n, classes.dtype)])
+            log_px.append(ops.convert_to_numpy(batch_log_px(images, classes))[:n])
+            bar.update(n)
     nll = -np.concatenate(log_px).astype(np.float64)
     return float(nll.mean()), float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
 
@@ -259,7 +260,7 @@ def evaluate(vae, data, args, classifier_paths=()):
     iwae, iwae_stderr = iwae_nll(vae, x_test[subset], data.y_test[subset], k=args.iwae_k, seed=args.seed,
                                  progress=not args.quiet)
     test = {
-        **negative_elbo(vae, x_test, data.y_test, args.batch_size),
+        **negative_elbo(vae, x_test, data.y_test, validation_batch_size(len(x_test))),
         "iwae_nll": iwae,
         "iwae_stderr": iwae_stderr,
         "iwae_k": args.iwae_k,
@@ -273,4 +274,5 @@ def evaluate(vae, data, args, classifier_paths=()):
     }
     if vae.conditional:
         test.update(style_metrics(vae, data, z_train, z_test, list(classifier_paths), seed=args.seed))
-    return negative_elbo(vae, x_train, data.y_train, args.batch_size), test, x_test, z_test
+    # In as few compiled calls as validation (7 for the letters, not 203 of --batch-size images).
+    return negative_elbo(vae, x_train, data.y_train, validation_batch_size(len(x_train))), test, x_test, z_test

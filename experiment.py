@@ -16,12 +16,14 @@ the pictures in figures.py and the page in report.py. Importing this module load
 import copy
 import dataclasses
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 import common  # TensorFlow, quietly
 import evaluation
@@ -79,6 +81,7 @@ def load_data(settings):
         from download import download_data
 
         download_data(settings.data, what=("mnist",) if settings.variant == "digits" else ("emnist",))
+    print(f"Loading the {settings.variant} from {settings.data} ...", flush=True)
     if settings.variant == "digits":
         return loaders.load_digits(settings.data, settings.limit)
     return loaders.load_letters(settings.data, settings.chars, settings.limit, default_chars=VARIANTS[settings.variant])
@@ -160,7 +163,9 @@ def latent_grid_frames(settings, data, vae):
     decode = grid_decoder(vae, data, settings)
 
     def render(caption):
-        plane = figures.latent_plane(evaluation.encode_all(vae, images, labels))
+        # Up to 2 dimensions the plane is the latent plane itself: no need to encode the test images.
+        z = evaluation.encode_all(vae, images, labels) if vae.latent_dim > 2 else np.zeros((1, vae.latent_dim))
+        plane = figures.latent_plane(z)
         coordinates = figures.plane_coordinates(plane, 15, evaluation.learned_prior_samples(vae, seed=settings.seed))
         return figures.render_gif_frame(figures.render_latent_grid(decode, plane, 15, coordinates), title, caption)
 
@@ -254,11 +259,8 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
 
     drawings = choose_figures(settings, data, vae, history, x_test, z_test, report_page.run_title(metrics), gif_frames)
     print(f"Evaluated in {evaluation_seconds:.1f} s. Drawing {len(drawings)} figures into {out}/ ...", flush=True)
-    bar = None if settings.quiet else common.keras.utils.Progbar(len(drawings), unit_name="figure")
-    for name, draw in drawings.items():
+    for name, draw in tqdm(drawings.items(), unit="figure", file=sys.stdout, disable=settings.quiet):
         draw(out / name)
-        if bar:
-            bar.add(1)
     written = list(drawings)
     if settings.load is None:
         atomic_write(out / "history.csv", lambda tmp: history.to_csv(tmp, index=False))

@@ -54,9 +54,9 @@ class Settings:
     style_adversary: float = None  # conditional only; default DEFAULT_STYLE_ADVERSARY
     style_mmd: float = None  # conditional only; default DEFAULT_STYLE_MMD
     # training
-    epochs: int = 50
+    epochs: int = 30
     batch_size: int = 128
-    lr: float = 1e-3
+    lr: float = 3e-3
     patience: int = 4
     kl_warmup: int = 0
     train_k: int = 1

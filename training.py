@@ -10,18 +10,29 @@ hands over chunks of 32 minibatches; each chunk is one call into a compiled trai
 TensorFlow's executor runs between them (bench/throughput.py measures each of these levers).
 """
 
+import json
 import math
 import os
 import shutil
 import signal
+import sys
+import time
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from common import keras, tf  # common imports TensorFlow quietly
 from files import TrainingFailed, UserError
 
 STEPS_PER_CHUNK = 32
+# Validation runs the test images in as few compiled calls as this allows (2 for 5,200 images):
+# 41 calls of 128 images cost ~0.25 s more per epoch, and a conv model's activations for
+# 10,000 images at once would take ~1.5 GB.
+VALIDATION_BATCH = 4096
+# BackupAndRestore's state (~0.2 s a save) is written every this many epochs, and when
+# training stops early (Ctrl-C): --resume goes on from there.
+BACKUP_EVERY = 5
 
 
 # ----------------------------------------------------------------------------
@@ -45,6 +56,12 @@ def make_dataset(x, y, batch_size):
     """Images (and labels, unless y is None) in order, in batches: for validation and evaluation."""
     dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
     return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
+
+
+def validation_batch_size(n):
+    """The size of the fewest batches of at most VALIDATION_BATCH images that hold n images,
+    all (but the last, a little smaller) of one shape: few traces of the compiled test step."""
+    return math.ceil(n / math.ceil(n / VALIDATION_BATCH))
 
 
 def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=None):
@@ -163,7 +180,8 @@ class KLWarmup(keras.callbacks.Callback):
 
 
 class MinibatchProgress(keras.callbacks.Callback):
-    """Keras' progress bar, counting minibatches: Keras itself counts a chunk as one step."""
+    """A tqdm bar per epoch counting minibatches (Keras itself counts a chunk as one step),
+    with the epoch's metrics; verbose=2 (--quiet): one line when the epoch ends instead."""
 
     def __init__(self, minibatches, chunk, verbose=1):
         super().__init__()
@@ -171,19 +189,27 @@ class MinibatchProgress(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
-        # verbose=2: one line when the epoch ends (--quiet), as Keras' own verbose=2
-        self.bar = keras.utils.Progbar(self.minibatches, verbose=self.verbose, unit_name="minibatch")
+        self.started = time.time()
+        self.bar = tqdm(total=self.minibatches, unit="minibatch", file=sys.stdout, disable=self.verbose != 1)
 
     def on_train_batch_end(self, batch, logs=None):
-        done = min((batch + 1) * self.chunk, self.minibatches)
-        self.bar.update(done, [(name, float(value)) for name, value in (logs or {}).items()], finalize=False)
+        self.bar.set_postfix({name: float(value) for name, value in (logs or {}).items()}, refresh=False)
+        self.bar.update(min((batch + 1) * self.chunk, self.minibatches) - self.bar.n)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.bar.update(self.minibatches, [(name, float(value)) for name, value in (logs or {}).items()], finalize=True)
+        metrics = {name: float(value) for name, value in (logs or {}).items()}
+        self.bar.set_postfix(metrics, refresh=False)
+        self.bar.update(self.minibatches - self.bar.n)
+        self.bar.close()
+        if self.verbose == 2:
+            seconds = time.time() - self.started
+            print(f"{self.minibatches}/{self.minibatches} - {seconds:.0f}s - "
+                  f"{1000 * seconds / self.minibatches:.0f}ms/minibatch - "
+                  + " - ".join(f"{name}: {value:.4f}" for name, value in metrics.items()), flush=True)
 
 
-class StopOnNonFinite(keras.callbacks.Callback):
-    """Stop as soon as the loss is NaN or infinite, and remember the epoch for the message."""
+class StopOnNonFinite(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN, remembering the epoch for the message."""
 
     def __init__(self):
         super().__init__()
@@ -192,10 +218,29 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
-    def on_train_batch_end(self, batch, logs=None):
-        if logs and not math.isfinite(float(logs.get("loss", 0.0))):
+    def on_batch_end(self, batch, logs=None):
+        super().on_batch_end(batch, logs)
+        if self.model.stop_training and self.bad_epoch is None and not np.isfinite((logs or {}).get("loss", 0.0)):
             self.bad_epoch = self.epoch + 1
-            self.model.stop_training = True
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore, saving every `every` epochs and when training stops early
+    (Ctrl-C), not after every epoch. A finished run needs no backup."""
+
+    def __init__(self, backup_dir, every=BACKUP_EVERY):
+        super().__init__(backup_dir, delete_checkpoint=False)
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 or self.model.stop_training:
+            super().on_epoch_end(epoch, logs)
+
+    @staticmethod
+    def epochs_saved(backup_dir):
+        """How many epochs the backup in backup_dir holds (0 if none)."""
+        metadata = backup_dir / "training_metadata.json"  # BackupAndRestore's own record
+        return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
 
 
 class StopOnCtrlC(keras.callbacks.Callback):
@@ -239,7 +284,8 @@ class LatentGridFrames(keras.callbacks.Callback):
 
 
 def train(vae, data, args, checkpoint_dir, callbacks=()):
-    """Fit the VAE with early stopping; checkpoint every epoch. Returns the history DataFrame.
+    """Fit the VAE with early stopping; keep the best weights and, every few epochs, a backup.
+    Returns the history DataFrame.
 
     args: the run's Settings (settings.py): lr, batch_size, epochs, seed, binarize, beta,
     kl_warmup, patience and quiet.
@@ -250,6 +296,11 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     best_weights = checkpoint_dir / "best.weights.h5"
     history_csv = checkpoint_dir / "history.csv"
     previous = pd.read_csv(history_csv) if history_csv.exists() else None
+    backed_up = Backup.epochs_saved(checkpoint_dir / "backup")
+    if previous is not None and len(previous) > backed_up:
+        # Killed after the last backup: the epochs after it are trained again, so drop their rows.
+        previous = previous[previous["epoch"] < backed_up]
+        previous.to_csv(history_csv, index=False)
     best_so_far = previous["val_loss"].min() if previous is not None and len(previous) else None
     non_finite = StopOnNonFinite()
     compile_vae(vae, args.lr)
@@ -259,7 +310,8 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     vae.fit(
         training_dataset(data.x_train, y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
                          steps_per_chunk=chunk),
-        validation_data=make_dataset(evaluation_images(data.x_test, args), y_test, args.batch_size),
+        validation_data=make_dataset(evaluation_images(data.x_test, args), y_test,
+                                     validation_batch_size(len(data.x_test))),
         epochs=args.epochs,
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=0,  # MinibatchProgress shows the progress
@@ -267,7 +319,7 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
             KLWarmup(args.beta, args.kl_warmup),  # first, so the logs below see kl_weight
             non_finite,
             MinibatchProgress(minibatches, chunk, verbose=2 if args.quiet else 1),
-            keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup"), delete_checkpoint=False),
+            Backup(str(checkpoint_dir / "backup")),
             keras.callbacks.ModelCheckpoint(str(best_weights), save_best_only=True, save_weights_only=True,
                                             initial_value_threshold=best_so_far),
             keras.callbacks.EarlyStopping(patience=args.patience, start_from_epoch=args.kl_warmup),

@@ -25,6 +25,7 @@ def test_flops_per_training_image_are_counted_from_the_layer_shapes(arch, macs):
     assert throughput.flops_per_training_image(vae) == macs * 2 * 3
 
 
+@pytest.mark.slow
 def test_one_small_run_measures_project_baseline_and_limit():
     rng = np.random.default_rng(0)
     x_train = rng.random((10 * 128 + 120, 28, 28, 1), dtype=np.float32)

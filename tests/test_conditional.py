@@ -36,6 +36,7 @@ def trained_digits(tmp_path_factory):
     return root, out
 
 
+@pytest.mark.slow
 def test_digits_end_to_end_writes_the_conditional_figures_and_metrics(trained_digits):
     root, out = trained_digits
     for name in [*CONDITIONAL_FIGURES, "written.png", "generated.png"]:
@@ -50,6 +51,7 @@ def test_digits_end_to_end_writes_the_conditional_figures_and_metrics(trained_di
     assert iio.imread(out / "written.png").shape[0] > 150
 
 
+@pytest.mark.slow
 def test_the_class_decides_what_the_same_z_becomes(trained_digits):
     _, out = trained_digits
     vae = keras.models.load_model(out / "model.keras")
@@ -64,6 +66,7 @@ def test_the_class_decides_what_the_same_z_becomes(trained_digits):
     assert metrics["test"]["knn_accuracy"] < 0.5
 
 
+@pytest.mark.slow
 def test_load_redraws_a_conditional_model_and_writes_in_the_users_style(trained_digits, tmp_path):
     root, out = trained_digits
     letter = Image.new("L", (200, 200), 255)
@@ -78,6 +81,7 @@ def test_load_redraws_a_conditional_model_and_writes_in_the_users_style(trained_
     assert json.loads((again / "metrics.json").read_text())["loaded_from"].endswith("model.keras")
 
 
+@pytest.mark.slow
 def test_several_letters_of_the_users_hand_are_averaged_and_redrawn(trained_digits, tmp_path):
     root, out = trained_digits
     mine = tmp_path / "mine"
@@ -98,6 +102,7 @@ def test_several_letters_of_the_users_hand_are_averaged_and_redrawn(trained_digi
     assert not (again / "classifier.keras").exists() and (out / "classifier.keras").exists()
 
 
+@pytest.mark.slow
 def test_letters_end_to_end_with_a_users_letter(tmp_path, synthetic_data_dir):
     out = tmp_path / "out"
     argv = ["--data", synthetic_data_dir, "--out", out, "--conditional", "--arch", "conv", "--limit", "520", *QUICK,

@@ -19,6 +19,8 @@ import writing
 from conftest import REPO, headless_chromium
 from test_scripts import run_script
 
+pytestmark = pytest.mark.slow  # every test here trains a model, runs demo.py or drives a browser
+
 QUICK = ["--epochs", "4", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--no-report", "--quiet"]
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import REPO
 
+pytestmark = pytest.mark.slow  # every test here trains in subprocesses
+
 QUICK = ["--limit", "2000", "--epochs", "3", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--quiet"]
 
 MIRRORED = """

@@ -297,6 +297,7 @@ def test_real_mnist_matches_hard_coded_checksums(server, tmp_path, monkeypatch):
 # The scripts' --download flag, end to end
 
 
+@pytest.mark.slow
 def test_letters_script_downloads_then_trains(server, tmp_path, capsys):
     """--download fetches the archive, keeps the letters files, and the script trains on them."""
     import numpy as np

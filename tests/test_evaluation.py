@@ -34,6 +34,7 @@ def test_shown_images_come_from_every_class_not_the_first_ones():
     assert len(set(np.repeat(np.arange(5), 10)[evaluation.one_per_class(np.repeat(np.arange(5), 10), 12)])) == 5
 
 
+@pytest.mark.slow
 def test_iwae_on_the_subset_agrees_with_the_elbo_on_the_whole_sorted_test_split():
     common.keras.utils.set_random_seed(0)
     vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)

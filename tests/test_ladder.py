@@ -55,6 +55,7 @@ def test_shapes_of_every_layers_latent(num_classes):
         assert decoded.shape == (6, 28, 28, 1) and 0 <= float(keras.ops.min(decoded)) <= float(keras.ops.max(decoded)) <= 1
 
 
+@pytest.mark.slow
 def test_each_layers_kl_is_non_negative_and_the_closed_form_matches_the_densities(trained):
     x = images(64, seed=1)
     terms = trained.compute_losses(x, None)
@@ -70,6 +71,7 @@ def test_each_layers_kl_is_non_negative_and_the_closed_form_matches_the_densitie
     assert np.all(np.abs(estimate.mean(axis=0) - closed_form.mean(axis=0)) < 4 * stderr + 1e-3)
 
 
+@pytest.mark.slow
 def test_the_iwae_bound_over_both_layers_tightens_and_is_the_elbo_at_k1(trained):
     x = images(128, seed=2)
     elbo = evaluation.negative_elbo(trained, x, np.zeros(len(x)), 64)["loss"]
@@ -102,6 +104,7 @@ def test_free_bits_floor_each_layers_kl_in_the_training_loss_only(arch):
     np.testing.assert_allclose(to_numpy(above["loss"]), to_numpy(above["reconstruction"] + above["kl"]), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_trains_under_a_mirrored_strategy():
     strategy = training.make_strategy("mirrored")
     with strategy.scope():
@@ -111,6 +114,7 @@ def test_trains_under_a_mirrored_strategy():
     assert np.isfinite(history["loss"]).all() and history["loss"][-1] < history["loss"][0]
 
 
+@pytest.mark.slow
 def test_safe_reload_in_a_fresh_process_with_the_vamp_prior(tmp_path):
     vae = common.build_vae(common.ModelConfig(arch="ladder", latent_dim=2, prior="vamp", pseudo_inputs=3,
                                               free_bits=0.25), seed=0)
@@ -160,6 +164,7 @@ def test_bad_values_are_one_line_and_status_2_before_tensorflow_loads():
     assert all("--free-bits" in line for line in errors[:4]) and "--arch" in errors[4]
 
 
+@pytest.mark.slow
 def test_digits_with_the_ladder_end_to_end(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["--data", tmp_path, "--out", out, "--limit", "300", *QUICK, "--arch", "ladder",

@@ -60,7 +60,7 @@ def test_sampling_layer_round_trips_through_its_config():
     assert isinstance(clone, common.Sampling) and clone.seed == 7
 
 
-@pytest.mark.parametrize("arch", ["dense", "conv"])
+@pytest.mark.parametrize("arch", ["dense", pytest.param("conv", marks=pytest.mark.slow)])
 def test_shapes_and_training_step(arch):
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=3), seed=0)
     x = np.random.default_rng(0).random((64, 28, 28, 1)).astype(np.float32)
@@ -135,6 +135,7 @@ def test_binarize_once_is_fixed_and_binary():
     assert abs(first.mean() - x.mean()) < 0.02  # Bernoulli(intensity)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch, num_classes", [("dense", 0), ("conv", 0), ("conv", 5)])
 def test_safe_reload_in_a_fresh_process(tmp_path, arch, num_classes):
     """Unconditional and conditional models reload in Keras' safe mode with the same encoder."""

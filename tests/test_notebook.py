@@ -1,3 +1,4 @@
+import pytest
 """notebooks/tour.ipynb runs top to bottom in a real Jupyter kernel (nbclient + ipykernel):
 a cell that raises fails the test. Tiny settings through the environment keep it quick."""
 
@@ -15,6 +16,7 @@ def test_the_tour_is_stored_without_outputs():
     assert code and all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
+@pytest.mark.slow
 def test_the_tour_runs_top_to_bottom(tmp_path, synthetic_data_dir, monkeypatch):
     for name, value in {"TOUR_EPOCHS": "1", "TOUR_LIMIT": "300", "TOUR_DATA": synthetic_data_dir,
                         "TOUR_OUT": tmp_path / "tour"}.items():

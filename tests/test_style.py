@@ -70,6 +70,7 @@ def one_step(vae, x, labels):
     return {name: [np.array(w) for w in model.weights] for name, model in (("encoder", vae.encoder), ("decoder", vae.decoder))}
 
 
+@pytest.mark.slow
 def test_w_0_trains_exactly_as_the_plain_model_and_w_gt_0_changes_only_the_encoder():
     labels = np.arange(16) % 4
     x = bars(labels % 3)
@@ -86,6 +87,7 @@ def test_w_0_trains_exactly_as_the_plain_model_and_w_gt_0_changes_only_the_encod
     assert any(not np.allclose(a, b) for a, b in zip(plain["encoder"], adversarial["encoder"]))
 
 
+@pytest.mark.slow
 def test_an_adversarial_model_logs_its_accuracy_and_reloads_in_a_fresh_process(tmp_path):
     import subprocess
     import sys
@@ -123,6 +125,7 @@ def probe_after_training(style_adversary, style_mmd, y, x, y_test, x_test, epoch
     return evaluation.logistic_probe_accuracy(z, y, z_test, y_test)
 
 
+@pytest.mark.slow
 def test_the_conditional_defaults_hide_a_class_that_is_plain_in_z_without_them():
     """Toy bars whose row is one of two classes: a logistic probe reads it from z without the
     adversary and the MMD penalty; with the defaults (W = 10, M = 30) it falls toward chance.

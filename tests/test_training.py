@@ -1,0 +1,80 @@
+"""training.py: validation batches, the backup's cadence, the history a resume goes on from, the NaN stop."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+import common
+import training
+from common import keras
+
+
+def test_validation_runs_in_the_fewest_equal_batches():
+    assert training.validation_batch_size(100) == 100
+    assert training.validation_batch_size(training.VALIDATION_BATCH) == training.VALIDATION_BATCH
+    assert training.validation_batch_size(5200) == 2600  # the letters' test split: 2 calls, one shape
+    assert training.validation_batch_size(14800) == 3700  # EMNIST letters: 4 calls
+
+
+class StopInEpoch(keras.callbacks.Callback):
+    """Sets stop_training during one epoch, as Ctrl-C does."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.stop_epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == self.stop_epoch:
+            self.model.stop_training = True
+
+
+def small_vae(x):
+    vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # no XLA: compiles sooner, the callbacks are the same
+    vae(x[:1])
+    return vae
+
+
+def test_the_backup_is_saved_every_few_epochs_and_when_training_stops(tmp_path):
+    x = np.random.default_rng(0).random((32, 28, 28, 1)).astype(np.float32)
+    data = training.training_dataset(x, None, 16)
+    vae = small_vae(x)
+    vae.fit(data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "a"), every=3)])
+    assert training.Backup.epochs_saved(tmp_path / "a") == 6  # saved after epochs 3 and 6, not 7
+    vae.fit(data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "b"), every=3), StopInEpoch(1)])
+    assert training.Backup.epochs_saved(tmp_path / "b") == 2  # stopped in the 2nd epoch: saved there
+    assert training.Backup.epochs_saved(tmp_path / "none") == 0
+
+
+def test_a_resume_drops_the_history_rows_after_the_last_backup(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((48, 28, 28, 1)).astype(np.float32)
+    data = SimpleNamespace(x_train=x[:32], y_train=np.zeros(32, int), x_test=x[32:], y_test=np.zeros(16, int))
+    args = SimpleNamespace(beta=1.0, kl_warmup=0, lr=1e-3, batch_size=16, seed=0, binarize=False, epochs=3,
+                           patience=4, quiet=True)
+    checkpoint = tmp_path / "checkpoint"
+    (checkpoint / "backup").mkdir(parents=True)
+    # A run killed in its 5th epoch, after the backup of epoch 2: epochs 3 and 4 are trained again.
+    (checkpoint / "backup" / "training_metadata.json").write_text(json.dumps({"epoch": 2, "batch": 0}))
+    columns = ["kl", "kl_weight", "loss", "reconstruction", "val_kl", "val_loss", "val_reconstruction"]  # CSVLogger's
+    history = pd.DataFrame({"epoch": range(4), **{name: 300.0 for name in columns}})
+    history["val_loss"] = [300.0, 290, 280, 270]
+    history.to_csv(checkpoint / "history.csv", index=False)
+    history = training.train(small_vae(x), data, args, checkpoint)
+    assert history["epoch"].tolist() == [0, 1, 2]
+    assert history["val_loss"].iloc[-1] != 280  # epoch 3 is the new run's
+
+
+def test_a_non_finite_loss_stops_training_and_names_the_epoch():
+    stop = training.StopOnNonFinite()
+    stop.set_model(small_vae(np.zeros((1, 28, 28, 1), np.float32)))
+    stop.on_epoch_begin(2)
+    stop.on_train_batch_end(0, {"loss": 250.0})
+    assert stop.bad_epoch is None and not stop.model.stop_training
+    stop.on_train_batch_end(1, {"loss": float("inf")})
+    assert stop.bad_epoch == 3 and stop.model.stop_training
