@@ -1,8 +1,8 @@
-import pytest
 """notebooks/tour.ipynb runs top to bottom in a real Jupyter kernel (nbclient + ipykernel):
 a cell that raises fails the test. Tiny settings through the environment keep it quick."""
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from conftest import REPO
