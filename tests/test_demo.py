@@ -19,8 +19,6 @@ import writing
 from conftest import REPO, headless_chromium
 from test_scripts import run_script
 
-pytestmark = pytest.mark.slow  # every test here trains a model, runs demo.py or drives a browser
-
 QUICK = ["--epochs", "4", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--no-report", "--quiet"]
 
 
@@ -59,6 +57,23 @@ def text_height(lines):
 # The functions behind the page
 
 
+def test_drawing_problem_names_an_empty_canvas_and_a_dot_and_accepts_a_letter():
+    assert demo.drawing_problem(None) == "Draw one letter in the box."
+    assert demo.drawing_problem(drawing([])["composite"]) == "Draw one letter in the box."
+    assert "only a dot" in demo.drawing_problem(drawing([[(100, 100), (104, 102)]])["composite"])
+    assert demo.drawing_problem(drawing(LETTER_A)["composite"]) is None
+
+
+def test_ink_on_paper_is_dark_ink_on_white_zoomed():
+    image = np.zeros((2, 3))
+    image[1, 2] = 1.0  # white ink on black, as the model draws
+    paper = demo.ink_on_paper(image, zoom=4)
+    assert paper.shape == (8, 12) and paper.dtype == np.uint8
+    assert (paper[4:, 8:] == 0).all() and (paper[:4] == 255).all() and (paper[4:, :8] == 255).all()
+
+
+
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app, tmp_path):
     message, seen, reconstruction, written, nearest, z = app.your_letter(drawing(LETTER_A), "A", "Hello world")
     assert message.startswith("Your 'A'") and " ms)" in message
@@ -72,6 +87,7 @@ def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(a
     assert nearest is None and z.shape == (2,) and np.isfinite(z).all()
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_a_long_text_is_wrapped_and_new_lines_kept(app):
     long = "the quick brown fox jumps over the lazy dog " * 3
     written = app.your_letter(drawing(LETTER_A), "A", long)[3]
@@ -81,6 +97,7 @@ def test_a_long_text_is_wrapped_and_new_lines_kept(app):
     assert app.your_letter(drawing(LETTER_A), "A", "ab\ncd")[3].shape[0] == text_height(2)
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_the_letter_and_the_drawing_change_the_result(app):
     as_a = app.your_letter(drawing(LETTER_A), "A", "abc")
     as_l = app.your_letter(drawing(LETTER_A), "L", "abc")
@@ -90,6 +107,7 @@ def test_the_letter_and_the_drawing_change_the_result(app):
     assert np.abs(as_a[1].astype(float) - other[1]).mean() > 10 and not np.array_equal(as_a[5], other[5])
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 @pytest.mark.parametrize("value, says", [
     (None, "Draw one letter"),
     ({"background": None, "layers": [], "composite": None}, "Draw one letter"),
@@ -102,6 +120,7 @@ def test_an_empty_drawing_or_a_dot_gives_a_message(app, value, says):
     assert says in message and images == [None] * 4 and z is None
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_characters_the_model_lacks_give_a_message(app):
     message, seen, reconstruction, written, _, z = app.your_letter(drawing(LETTER_A), "A", "Hi, 7!")
     assert "'!', ',', '7'" in message and written is None
@@ -109,6 +128,7 @@ def test_characters_the_model_lacks_give_a_message(app):
     assert "Pick the letter" in app.your_letter(drawing(LETTER_A), None, "abc")[0]
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_the_whole_alphabet_in_one_hand(app):
     z = app.your_letter(drawing(LETTER_A), "A", "")[5]
     message, image = app.alphabet(z)
@@ -116,6 +136,7 @@ def test_the_whole_alphabet_in_one_hand(app):
     assert "Draw a letter first" in app.alphabet(None)[0] and app.alphabet(None)[1] is None
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_explore_decodes_where_the_plane_is_clicked(app):
     z = app.your_letter(drawing(LETTER_A), "A", "")[5]
     here, plane = app.explore(0.0, 0.0, "A", z)
@@ -128,6 +149,7 @@ def test_explore_decodes_where_the_plane_is_clicked(app):
     assert not np.array_equal(plane, app.explore(0.0, 0.0, "A", None)[1])
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_a_model_without_classes_says_which_class_a_letter_falls_among(tmp_path, synthetic_data_dir):
     import common
 
@@ -150,6 +172,7 @@ def run_demo(*argv, timeout=120):
                           text=True, timeout=timeout, cwd=REPO)
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_a_missing_model_is_one_line_and_exit_2_at_once(tmp_path):
     started = time.monotonic()
     result = run_demo(tmp_path / "nothing.keras")
@@ -160,6 +183,7 @@ def test_a_missing_model_is_one_line_and_exit_2_at_once(tmp_path):
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "metrics.json" in result.stderr
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
     import keras
 
@@ -174,6 +198,7 @@ def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
         assert says in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
     """Gradio's analytics, version check and Hugging Face calls stay off: every address the
     server process looks up or connects to while it starts and serves the page is local."""
@@ -289,6 +314,7 @@ def network_requests(driver):
     return urls
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browser, server, tmp_path):
     _, url, _ = server
     browser.get(url)
@@ -317,6 +343,7 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
     assert [url for url in requests if urlparse(url).hostname != "127.0.0.1"] == []
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser, server):
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -335,6 +362,7 @@ def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser,
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
+@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
 def test_ctrl_c_stops_the_server_cleanly(server):
     process, _, log = server
     process.send_signal(signal.SIGINT)
