@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 from files import TrainingFailed, UserError
-from settings import (CHOICES, DEFAULT_PSEUDO_INPUTS, DEFAULT_STYLE_ADVERSARY, DEFAULT_STYLE_MMD, FULL_IWAE, VARIANTS,
-                      Settings)
+from settings import (CHOICES, DEFAULT_PSEUDO_INPUTS, DEFAULT_STYLE_ADVERSARY, FULL_IWAE, VARIANTS, Settings)
 
 
 # ----------------------------------------------------------------------------
@@ -97,9 +96,9 @@ def make_parser(description, variant):
     group.add_argument("--style-adversary", type=non_negative_float, metavar="W",
                        help="conditional: a classifier tries to read the class from z and the encoder learns, "
                             f"W times as strongly, to defeat it (default: {DEFAULT_STYLE_ADVERSARY:g}; 0 = none)")
-    group.add_argument("--style-mmd", type=non_negative_float, metavar="M",
+    group.add_argument("--style-mmd", type=non_negative_float, default=default["style_mmd"], metavar="M",
                        help="conditional: add M times how differently each class's z spread from all z (an MMD "
-                            f"penalty, Louizos et al. 2016) to the loss (default: {DEFAULT_STYLE_MMD:g}; 0 = none)")
+                            "penalty, Louizos et al. 2016) to the loss; 30 helps a code of 8 or more dimensions; 0 = off")
 
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=default["epochs"], metavar="N",

@@ -117,7 +117,7 @@ def train_and_report(settings, data, strategy):
                                 num_classes=len(data.classes) if settings.conditional else 0,
                                 prior=settings.prior, pseudo_inputs=settings.model_pseudo_inputs(),
                                 train_k=settings.train_k, style_adversary=settings.model_style_adversary(),
-                                free_bits=settings.free_bits, style_mmd=settings.model_style_mmd())
+                                free_bits=settings.free_bits, style_mmd=settings.style_mmd)
     with strategy.scope():  # the model's variables are mirrored over the replicas
         vae = common.build_vae(config, seed=settings.seed)
         if vae.prior == "vamp":  # random training images (--resume then restores the learned ones)

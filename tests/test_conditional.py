@@ -97,7 +97,7 @@ def test_several_letters_of_the_users_hand_are_averaged_and_redrawn(trained_digi
     assert run_script(vae_digits, [*loaded, "--style-from", mine / "1.png", "--style-char", "1"]) == 0
     assert two_rows.shape[0] > 1.5 * iio.imread(again / "style_input.png").shape[0]  # a row per letter
     metrics = json.loads((again / "metrics.json").read_text())
-    assert metrics["style_adversary"] == 10 and metrics["style_mmd"] == 30 and 0 <= metrics["test"]["legibility"] <= 1  # the default W
+    assert metrics["style_adversary"] == 10 and metrics["style_mmd"] == 0 and 0 <= metrics["test"]["legibility"] <= 1  # the default W
     # --load found the classifier cached beside the model instead of training another.
     assert not (again / "classifier.keras").exists() and (out / "classifier.keras").exists()
 
