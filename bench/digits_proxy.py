@@ -110,8 +110,6 @@ def main(argv=None):
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    import common  # TensorFlow loads here, after the arguments are checked
-
     names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
     files = [loaders._find(args.mnist, name) for name in names]
     if not all(files):

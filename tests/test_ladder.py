@@ -2,7 +2,6 @@
 each layer's KL, the two-layer importance weights, free bits in the loss, tf.distribute, safe
 reload in a fresh process, the bad values, and one script run end to end."""
 
-import json
 import math
 import subprocess
 import sys
