@@ -91,12 +91,14 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
     labels = np.zeros(len(x), np.int32) if labels is None else np.asarray(labels, np.int32)
     seed_generator = keras.random.SeedGenerator(seed)
 
-    @tf.function(jit_compile=vae.arch == "dense", autograph=False)  # XLA is slower for convolutions on a CPU
     def batch_log_px(images, classes):
         # log p(z) is the model's prior: N(0, I), or the VampPrior's mixture.
         log_px_given_z, log_pz, log_qz, _ = vae.log_weights(images, classes if vae.conditional else None, k,
                                                             seed_generator)
         return ops.logsumexp(log_px_given_z + log_pz - log_qz, axis=0) - math.log(k)
+
+    if tf is not None:  # compiled; elsewhere eager: jax.jit would need the seed generator's state passed through
+        batch_log_px = tf.function(batch_log_px, jit_compile=vae.arch == "dense", autograph=False)  # XLA is slower for convolutions on a CPU
 
     log_px = []
     with tqdm(total=len(x), unit="image", file=sys.stdout, disable=not progress) as bar:
