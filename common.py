@@ -1,14 +1,15 @@
 """The model: the variational autoencoder, read top to bottom.
 
-    the backend (TensorFlow, quietly, unless KERAS_BACKEND names another) → the model (the Sampling layer, encoder and decoder builders, the
-    VAE with its losses, its prior, N(0, I) or the learned VampPrior, and its style penalties,
-    the two-layer LadderVAE, safe reload)
+    the backend (TensorFlow, quietly, unless KERAS_BACKEND names another) → the model (the
+    Sampling layer, encoder and decoder builders, the VAE with its losses, its prior, N(0, I)
+    or the learned VampPrior, and its style penalties, the two-layer LadderVAE, safe reload)
 
 The VAE is a keras.Model whose loss is Keras 3's compute_loss hook, so each backend's own
-train_step and test_step train and validate it (TensorFlow, the default, also has a chunk loop);
-it may be conditional, i.e. given the character's class as well as the image. The data loaders live in loaders.py
-(NumPy only, no TensorFlow), training in training.py, the metrics in evaluation.py, the
-whole run in experiment.py, the command line in cli.py and the pictures in figures.py.
+train_step and test_step train and validate it (on TensorFlow, the default, inside a chunk
+loop); it may be conditional, i.e. given the character's class as well as the image. The
+data loaders live in loaders.py (NumPy only, no TensorFlow), training in training.py, the
+metrics in evaluation.py, the whole run in experiment.py, the command line in cli.py and the
+pictures in figures.py. Only TensorFlow code is guarded by `tf is not None`.
 """
 
 import os
@@ -58,6 +59,13 @@ def _import_tensorflow_quietly():
 tf = _import_tensorflow_quietly() if BACKEND == "tensorflow" else None
 import keras
 from keras import layers, ops
+
+if tf is None:
+    # Keras loads TensorFlow wherever it is installed, whatever the backend (set_random_seed seeds
+    # tf.random for tf.data, ~4 s and 0.5 GB): make it see none, as on a machine without it.
+    from keras.src.utils import module_utils
+
+    module_utils.tensorflow._available = False
 
 REPO_DIR = Path(__file__).resolve().parent
 
@@ -291,12 +299,12 @@ class VAE(keras.Model):
         return ops.sigmoid(self.decode_logits(z, labels))
 
     def call(self, inputs, training=False):
-        """The reconstruction of x (or of (x, labels)) from its z_mean, as pixel intensities."""
+        """The reconstruction of x (or of (x, labels)) from its z_mean, as pixel intensities.
+
+        fit's step calls it for y_pred, which compute_loss does not use: XLA (JAX, and TensorFlow's
+        dense model) and TensorFlow's graph pruning drop that pass (measured: no slower)."""
         x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
-        if training and self.skip_call_in_training:
-            return None
         return self.decode(self.encode(x, labels)[0], labels)
-    skip_call_in_training = False  # MEASURE
 
     def adversary_loss(self, z_mean, labels):
         """The style adversary's cross-entropy per image and whether it named the class (1/0).
@@ -582,8 +590,6 @@ class LadderVAE(VAE):
     def call(self, inputs, training=False):
         """The reconstruction of x (or of (x, labels)) from the posterior means of z2, then z1."""
         x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
-        if training and self.skip_call_in_training:
-            return None
         z_mean, _, features = self.encoder(self._inputs(x, labels))
         prior, context = self.decoder(self._inputs(z_mean, labels))
         z1_mean = self._split(prior + self.posterior([features, context]))[0]

@@ -97,8 +97,10 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
                                                             seed_generator)
         return ops.logsumexp(log_px_given_z + log_pz - log_qz, axis=0) - math.log(k)
 
-    if tf is not None:  # compiled; elsewhere eager: jax.jit would need the seed generator's state passed through
-        batch_log_px = tf.function(batch_log_px, jit_compile=vae.arch == "dense", autograph=False)  # XLA is slower for convolutions on a CPU
+    # Compiled on TensorFlow (XLA for the dense model only: its CPU convolutions are slower). Eager
+    # elsewhere: jax.jit would need the seed generator's state passed in and out.
+    if tf is not None:
+        batch_log_px = tf.function(batch_log_px, jit_compile=vae.arch == "dense", autograph=False)
 
     log_px = []
     with tqdm(total=len(x), unit="image", file=sys.stdout, disable=not progress) as bar:
