@@ -82,16 +82,16 @@ def load_average():
 # Data: real MNIST when the shared copy is there, else random images of the same size
 
 
-def load_images(quick):
+def load_images(quick, mnist_dir=MNIST_DIR):
     """x_train, x_test as float32 (n, 28, 28, 1) in 0..1, and a line saying where they came from."""
-    if any(MNIST_DIR.glob("train-images-idx3-ubyte*")):
-        data = loaders.load_digits(MNIST_DIR)
-        x_train, x_test, source = data.x_train, data.x_test, f"real MNIST from {MNIST_DIR}"
+    if any(mnist_dir.glob("train-images-idx3-ubyte*")):
+        data = loaders.load_digits(mnist_dir)
+        x_train, x_test, source = data.x_train, data.x_test, f"real MNIST from {mnist_dir}"
     else:
         rng = np.random.default_rng(0)
         x_train = rng.random((N_IMAGES, 28, 28, 1), dtype=np.float32)
         x_test = rng.random((10_000, 28, 28, 1), dtype=np.float32)
-        source = f"RANDOM images (no MNIST in {MNIST_DIR})"
+        source = f"RANDOM images (no MNIST in {mnist_dir})"
     if quick:
         x_train, x_test = x_train[: 50 * BATCH_SIZE], x_test[:1_000]
     return x_train, x_test, source
@@ -577,6 +577,8 @@ def main():
                         help="measure only this model; repeat for several (default: dense and conv)")
     parser.add_argument("--startup", action="store_true",
                         help="also time vae_letters.py from launch to its first training step (takes minutes)")
+    parser.add_argument("--data", type=Path, default=MNIST_DIR, metavar="DIR",
+                        help="where MNIST's IDX files are (random images of its size where they are not)")
     parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"), action="append",
                         help="run once per backend named (repeat it), each in its own process, and compare them "
                              "(default: only this process's KERAS_BACKEND, tensorflow unless set)")
@@ -594,7 +596,7 @@ def main():
             print(f"\nWrote {args.json}")
         return
 
-    x_train, x_test, source = load_images(args.quick)
+    x_train, x_test, source = load_images(args.quick, args.data)
     print(f"Data: {len(x_train):,} training and {len(x_test):,} test images, {source}", flush=True)
     print(f"Load average before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
     gflops = sgemm_gflops()
