@@ -53,9 +53,12 @@ if [ $CPU = 1 ]; then
 else
     EPOCHS=${EPOCHS:-5}; LIMIT=(); QUICK=()
     VENV="$OUT/venv"
-    $PYTHON -m venv --system-site-packages "$VENV"  # JAX, PyTorch, NumPy ... stay the machine's own
+    PIP=("$VENV/bin/python" -m pip)
+    # JAX, PyTorch, NumPy ... stay the machine's own; without ensurepip, the machine's pip installs into it.
+    $PYTHON -m venv --system-site-packages "$VENV" 2>/dev/null \
+        || { $PYTHON -m venv --system-site-packages --without-pip "$VENV"; PIP=($PYTHON -m pip --python "$VENV/bin/python"); }
     # By name, not pinned: what the machine has (ml-dtypes for its JAX, NumPy) stays; the rest comes from the folder.
-    "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$WHEELS" keras==3.15.1 tqdm imageio
+    "${PIP[@]}" install --quiet --no-index --find-links "$WHEELS" keras==3.15.1 tqdm imageio
     PYTHON="$VENV/bin/python"
 fi
 

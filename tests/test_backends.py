@@ -1,9 +1,10 @@
 """Any Keras backend: the NumPy minibatches of JAX and PyTorch, --strategy's refusal there, and
-the core checks on JAX in ONE process (test_model.py: the loss against hand-computed values, a
-training step, the IWAE bound, safe reload in a fresh TensorFlow process; and this file's own:
-every model trains, a script end to end, --load, the same seed giving the same metrics, no
-TensorFlow loaded). Run on TensorFlow, the JAX-only tests are skipped; run on JAX, the test that
-starts the JAX process is."""
+the core checks on JAX in ONE process with two CPU devices (test_model.py: the loss against
+hand-computed values, a training step, the IWAE bound; and this file's own: every model trains, a
+script end to end on both devices (DataParallel), --load, the same seed giving the same metrics,
+no TensorFlow loaded), whose saved model then reloads here under TensorFlow (test_model.py's own
+reload test goes the other way: TensorFlow's model in a fresh JAX process). Run on TensorFlow,
+the JAX-only tests are skipped; run on JAX, the test that starts the JAX process is."""
 
 import json
 import os
@@ -63,8 +64,10 @@ def test_the_core_checks_pass_in_one_jax_process(tmp_path):
     # under TensorFlow, instead) and the tests of TensorFlow's chunks.
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_model.py", "tests/test_backends.py",
             "-k", "not safe_reload and not chunk"]
-    result = subprocess.run(argv, cwd=REPO, env={**os.environ, "KERAS_BACKEND": "jax", EXCHANGE: str(tmp_path)},
-                            capture_output=True, text=True, timeout=900)
+    # Two CPU devices, so the script's run shares each minibatch between them (DataParallel).
+    xla_flags = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2").strip()
+    result = subprocess.run(argv, cwd=REPO, env={**os.environ, "KERAS_BACKEND": "jax", EXCHANGE: str(tmp_path),
+                                                 "XLA_FLAGS": xla_flags}, capture_output=True, text=True, timeout=900)
     summary = result.stdout.strip().splitlines()[-1]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "failed" not in summary and "error" not in summary and int(summary.split(" passed")[0].split()[-1]) >= 12, summary
@@ -115,7 +118,10 @@ def test_a_script_end_to_end_then_load_then_the_same_seed_again(tmp_path):
         assert vae_digits.main([str(arg) for arg in [*argv, "--out", tmp_path / run]]) == 0
         metrics.append(json.loads((tmp_path / run / "metrics.json").read_text()))
     assert metrics[0]["test"] == metrics[1]["test"] and metrics[0]["train"] == metrics[1]["train"]  # the same seed
-    assert metrics[0]["replicas"] == 1 and 50 < metrics[0]["test"]["loss"] < 600
+    import keras  # noqa: E402
+
+    # With several devices (two under test_the_core_checks_pass_in_one_jax_process) they share each minibatch.
+    assert metrics[0]["replicas"] == len(keras.distribution.list_devices()) and 50 < metrics[0]["test"]["loss"] < 600
     assert (tmp_path / "a" / "written.png").exists() and (tmp_path / "a" / "model.keras").exists()
     assert vae_digits.main([str(arg) for arg in ["--data", empty, "--out", tmp_path / "a", "--load", "--iwae-k", "4",
                                                  "--iwae-images", "100", "--quiet", "--no-report"]]) == 0
