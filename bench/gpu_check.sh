@@ -70,7 +70,7 @@ EOF
 
 run() {  # backend arch: one whole vae_digits.py run, then its figures in a line
     local backend=$1 arch=$2 started=$SECONDS
-    KERAS_BACKEND=$backend $PYTHON vae_digits.py --data "$DATA" --arch "$arch" --epochs "$EPOCHS" "${LIMIT[@]}" \
+    KERAS_BACKEND=$backend $PYTHON vae_digits.py --data "$DATA" --arch "$arch" --epochs "$EPOCHS" ${LIMIT[@]+"${LIMIT[@]}"} \
         --patience "$EPOCHS" --iwae-images 1000 --no-gif --no-report --quiet --out "$OUT/$backend-$arch" > "$OUT/$backend-$arch.log" 2>&1 \
         || { echo "$backend $arch: FAILED (exit $?), the end of its log:"; tail -15 "$OUT/$backend-$arch.log"; return 1; }
     $PYTHON - "$OUT/$backend-$arch/metrics.json" "$OUT/$backend-$arch/history.csv" "$backend" "$arch" $((SECONDS - started)) <<'EOF'
@@ -90,6 +90,6 @@ if [ "${TORCH:-0}" = 1 ]; then
     for arch in dense conv; do run torch $arch || echo "(torch is untested: not fatal)"; done
 fi
 # The best epoch after a warm-up, back to back: bench/throughput.py on this backend.
-$PYTHON bench/throughput.py --data "$DATA" --epochs 3 "${QUICK[@]}" || status=1
+$PYTHON bench/throughput.py --data "$DATA" --epochs 3 ${QUICK[@]+"${QUICK[@]}"} || status=1
 echo "outputs and logs: $OUT"
 exit $status
