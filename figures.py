@@ -24,7 +24,9 @@ import imageio.v3 as iio
 import matplotlib.patheffects as patheffects
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import PatchCollection
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image, ImageOps
 from scipy.stats import norm
@@ -95,6 +97,46 @@ def _centres(count):
 # Data and reconstructions
 
 
+def _show_tiles(ax, rows, captions=None, row_labels=None, space_above=None, gap=4):
+    """Draw rows of 28×28 images (None: a blank) as one picture, each tile framed, with a
+    caption over each tile of a row (captions[r], or None) and a label left of each row.
+
+    One image axes for the whole figure: a figure of 52 small axes took seconds to lay out."""
+    captions = captions or [None] * len(rows)
+    space_above = space_above or [0] * len(rows)
+    tops, y = [], 0
+    for r in range(len(rows)):
+        y += space_above[r] + (12 if captions[r] else 0)  # room for the captions' letters
+        tops.append(y)
+        y += 28 + gap
+    width = max(len(row) for row in rows) * (28 + gap) - gap
+    canvas = np.zeros((y - gap, width), np.float32)
+    frames = []
+    for r, row in enumerate(rows):
+        for c, image in enumerate(row):
+            if image is None:
+                continue
+            left = c * (28 + gap)
+            canvas[tops[r] : tops[r] + 28, left : left + 28] = image
+            frames.append(Rectangle((left - 0.5, tops[r] - 0.5), 28, 28))
+            if captions[r] is not None:
+                ax.text(left + 13.5, tops[r] - 2, captions[r][c], ha="center", va="bottom", fontsize=12,
+                        fontweight="bold")
+        if row_labels is not None and row_labels[r]:
+            ax.text(-4, tops[r] + 13.5, row_labels[r], ha="right", va="center", fontsize=10)
+    ax.imshow(canvas, cmap=CMAP, vmin=0, vmax=1, interpolation="nearest")
+    ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor="0.75", linewidth=0.8))
+    ax.axis("off")
+    return canvas.shape
+
+
+def _tiles_figure(shape, extra_height=0.8):
+    """A figure sized for a _show_tiles picture of shape (height, width) px: about an inch per tile."""
+    inches_per_pixel = 1.0 / 32
+    fig, ax = plt.subplots(figsize=(shape[1] * inches_per_pixel + 0.3, shape[0] * inches_per_pixel + extra_height))
+    return fig, ax
+
+
 def plot_samples(images, labels, classes, path, title, n=40):
     """A grid of training images, each captioned with its character, every class shown."""
     images, labels = _images(images), np.asarray(labels)
@@ -105,16 +147,11 @@ def plot_samples(images, labels, classes, path, title, n=40):
         chosen += [ids.pop(0) for ids in per_class if ids][: n - len(chosen)]
     chosen = sorted(chosen, key=lambda i: (labels[i], i))
     cols = min(10, len(chosen))
-    rows = -(-len(chosen) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.05 * cols, 1.2 * rows + 0.8),
-                             squeeze=False, layout="constrained")
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, i in zip(axes.flat, chosen):
-        _show(ax, images[i])
-        ax.axis("on")
-        ax.set_title(classes[labels[i]], fontsize=12, fontweight="bold", pad=3)
-    fig.suptitle(f"Training images\n{title}")
+    rows = [chosen[start : start + cols] for start in range(0, len(chosen), cols)]
+    shape = (len(rows) * 44, cols * 32)
+    fig, ax = _tiles_figure(shape)
+    _show_tiles(ax, [[images[i] for i in row] for row in rows], captions=[[classes[labels[i]] for i in row] for row in rows])
+    ax.set_title(f"Training images\n{title}", fontsize=13)
     save_figure(fig, path)
 
 
@@ -123,22 +160,16 @@ def plot_reconstructions(originals, reconstructions, labels, classes, path, titl
     originals, reconstructions = _images(originals)[:n], _images(reconstructions)[:n]
     n = len(originals)
     cols = min(12, n)
-    blocks = -(-n // cols)
-    fig = plt.figure(figsize=(1.05 * cols + 0.5, 2.45 * blocks + 0.7), layout="constrained")
-    # One subfigure per block of `cols` images, so blocks stand apart from each other.
-    for b, sub in enumerate(fig.subfigures(blocks, 1, squeeze=False, hspace=0.06).flat):
-        axes = sub.subplots(2, cols, squeeze=False)
-        for j in range(cols):
-            i = b * cols + j
-            if i >= n:
-                axes[0, j].axis("off"), axes[1, j].axis("off")
-                continue
-            _show(axes[0, j], originals[i])
-            _show(axes[1, j], reconstructions[i])
-            axes[0, j].set_title(classes[labels[i]], fontsize=12, fontweight="bold", pad=3)
-        axes[0, 0].set_ylabel("original", fontsize=10)
-        axes[1, 0].set_ylabel("reconstruction", fontsize=10)
-    fig.suptitle(f"Test images and their reconstructions (from z_mean)\n{title}")
+    rows, captions, labels_, space = [], [], [], []
+    for start in range(0, n, cols):  # a block: the originals over their reconstructions
+        block = range(start, min(start + cols, n))
+        rows += [[originals[i] for i in block], [reconstructions[i] for i in block]]
+        captions += [[classes[labels[i]] for i in block], None]
+        labels_ += ["original", "reconstruction"]
+        space += [10 if start else 0, 0]  # blocks stand apart from each other
+    fig, ax = _tiles_figure((len(rows) * 40, cols * 32))
+    _show_tiles(ax, rows, captions=captions, row_labels=labels_, space_above=space)
+    ax.set_title(f"Test images and their reconstructions (from z_mean)\n{title}", fontsize=13)
     save_figure(fig, path)
 
 

