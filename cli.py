@@ -122,7 +122,8 @@ def make_parser(description, variant):
     group.add_argument("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
     group.add_argument("--strategy", choices=CHOICES["strategy"], default=default["strategy"],
                        help="tf.distribute: 'mirrored' trains on all local GPUs (or CPUs), 'multiworker' on the "
-                            "machines named by the TF_CONFIG environment variable")
+                            "machines named by the TF_CONFIG environment variable (both TensorFlow only; with "
+                            "KERAS_BACKEND=jax, 'default' uses every local device)")
 
     group = parser.add_argument_group("evaluation")
     group.add_argument("--iwae-k", type=positive_int, default=default["iwae_k"], metavar="K",

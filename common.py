@@ -1,19 +1,22 @@
 """The model: the variational autoencoder, read top to bottom.
 
-    TensorFlow, quietly → the model (the Sampling layer, encoder and decoder builders, the
-    VAE with its losses, its prior, N(0, I) or the learned VampPrior, and its style penalties,
-    the two-layer LadderVAE, safe reload)
+    the backend (TensorFlow, quietly, unless KERAS_BACKEND names another) → the model (the
+    Sampling layer, encoder and decoder builders, the VAE with its losses, its prior, N(0, I)
+    or the learned VampPrior, and its style penalties, the two-layer LadderVAE, safe reload)
 
-The VAE is a keras.Model with its own train_step and test_step; it may be conditional, i.e.
-given the character's class as well as the image. The data loaders live in loaders.py
-(NumPy only, no TensorFlow), training in training.py, the metrics in evaluation.py, the
-whole run in experiment.py, the command line in cli.py and the pictures in figures.py.
+The VAE is a keras.Model whose loss is Keras 3's compute_loss hook, so each backend's own
+train_step and test_step train and validate it (on TensorFlow, the default, inside a chunk
+loop); it may be conditional, i.e. given the character's class as well as the image. The
+data loaders live in loaders.py (NumPy only, no TensorFlow), training in training.py, the
+metrics in evaluation.py, the whole run in experiment.py, the command line in cli.py and the
+pictures in figures.py. Only TensorFlow code is guarded by `tf is not None`.
 """
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ INFO and WARNING lines
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+BACKEND = os.environ["KERAS_BACKEND"]  # fixed when Keras loads: "tensorflow", "jax" or "torch"
 
 import dataclasses
 import math
@@ -52,9 +55,17 @@ def _import_tensorflow_quietly():
     return tensorflow
 
 
-tf = _import_tensorflow_quietly()
+# TensorFlow only where it is the backend: on JAX or PyTorch nothing may load it (a GPU box may lack it).
+tf = _import_tensorflow_quietly() if BACKEND == "tensorflow" else None
 import keras
 from keras import layers, ops
+
+if tf is None:
+    # Keras loads TensorFlow wherever it is installed, whatever the backend (set_random_seed seeds
+    # tf.random for tf.data, ~4 s and 0.5 GB): make it see none, as on a machine without it.
+    from keras.src.utils import module_utils
+
+    module_utils.tensorflow._available = False
 
 REPO_DIR = Path(__file__).resolve().parent
 
@@ -287,8 +298,11 @@ class VAE(keras.Model):
     def decode(self, z, labels=None):
         return ops.sigmoid(self.decode_logits(z, labels))
 
-    def call(self, inputs):
-        """The reconstruction of x (or of (x, labels)) from its z_mean, as pixel intensities."""
+    def call(self, inputs, training=False):
+        """The reconstruction of x (or of (x, labels)) from its z_mean, as pixel intensities.
+
+        fit's step calls it for y_pred, which compute_loss does not use: XLA (JAX, and TensorFlow's
+        dense model) and TensorFlow's graph pruning drop that pass (measured: no slower)."""
         x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
         return self.decode(self.encode(x, labels)[0], labels)
 
@@ -389,54 +403,51 @@ class VAE(keras.Model):
 
     def _results(self):
         results = {metric.name: metric.result() for metric in self.metrics}
-        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        if tf is not None and isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Keras 3.15 averages multi-worker logs along axis 0, which a scalar lacks.
             results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
         return results
 
-    def train_step(self, data):
-        """One Adam step per minibatch: `data` holds the images (and labels) of one minibatch
-        (batch, 28, 28, 1) or, on one device, of a chunk of them (steps, batch, 28, 28, 1) from
-        training.training_dataset(steps_per_chunk=...).
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras 3's loss hook, which each backend's own train_step and test_step call (JAX's
+        statelessly, with the metrics' variables mapped in, so the trackers update there too).
 
-        A chunk runs as a loop inside this one compiled step, so an XLA-compiled step never
-        returns to TensorFlow between minibatches (1.2x faster for the dense model).
-        """
-        x, labels = data if isinstance(data, tuple) else (data, None)
-        if len(x.shape) == 4:
-            self.minibatch_step(x, labels)
-        else:
-            def body(i):
-                self.minibatch_step(x[i], None if labels is None else labels[i])
-                return i + 1
-            # parallel_iterations=1: each minibatch must see the weights the previous one updated.
-            tf.while_loop(lambda i: i < tf.shape(x)[0], body, [tf.constant(0)], parallel_iterations=1)
-        return self._results()
-
-    def minibatch_step(self, x, labels):
-        with tf.GradientTape() as tape:
-            terms = self.compute_losses(x, labels, self.kl_weight, training=True)
-            # Under tf.distribute each replica sees its share of the global batch and the
-            # gradients of the replicas are summed, so each averages over the global batch.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            loss = ops.mean(terms["loss"]) / replicas
-            if self.adversary is not None:
-                cross_entropy, hits = self.adversary_loss(terms["z_mean"], labels)
-                loss += ops.mean(cross_entropy) / replicas
-            if self.style_mmd:
-                loss += self.style_mmd * class_mmd(terms["z_mean"], labels, self.num_classes) / replicas
-        gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        x: a minibatch of images, or (images, labels). Training minimises the mean loss at the
+        warm-up's KL weight, plus the style adversary's cross-entropy and the MMD penalty; the
+        validation loss (its metrics) uses the full objective, β."""
+        images, labels = x if isinstance(x, (tuple, list)) else (x, None)
+        terms = self.compute_losses(images, labels, self.kl_weight if training else self.beta, training=training)
         self._update_metrics(terms)
+        loss = ops.mean(terms["loss"])
         if self.adversary is not None:
+            cross_entropy, hits = self.adversary_loss(terms["z_mean"], labels)
             self.adversary_tracker.update_state(hits)
+            loss += ops.mean(cross_entropy)
+        if self.style_mmd and training:
+            loss += self.style_mmd * class_mmd(terms["z_mean"], labels, self.num_classes)
+        # Under tf.distribute each replica sees its share of the global batch and the gradients
+        # of the replicas are summed, so each averages over the global batch.
+        return loss / (tf.distribute.get_strategy().num_replicas_in_sync if tf is not None else 1)
 
-    def test_step(self, data):
-        x, labels = data if isinstance(data, tuple) else (data, None)
-        terms = self.compute_losses(x, labels, self.beta)
-        self._update_metrics(terms)
-        if self.adversary is not None:
-            self.adversary_tracker.update_state(self.adversary_loss(terms["z_mean"], labels)[1])
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return self._results()  # our trackers, not Keras' own "loss" (which adds the style penalties)
+
+    def train_step(self, *args):
+        """The backend's own training step; on TensorFlow also a chunk of minibatches (steps,
+        batch, 28, 28, 1) from training.training_dataset(steps_per_chunk=...), run as a loop
+        inside this one compiled step, one Adam step per minibatch, so an XLA-compiled step
+        never returns to TensorFlow between minibatches (bench/README.md measures it)."""
+        x = keras.utils.unpack_x_y_sample_weight(args[-1])[0]  # JAX passes (state, data)
+        images = x[0] if isinstance(x, (tuple, list)) else x
+        minibatch_step = super().train_step
+        if tf is None or len(images.shape) == 4:
+            return minibatch_step(*args)
+
+        def body(i):
+            minibatch_step((tf.nest.map_structure(lambda t: t[i], x),))
+            return i + 1
+        # parallel_iterations=1: each minibatch must see the weights the previous one updated.
+        tf.while_loop(lambda i: i < tf.shape(images)[0], body, [tf.constant(0)], parallel_iterations=1)
         return self._results()
 
     def get_config(self):
@@ -576,7 +587,7 @@ class LadderVAE(VAE):
         prior, context = self.decoder(self._inputs(z, labels))
         return self.output_decoder([self._split(prior)[0] if z1 is None else z1, context])
 
-    def call(self, inputs):
+    def call(self, inputs, training=False):
         """The reconstruction of x (or of (x, labels)) from the posterior means of z2, then z1."""
         x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
         z_mean, _, features = self.encoder(self._inputs(x, labels))

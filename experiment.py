@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-import common  # TensorFlow, quietly
+import common  # TensorFlow, quietly (unless KERAS_BACKEND names another backend)
 import evaluation
 import figures
 import loaders
@@ -243,7 +243,7 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
         "kl_warmup": settings.kl_warmup,
         "binarized": settings.binarize,
         "strategy": settings.strategy,
-        "replicas": vae.distribute_strategy.num_replicas_in_sync,
+        "replicas": training.replicas(vae),
         "epochs_run": len(history) if history is not None else 0,
         "epochs_this_run": epochs_trained,
         "interrupted": interrupted,

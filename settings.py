@@ -13,6 +13,7 @@ runs the experiment. This module imports no TensorFlow.
 
 import dataclasses
 import math
+import os
 import numbers
 import string
 from pathlib import Path
@@ -115,6 +116,10 @@ class Settings:
             raise UserError("--pseudo-inputs: only with --prior vamp")
         if self.prior == "vamp" and self.conditional:
             raise UserError("--prior vamp: not with --conditional (a pseudo-input would need a class too); use the normal prior")
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")  # as common.py will choose it
+        if self.strategy != "default" and backend != "tensorflow":
+            raise UserError(f"--strategy {self.strategy}: TensorFlow only (KERAS_BACKEND={backend}); on JAX the default "
+                            "strategy shares each minibatch among all devices")
         if self.conditional and self.strategy == "multiworker":
             raise UserError("--conditional: not with --strategy multiworker (Keras 3.15 cannot distribute (image, class) pairs over workers)")
         if self.free_bits and self.train_k > 1:

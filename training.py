@@ -3,6 +3,11 @@
     images in memory → tf.data (a fresh permutation each epoch, chunks of minibatches)
     → a compiled training step → Keras' fit with checkpoints, early stopping and Ctrl-C
 
+On the other Keras backends (KERAS_BACKEND=jax or torch) nothing here touches TensorFlow: the
+images are fed from NumPy by a keras.utils.PyDataset (`Minibatches`, the same shuffling and
+binarization), Keras' own steps_per_execution replaces the chunk loop on JAX, and several
+JAX devices share each minibatch through keras.distribution.DataParallel.
+
 The model and its losses are in common.py; this module only decides how it is fed and
 for how long. The fast path on a CPU: the images sit in memory in a tf.data pipeline that
 hands over chunks of 32 minibatches; each chunk is one call into a compiled training step
@@ -10,6 +15,7 @@ hands over chunks of 32 minibatches; each chunk is one call into a compiled trai
 TensorFlow's executor runs between them (bench/throughput.py measures each of these levers).
 """
 
+import contextlib
 import json
 import math
 import os
@@ -22,7 +28,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from common import keras, tf  # common imports TensorFlow quietly
+from common import BACKEND, keras, tf  # common imports TensorFlow quietly (on that backend only)
 from files import TrainingFailed, UserError
 
 STEPS_PER_CHUNK = 32
@@ -39,7 +45,8 @@ BACKUP_EVERY = 5
 # Datasets: images, or (images, labels) pairs for a conditional model
 #
 # Only a conditional model gets the labels: under MultiWorkerMirroredStrategy Keras 3.15
-# cannot reduce a tuple of tensors when it first builds the model.
+# cannot reduce a tuple of tensors when it first builds the model. Its elements are ((images,
+# labels),): Keras then hands (images, labels) to the model as its input x, with no target y.
 
 
 def dataset_options():
@@ -54,7 +61,9 @@ def dataset_options():
 
 def make_dataset(x, y, batch_size):
     """Images (and labels, unless y is None) in order, in batches: for validation and evaluation."""
-    dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).batch(batch_size)
+    if tf is None:
+        return Minibatches(x, y, batch_size)
+    dataset = tf.data.Dataset.from_tensor_slices(x if y is None else ((x, y),)).batch(batch_size)
     return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
 
 
@@ -72,7 +81,10 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
     steps_per_chunk, minibatches come stacked in chunks (steps, batch, 28, 28, 1) that
     VAE.train_step runs as one compiled loop. Dynamic binarization draws every pixel from
     Bernoulli(intensity) afresh each time, the setting of published MNIST likelihoods.
+    Without TensorFlow: Minibatches (no chunks).
     """
+    if tf is None:
+        return Minibatches(x, y, batch_size, seed=seed, binarize=binarize)
     images, labels = tf.constant(x), None if y is None else tf.constant(y)
     batch_size = min(batch_size, len(x))
     n_batches = len(x) // batch_size
@@ -90,11 +102,44 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
     if labels is None:
         dataset = dataset.map(lambda indices: tf.gather(images, indices))
     else:
-        dataset = dataset.map(lambda indices: (tf.gather(images, indices), tf.gather(labels, indices)))
+        dataset = dataset.map(lambda indices: ((tf.gather(images, indices), tf.gather(labels, indices)),))
     if binarize:
         draw = lambda batch: tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32)
-        dataset = dataset.map(draw if labels is None else lambda batch, y: (draw(batch), y))
+        dataset = dataset.map(draw if labels is None else lambda pair: ((draw(pair[0]), pair[1]),))
     return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
+
+
+class Minibatches(keras.utils.PyDataset):
+    """The NumPy twin of make_dataset (seed None: in order, the last minibatch smaller) and of
+    training_dataset (a seed: full minibatches in a fresh permutation each epoch, drawn from
+    the seed and the epoch; binarize: Bernoulli pixels drawn afresh), for JAX and PyTorch."""
+
+    def __init__(self, x, y, batch_size, seed=None, binarize=False):
+        super().__init__()
+        self.x, self.y, self.batch_size, self.seed, self.binarize = x, y, min(batch_size, len(x)), seed, binarize
+        self.epoch = 0
+        self.order = self.epoch_order()
+
+    def epoch_order(self):
+        if self.seed is None:
+            return np.arange(len(self.x))
+        full = len(self.x) // self.batch_size * self.batch_size
+        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))[:full]
+
+    def __len__(self):
+        return math.ceil(len(self.order) / self.batch_size)
+
+    def __getitem__(self, index):
+        indices = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = self.x[indices]
+        if self.binarize:
+            pixels = np.random.default_rng([self.seed, self.epoch, index]).random(images.shape, dtype=np.float32)
+            images = (pixels < images).astype(np.float32)
+        return images if self.y is None else ((images, self.y[indices]),)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.order = self.epoch_order()
 
 
 def binarize_once(x, seed):
@@ -114,7 +159,7 @@ def evaluation_images(x, args, seed_offset=0):
 
 def distributed():
     """True when training runs under a tf.distribute strategy (even with one replica)."""
-    return tf.distribute.has_strategy()
+    return tf is not None and tf.distribute.has_strategy()
 
 
 def steps_per_chunk():
@@ -131,11 +176,31 @@ def compile_vae(vae, lr=1e-3):
     TensorFlow's own, so the conv model runs without it. Under tf.distribute it stays off:
     cross-replica sums inside one XLA cluster are not supported on every device.
     """
+    if tf is None:  # JAX compiles every step with XLA; Keras' torch trainer allows one step per call only
+        vae.compile(optimizer=keras.optimizers.Adam(lr), steps_per_execution=STEPS_PER_CHUNK if BACKEND == "jax" else 1)
+        return
     vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=not distributed() and vae.arch == "dense")
 
 
+class NoStrategy:
+    """Stands in for a tf.distribute strategy on the other backends (settings.py refuses
+    --strategy mirrored and multiworker there): one process, its own scope."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+
 def make_strategy(name):
-    """The tf.distribute strategy for --strategy; 'default' is the plain single-device one."""
+    """The tf.distribute strategy for --strategy; 'default' is the plain single-device one.
+
+    On JAX with several devices (GPUs), 'default' shares each minibatch among all of them
+    (keras.distribution.DataParallel: the weights replicated, the batch split)."""
+    if tf is None:
+        if BACKEND == "jax" and len(keras.distribution.list_devices()) > 1:
+            keras.distribution.set_distribution(keras.distribution.DataParallel())
+        return NoStrategy()
     if name == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([device.name for device in devices])
@@ -144,6 +209,14 @@ def make_strategy(name):
             raise UserError("--strategy multiworker: set TF_CONFIG to name the workers (see the README)")
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def replicas(vae):
+    """How many devices share each minibatch: tf.distribute's replicas, or JAX's DataParallel devices."""
+    if tf is not None:
+        return vae.distribute_strategy.num_replicas_in_sync
+    distribution = keras.distribution.distribution()
+    return len(distribution.device_mesh.devices.flat) if distribution is not None else 1
 
 
 def is_chief(strategy):

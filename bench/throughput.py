@@ -5,6 +5,7 @@
     python bench/throughput.py --startup            # also: start-up time and memory of vae_letters.py
     python bench/throughput.py --quick              # smoke test: few images, 2 epochs
     python bench/throughput.py --json results.json  # also write the figures as JSON
+    python bench/throughput.py --backend tensorflow --backend jax   # each Keras backend back to back
 
 For each architecture ("dense", "conv", and "ladder" when asked for) one process measures, at batch size 128:
 
@@ -19,6 +20,14 @@ For each architecture ("dense", "conv", and "ladder" when asked for) one process
   limit     images/s the machine could reach if training were nothing but float32
             matrix multiplies at the best sgemm speed measured here (NumPy's and
             TensorFlow's, whichever is faster): sgemm FLOP/s / FLOPs per training image.
+
+The process measures on the Keras backend it was started with (KERAS_BACKEND, default tensorflow).
+On JAX or PyTorch "project" is Keras' own train_step around the model's compute_loss, fed
+NumPy minibatches (steps_per_execution=32 on JAX), and there is neither a "keras spe" row (it is
+the project's path there) nor a baseline (keras-io's example is TensorFlow code). --backend B
+(repeatable) runs this script once per backend, each in its own child process (the backend is
+fixed when Keras loads), one after the other, and prints them side by side with TensorFlow's
+baseline and the one sgemm limit.
 
 Throughput is the best whole epoch after a warm-up epoch (the warm-up traces and compiles).
 Project and baseline epochs are interleaved (P1 B1 P2 B2 ...), so both see the same noise
@@ -42,12 +51,12 @@ sys.path.insert(0, str(REPO_DIR))
 
 import numpy as np
 
-import common  # imports TensorFlow quietly
+import common  # imports TensorFlow quietly, where it is the backend
 import evaluation
 import loaders
 import training
 import keras
-import tensorflow as tf
+from common import tf  # None on the other backends
 from keras import layers, ops
 
 BATCH_SIZE = 128
@@ -73,16 +82,16 @@ def load_average():
 # Data: real MNIST when the shared copy is there, else random images of the same size
 
 
-def load_images(quick):
+def load_images(quick, mnist_dir=MNIST_DIR):
     """x_train, x_test as float32 (n, 28, 28, 1) in 0..1, and a line saying where they came from."""
-    if any(MNIST_DIR.glob("train-images-idx3-ubyte*")):
-        data = loaders.load_digits(MNIST_DIR)
-        x_train, x_test, source = data.x_train, data.x_test, f"real MNIST from {MNIST_DIR}"
+    if any(mnist_dir.glob("train-images-idx3-ubyte*")):
+        data = loaders.load_digits(mnist_dir)
+        x_train, x_test, source = data.x_train, data.x_test, f"real MNIST from {mnist_dir}"
     else:
         rng = np.random.default_rng(0)
         x_train = rng.random((N_IMAGES, 28, 28, 1), dtype=np.float32)
         x_test = rng.random((10_000, 28, 28, 1), dtype=np.float32)
-        source = f"RANDOM images (no MNIST in {MNIST_DIR})"
+        source = f"RANDOM images (no MNIST in {mnist_dir})"
     if quick:
         x_train, x_test = x_train[: 50 * BATCH_SIZE], x_test[:1_000]
     return x_train, x_test, source
@@ -204,9 +213,12 @@ def sgemm_gflops(size=2048, repeats=5):
     """
     rng = np.random.default_rng(0)
     a, b = rng.random((size, size), dtype=np.float32), rng.random((size, size), dtype=np.float32)
-    ta, tb = tf.constant(a), tf.constant(b)
+    multiplies = {"numpy": lambda: a @ b}
+    if tf is not None:
+        ta, tb = tf.constant(a), tf.constant(b)
+        multiplies["tensorflow"] = lambda: tf.linalg.matmul(ta, tb).numpy()
     gflops = {}
-    for name, multiply in (("numpy", lambda: a @ b), ("tensorflow", lambda: tf.linalg.matmul(ta, tb).numpy())):
+    for name, multiply in multiplies.items():
         multiply()  # warm up the BLAS threads
         best = min(timed(multiply) for _ in range(repeats))
         gflops[name] = 2 * size**3 / best / 1e9
@@ -271,14 +283,16 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
     dataset = training.training_dataset(x_train, None, BATCH_SIZE, steps_per_chunk=training.STEPS_PER_CHUNK)
     project_images = len(x_train) // BATCH_SIZE * BATCH_SIZE  # chunks leave out the last partial minibatch
 
-    keras.utils.set_random_seed(0)
-    keras_spe = common.build_vae(config, seed=0)
-    keras_spe.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=arch == "dense",
-                      steps_per_execution=training.STEPS_PER_CHUNK)
-    minibatches = training.training_dataset(x_train, None, BATCH_SIZE)
+    keras_spe = None  # off TensorFlow, the project's path is Keras' steps_per_execution already
+    if tf is not None:
+        keras.utils.set_random_seed(0)
+        keras_spe = common.build_vae(config, seed=0)
+        keras_spe.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=arch == "dense",
+                          steps_per_execution=training.STEPS_PER_CHUNK)
+        minibatches = training.training_dataset(x_train, None, BATCH_SIZE)
 
     keras.utils.set_random_seed(0)
-    baseline = build_baseline(config) if arch in BASELINE_ARCHS else None
+    baseline = build_baseline(config) if arch in BASELINE_ARCHS and tf is not None else None
     for part in ("encoder", "decoder") if baseline else ():  # the same layers, so the same weights to train
         assert getattr(project, part).count_params() == getattr(baseline, part).count_params(), part
 
@@ -286,18 +300,19 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
     for epoch in range(epochs):
         project.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
                     callbacks=[project_timer])
-        keras_spe.fit(minibatches, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
-                      callbacks=[spe_timer])
+        if keras_spe:
+            keras_spe.fit(minibatches, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
+                          callbacks=[spe_timer])
         if baseline:
             baseline.fit(x_train, epochs=epoch + 1, initial_epoch=epoch, batch_size=BATCH_SIZE, verbose=0,
                          callbacks=[baseline_timer])
-        print(f"  {arch} epoch {epoch + 1}/{epochs}: project {project_timer.seconds[-1]:.2f} s, "
-              f"steps_per_execution {spe_timer.seconds[-1]:.2f} s"
+        print(f"  {common.BACKEND} {arch} epoch {epoch + 1}/{epochs}: project {project_timer.seconds[-1]:.2f} s"
+              + (f", steps_per_execution {spe_timer.seconds[-1]:.2f} s" if keras_spe else "")
               + (f", baseline {baseline_timer.seconds[-1]:.2f} s" if baseline else "")
               + ("  (warm-up)" if epoch == 0 else ""), flush=True)
 
     speed = project_images / min(project_timer.seconds[1:])
-    spe_speed = project_images / min(spe_timer.seconds[1:])
+    spe_speed = project_images / min(spe_timer.seconds[1:]) if keras_spe else None
     if baseline:
         baseline_speed = len(x_train) / min(baseline_timer.seconds[1:])
         # The median epoch as well: on a shared machine the best epoch can flatter either side.
@@ -312,10 +327,11 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
         "limit_images_per_second": round(limit, 1),
         "limit_numpy_images_per_second": round(limit_numpy, 1),
         "project_over_baseline": None,
-        "steps_per_execution_images_per_second": round(spe_speed, 1),
-        "project_over_steps_per_execution": round(speed / spe_speed, 3),
+        "steps_per_execution_images_per_second": round(spe_speed, 1) if keras_spe else None,
+        "project_over_steps_per_execution": round(speed / spe_speed, 3) if keras_spe else None,
         "project_over_steps_per_execution_median_epochs": round(float(
-            np.median(spe_timer.seconds[1:]) / np.median(project_timer.seconds[1:])), 3),
+            np.median(spe_timer.seconds[1:]) / np.median(project_timer.seconds[1:])), 3) if keras_spe else None,
+        "backend": common.BACKEND,
         "project_over_baseline_median_epochs": None,
         "project_over_limit": round(speed / limit, 3),
         "project_over_numpy_limit": round(speed / limit_numpy, 3),
@@ -451,8 +467,8 @@ def verdict(value, target, percent=False):
 
 def print_report(results, source, n_train, gflops):
     print(f"\nTraining throughput, batch {BATCH_SIZE}, {n_train:,} images ({source})")
-    print(f"limit = sgemm {max(gflops.values()):.1f} GFLOP/s (NumPy {gflops['numpy']:.1f}, "
-          f"TensorFlow {gflops['tensorflow']:.1f}) / FLOPs per training image")
+    print(f"Keras backend: {common.BACKEND}; limit = sgemm {max(gflops.values()):.1f} GFLOP/s ({gflops_text(gflops)}) "
+          f"/ FLOPs per training image")
     header = (f"{'model':<6} {'project':>10} {'baseline':>10} {'limit':>10} {'proj/base':>10} {'proj/limit':>10} "
               f"{'test loss proj':>15} {'test loss base':>15} {'peak RSS':>9}")
     print(header)
@@ -469,18 +485,60 @@ def print_report(results, source, n_train, gflops):
     for arch, r in results.items():
         targets = TARGETS[arch]
         if r["project_over_baseline"] is None:
-            print(f"{arch}: no keras-io baseline for this model")
+            print(f"{arch}: no keras-io baseline for this model" + ("" if tf is not None else " on this backend"))
         else:
             print(f"{arch}: project / baseline = {r['project_over_baseline']:.2f}× "
                   f"({verdict(r['project_over_baseline'], targets['baseline'])}; "
                   f"{r['project_over_baseline_median_epochs']:.2f}× from the median epochs)")
-        print(f"{'':<{len(arch) + 2}}chunk loop / Keras steps_per_execution = {r['project_over_steps_per_execution']:.2f}× "
-              f"({r['project_over_steps_per_execution_median_epochs']:.2f}× from the median epochs)")
+        if r["project_over_steps_per_execution"] is not None:
+            print(f"{'':<{len(arch) + 2}}chunk loop / Keras steps_per_execution = {r['project_over_steps_per_execution']:.2f}× "
+                  f"({r['project_over_steps_per_execution_median_epochs']:.2f}× from the median epochs)")
         print(f"{'':<{len(arch) + 2}}project / limit = {r['project_over_limit']:.1%} "
               f"({verdict(r['project_over_limit'], targets['limit'], percent=True)}; "
               f"{r['project_over_numpy_limit']:.0%} of the NumPy-sgemm limit)")
         print(f"{'':<{len(arch) + 2}}first-epoch overhead (tracing, XLA compilation) "
               f"{r['warmup_overhead_seconds']:.1f} s; load average after: {r['load_average_after']}")
+
+
+def gflops_text(gflops):
+    return ", ".join(f"{'NumPy' if name == 'numpy' else 'TensorFlow'} {value:.1f}" for name, value in gflops.items())
+
+
+def run_backends(backends, argv):
+    """This script once per Keras backend, each in its own process, one after the other; their results."""
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="vae-throughput-") as tmp:
+        for backend in backends:
+            print(f"\n=== KERAS_BACKEND={backend} ===", flush=True)
+            out = Path(tmp) / f"{backend}.json"
+            child = subprocess.run([sys.executable, __file__, *argv, "--json", str(out)], cwd=REPO_DIR,
+                                   env={**os.environ, "KERAS_BACKEND": backend})
+            if child.returncode != 0:
+                sys.exit(f"the {backend} run failed (exit status {child.returncode})")
+            results[backend] = json.loads(out.read_text())
+    return results
+
+
+def print_backends(results):
+    """One table: each backend's images/s and test loss per model, against TensorFlow's keras-io
+    baseline and the best sgemm limit any of the runs measured."""
+    per_arch = {}
+    for backend, by_arch in results.items():
+        for arch, r in by_arch.items():
+            per_arch.setdefault(arch, {})[backend] = r
+    print(f"\nBack to back, batch {BATCH_SIZE}, best epoch after a warm-up, {next(iter(next(iter(results.values())).values()))['data']}")
+    print(f"{'model':<7} {'backend':<11} {'img/s':>9} {'/ baseline':>11} {'/ limit':>8} {'test loss':>10}")
+    for arch, runs in per_arch.items():
+        baseline = next((r["baseline_images_per_second"] for r in runs.values() if r["baseline_images_per_second"]), None)
+        flops = next(iter(runs.values()))["flops_per_training_image"]
+        limit = max(max(r["sgemm_gflops_numpy"], r.get("sgemm_gflops_tensorflow") or 0) for r in runs.values()) * 1e9 / flops
+        for backend, r in runs.items():
+            speed = r["images_per_second"]
+            print(f"{arch:<7} {backend:<11} {speed:>9,.0f} {(f'{speed / baseline:.2f}×' if baseline else '—'):>11} "
+                  f"{speed / limit:>8.0%} {r['test_loss']:>10.2f}")
+        if baseline:
+            print(f"{arch:<7} {'baseline':<11} {baseline:>9,.0f} {'1.00×':>11} {baseline / limit:>8.0%}   (keras-io's example, TensorFlow)")
+        print(f"{arch:<7} {'limit':<11} {limit:>9,.0f}   (sgemm, the best of the runs)")
 
 
 def print_startup(startup):
@@ -519,21 +577,36 @@ def main():
                         help="measure only this model; repeat for several (default: dense and conv)")
     parser.add_argument("--startup", action="store_true",
                         help="also time vae_letters.py from launch to its first training step (takes minutes)")
+    parser.add_argument("--data", type=Path, default=MNIST_DIR, metavar="DIR",
+                        help="where MNIST's IDX files are (random images of its size where they are not)")
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"), action="append",
+                        help="run once per backend named (repeat it), each in its own process, and compare them "
+                             "(default: only this process's KERAS_BACKEND, tensorflow unless set)")
     args = parser.parse_args()
     epochs = args.epochs or (2 if args.quick else 3)
+    if args.backend:
+        argv = [*sys.argv[1:]]
+        for flag in ("--backend", "--json"):  # each child writes its own JSON
+            while flag in argv:
+                del argv[argv.index(flag) : argv.index(flag) + 2]
+        results = run_backends(args.backend, [arg for arg in argv if arg != "--startup"])
+        print_backends(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+            print(f"\nWrote {args.json}")
+        return
 
-    x_train, x_test, source = load_images(args.quick)
+    x_train, x_test, source = load_images(args.quick, args.data)
     print(f"Data: {len(x_train):,} training and {len(x_test):,} test images, {source}", flush=True)
     print(f"Load average before: {load_average()} on {os.cpu_count()} CPUs", flush=True)
     gflops = sgemm_gflops()
-    print(f"float32 sgemm 2048×2048, best of 5: NumPy {gflops['numpy']:.1f} GFLOP/s, "
-          f"TensorFlow {gflops['tensorflow']:.1f} GFLOP/s", flush=True)
+    print(f"float32 sgemm 2048×2048, best of 5 (GFLOP/s): {gflops_text(gflops)}", flush=True)
 
     results = {arch: measure_arch(arch, x_train, x_test, epochs, gflops) for arch in args.arch or ARCHS}
     for r in results.values():
         r.update(data=source, n_train=len(x_train), n_test=len(x_test), batch_size=BATCH_SIZE,
                  sgemm_gflops_numpy=round(gflops["numpy"], 1),
-                 sgemm_gflops_tensorflow=round(gflops["tensorflow"], 1))
+                 sgemm_gflops_tensorflow=round(gflops["tensorflow"], 1) if "tensorflow" in gflops else None)
     print_report(results, source, len(x_train), gflops)
 
     if args.startup:

@@ -1,6 +1,7 @@
 """The sampling layer, the loss against hand-computed values, the IWAE bound, safe reload."""
 
 import math
+import os
 import subprocess
 import sys
 
@@ -99,15 +100,15 @@ def test_training_dataset_shuffles_each_epoch_in_full_minibatches_and_chunks():
     x = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1) * np.ones((1, 28, 28, 1), np.float32)
     y = np.arange(50)
     dataset = training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)
-    epochs = [[chunk.numpy() for chunk, labels in dataset] for _ in range(2)]
-    for chunk, labels in dataset:  # each image keeps its label
+    epochs = [[chunk.numpy() for (chunk, labels), in dataset] for _ in range(2)]
+    for (chunk, labels), in dataset:  # each image keeps its label (elements are ((images, labels),): Keras' x)
         np.testing.assert_array_equal(chunk.numpy()[:, :, 0, 0, 0], labels.numpy())
     assert [chunk.shape for chunk in epochs[0]] == [(4, 8, 28, 28, 1), (2, 8, 28, 28, 1)]  # 48 of 50 images
     orders = [np.concatenate([chunk[:, :, 0, 0, 0].ravel() for chunk in epoch]) for epoch in epochs]
     for order in orders:
         assert len(set(order)) == 48 and set(order) <= set(range(50))  # each image at most once
     assert not np.array_equal(orders[0], orders[1])  # a new order each epoch
-    again = [chunk.numpy() for chunk, _ in training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)]
+    again = [chunk.numpy() for (chunk, _), in training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)]
     np.testing.assert_array_equal(np.concatenate(again), np.concatenate(epochs[0]))  # the seed decides
 
     binary = np.concatenate([b.numpy() for b in training.training_dataset(x / 50, None, 8, binarize=True)])
@@ -138,7 +139,9 @@ def test_binarize_once_is_fixed_and_binary():
 @pytest.mark.slow
 @pytest.mark.parametrize("arch, num_classes", [("dense", 0), ("conv", 0), ("conv", 5)])
 def test_safe_reload_in_a_fresh_process(tmp_path, arch, num_classes):
-    """Unconditional and conditional models reload in Keras' safe mode with the same encoder."""
+    """Unconditional and conditional models reload in Keras' safe mode with the same encoder, in a
+    fresh process on the other Keras backend (JAX for TensorFlow, TensorFlow for the others:
+    tests/test_backends.py runs this file on JAX)."""
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=4, num_classes=num_classes), seed=0)
     x = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
     labels = np.arange(8) % 5 if num_classes else None
@@ -156,7 +159,10 @@ def test_safe_reload_in_a_fresh_process(tmp_path, arch, num_classes):
         "np.testing.assert_allclose(z, np.load(sys.argv[4]), rtol=1e-5, atol=1e-6)\n"
         "print('same z_mean', type(model).__name__, model.num_classes)\n"
     )
+    other = "jax" if common.BACKEND == "tensorflow" else "tensorflow"
+    script += "assert common.BACKEND == keras.backend.backend() == sys.argv[5], common.BACKEND\n"
     result = subprocess.run([sys.executable, "-c", script, str(REPO), str(path), str(tmp_path / "x.npy"),
-                             str(tmp_path / "z.npy")], capture_output=True, text=True, timeout=120)
+                             str(tmp_path / "z.npy"), other], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "KERAS_BACKEND": other})
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"same z_mean VAE {num_classes}" in result.stdout
