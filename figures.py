@@ -97,9 +97,10 @@ def _centres(count):
 # Data and reconstructions
 
 
-def _show_tiles(ax, rows, captions=None, row_labels=None, space_above=None, gap=4):
-    """Draw rows of 28×28 images (None: a blank) as one picture, each tile framed, with a
-    caption over each tile of a row (captions[r], or None) and a label left of each row.
+def _tiles_figure(rows, captions=None, row_labels=None, space_above=None, gap=4):
+    """A figure of rows of 28×28 images (None: a blank) drawn as one picture, about an inch per
+    tile, each tile framed, with a caption over each tile of a row (captions[r], or None) and a
+    label left of each row. Returns (fig, ax) for the title.
 
     One image axes for the whole figure: a figure of 52 small axes took seconds to lay out."""
     captions = captions or [None] * len(rows)
@@ -109,8 +110,9 @@ def _show_tiles(ax, rows, captions=None, row_labels=None, space_above=None, gap=
         y += space_above[r] + (12 if captions[r] else 0)  # room for the captions' letters
         tops.append(y)
         y += 28 + gap
-    width = max(len(row) for row in rows) * (28 + gap) - gap
-    canvas = np.zeros((y - gap, width), np.float32)
+    canvas = np.zeros((y - gap, max(len(row) for row in rows) * (28 + gap) - gap), np.float32)
+    inches_per_pixel = 1.0 / 32
+    fig, ax = plt.subplots(figsize=(canvas.shape[1] * inches_per_pixel + 0.3, canvas.shape[0] * inches_per_pixel + 0.8))
     frames = []
     for r, row in enumerate(rows):
         for c, image in enumerate(row):
@@ -127,13 +129,6 @@ def _show_tiles(ax, rows, captions=None, row_labels=None, space_above=None, gap=
     ax.imshow(canvas, cmap=CMAP, vmin=0, vmax=1, interpolation="nearest")
     ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor="0.75", linewidth=0.8))
     ax.axis("off")
-    return canvas.shape
-
-
-def _tiles_figure(shape, extra_height=0.8):
-    """A figure sized for a _show_tiles picture of shape (height, width) px: about an inch per tile."""
-    inches_per_pixel = 1.0 / 32
-    fig, ax = plt.subplots(figsize=(shape[1] * inches_per_pixel + 0.3, shape[0] * inches_per_pixel + extra_height))
     return fig, ax
 
 
@@ -148,9 +143,8 @@ def plot_samples(images, labels, classes, path, title, n=40):
     chosen = sorted(chosen, key=lambda i: (labels[i], i))
     cols = min(10, len(chosen))
     rows = [chosen[start : start + cols] for start in range(0, len(chosen), cols)]
-    shape = (len(rows) * 44, cols * 32)
-    fig, ax = _tiles_figure(shape)
-    _show_tiles(ax, [[images[i] for i in row] for row in rows], captions=[[classes[labels[i]] for i in row] for row in rows])
+    fig, ax = _tiles_figure([[images[i] for i in row] for row in rows],
+                            captions=[[classes[labels[i]] for i in row] for row in rows])
     ax.set_title(f"Training images\n{title}", fontsize=13)
     save_figure(fig, path)
 
@@ -167,8 +161,7 @@ def plot_reconstructions(originals, reconstructions, labels, classes, path, titl
         captions += [[classes[labels[i]] for i in block], None]
         labels_ += ["original", "reconstruction"]
         space += [10 if start else 0, 0]  # blocks stand apart from each other
-    fig, ax = _tiles_figure((len(rows) * 40, cols * 32))
-    _show_tiles(ax, rows, captions=captions, row_labels=labels_, space_above=space)
+    fig, ax = _tiles_figure(rows, captions=captions, row_labels=labels_, space_above=space)
     ax.set_title(f"Test images and their reconstructions (from z_mean)\n{title}", fontsize=13)
     save_figure(fig, path)
 
