@@ -72,8 +72,10 @@ def test_ink_on_paper_is_dark_ink_on_white_zoomed():
     assert (paper[4:, 8:] == 0).all() and (paper[:4] == 255).all() and (paper[4:, :8] == 255).all()
 
 
+# Every test from here on trains a model, runs demo.py or drives a browser: marked slow.
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+
+@pytest.mark.slow
 def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app, tmp_path):
     message, seen, reconstruction, written, nearest, z = app.your_letter(drawing(LETTER_A), "A", "Hello world")
     assert message.startswith("Your 'A'") and " ms)" in message
@@ -87,7 +89,7 @@ def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(a
     assert nearest is None and z.shape == (2,) and np.isfinite(z).all()
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_a_long_text_is_wrapped_and_new_lines_kept(app):
     long = "the quick brown fox jumps over the lazy dog " * 3
     written = app.your_letter(drawing(LETTER_A), "A", long)[3]
@@ -97,7 +99,7 @@ def test_a_long_text_is_wrapped_and_new_lines_kept(app):
     assert app.your_letter(drawing(LETTER_A), "A", "ab\ncd")[3].shape[0] == text_height(2)
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_the_letter_and_the_drawing_change_the_result(app):
     as_a = app.your_letter(drawing(LETTER_A), "A", "abc")
     as_l = app.your_letter(drawing(LETTER_A), "L", "abc")
@@ -107,7 +109,7 @@ def test_the_letter_and_the_drawing_change_the_result(app):
     assert np.abs(as_a[1].astype(float) - other[1]).mean() > 10 and not np.array_equal(as_a[5], other[5])
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 @pytest.mark.parametrize("value, says", [
     (None, "Draw one letter"),
     ({"background": None, "layers": [], "composite": None}, "Draw one letter"),
@@ -120,7 +122,7 @@ def test_an_empty_drawing_or_a_dot_gives_a_message(app, value, says):
     assert says in message and images == [None] * 4 and z is None
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_characters_the_model_lacks_give_a_message(app):
     message, seen, reconstruction, written, _, z = app.your_letter(drawing(LETTER_A), "A", "Hi, 7!")
     assert "'!', ',', '7'" in message and written is None
@@ -128,7 +130,7 @@ def test_characters_the_model_lacks_give_a_message(app):
     assert "Pick the letter" in app.your_letter(drawing(LETTER_A), None, "abc")[0]
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_the_whole_alphabet_in_one_hand(app):
     z = app.your_letter(drawing(LETTER_A), "A", "")[5]
     message, image = app.alphabet(z)
@@ -136,7 +138,7 @@ def test_the_whole_alphabet_in_one_hand(app):
     assert "Draw a letter first" in app.alphabet(None)[0] and app.alphabet(None)[1] is None
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_explore_decodes_where_the_plane_is_clicked(app):
     z = app.your_letter(drawing(LETTER_A), "A", "")[5]
     here, plane = app.explore(0.0, 0.0, "A", z)
@@ -149,7 +151,7 @@ def test_explore_decodes_where_the_plane_is_clicked(app):
     assert not np.array_equal(plane, app.explore(0.0, 0.0, "A", None)[1])
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_a_model_without_classes_says_which_class_a_letter_falls_among(tmp_path, synthetic_data_dir):
     import common
 
@@ -172,7 +174,7 @@ def run_demo(*argv, timeout=120):
                           text=True, timeout=timeout, cwd=REPO)
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_a_missing_model_is_one_line_and_exit_2_at_once(tmp_path):
     started = time.monotonic()
     result = run_demo(tmp_path / "nothing.keras")
@@ -183,7 +185,7 @@ def test_a_missing_model_is_one_line_and_exit_2_at_once(tmp_path):
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "metrics.json" in result.stderr
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
     import keras
 
@@ -198,7 +200,7 @@ def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
         assert says in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
     """Gradio's analytics, version check and Hugging Face calls stay off: every address the
     server process looks up or connects to while it starts and serves the page is local."""
@@ -314,7 +316,7 @@ def network_requests(driver):
     return urls
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browser, server, tmp_path):
     _, url, _ = server
     browser.get(url)
@@ -343,7 +345,7 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
     assert [url for url in requests if urlparse(url).hostname != "127.0.0.1"] == []
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser, server):
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -362,7 +364,7 @@ def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser,
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
-@pytest.mark.slow  # trains a model, runs demo.py or drives a browser
+@pytest.mark.slow
 def test_ctrl_c_stops_the_server_cleanly(server):
     process, _, log = server
     process.send_signal(signal.SIGINT)
