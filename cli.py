@@ -57,6 +57,13 @@ def whole_number(minimum):
 positive_int, non_negative_int = whole_number(1), whole_number(0)
 
 
+def positive_float(text):
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be above 0, got 0")
+    return value
+
+
 def non_negative_float(text):
     try:
         value = float(text)
@@ -110,6 +117,9 @@ def make_parser(description, variant):
     group.add_argument("--lr", type=non_negative_float, default=default["lr"], metavar="X", help="Adam learning rate")
     group.add_argument("--patience", type=positive_int, default=default["patience"], metavar="N",
                        help="early stopping: epochs without a better validation loss")
+    group.add_argument("--time-limit", type=positive_float, metavar="MINUTES",
+                       help="train for at most this many minutes: no epoch starts that would end past them; the "
+                            "best epoch is kept and evaluated as usual (default: no limit)")
     group.add_argument("--kl-warmup", type=non_negative_int, default=default["kl_warmup"], metavar="E",
                        help="raise the KL weight from 0 to beta over the first E epochs")
     group.add_argument("--train-k", type=positive_int, default=default["train_k"], metavar="K",

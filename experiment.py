@@ -131,6 +131,8 @@ def train_and_report(settings, data, strategy):
         callbacks.append(gif)
     ctrl_c = training.StopOnCtrlC()
     callbacks.append(ctrl_c)
+    time_limit = training.StopAtTimeLimit(settings.time_limit) if settings.time_limit else None
+    callbacks += [time_limit] if time_limit else []
     epochs_before = len(pd.read_csv(checkpoint_dir / "history.csv")) if settings.resume else 0
     train_started = time.time()
     try:
@@ -143,8 +145,10 @@ def train_and_report(settings, data, strategy):
     interrupted = ctrl_c.interrupted
     if interrupted:
         print("Interrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
+    if time_limit and time_limit.stopped:
+        print(f"Stopped by --time-limit {settings.time_limit:g} (minutes): keeping the best model so far.", flush=True)
     results = report(settings, data, vae, history, train_seconds, len(history) - epochs_before, interrupted,
-                     gif_frames=gif.frames if gif else None)
+                     gif_frames=gif.frames if gif else None, time_limited=bool(time_limit and time_limit.stopped))
     if not interrupted:
         shutil.rmtree(checkpoint_dir)  # finished: model.keras and history.csv hold everything
     return results
@@ -212,7 +216,7 @@ KL_ESTIMATE = {"normal": "closed form, KL(q(z|x) ‖ N(0, I))",
                "vamp": "one-sample Monte Carlo estimate, log q(z|x) − log p(z) with z ~ q(z|x)"}
 
 
-def report(settings, data, vae, history, train_seconds, epochs_trained, interrupted, gif_frames=None):
+def report(settings, data, vae, history, train_seconds, epochs_trained, interrupted, gif_frames=None, time_limited=False):
     """Evaluate, draw every figure, save model, history, metrics and page; print the summary."""
     print("Evaluating ...", flush=True)
     evaluation_started = time.time()
@@ -247,6 +251,8 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
         "epochs_run": len(history) if history is not None else 0,
         "epochs_this_run": epochs_trained,
         "interrupted": interrupted,
+        "time_limit_minutes": settings.time_limit,
+        "stopped_by_time_limit": time_limited,  # not interrupted: the run finished, with fewer epochs
         "loaded_from": str(settings.load or out / "model.keras") if settings.load is not None else None,
         "train": {**train_metrics, "images": len(data.x_train)},
         "test": {**test, "images": len(x_test)},
@@ -433,7 +439,8 @@ def print_summary(metrics, out, files):
         training = f"none: loaded {metrics['loaded_from']}"
     else:
         training = (f"{metrics['epochs_this_run']} epochs in {metrics['train_seconds']:.1f} s "
-                    f"({metrics['images_per_second']:,.0f} images/s)" + (" (interrupted)" if metrics["interrupted"] else ""))
+                    f"({metrics['images_per_second']:,.0f} images/s)" + (" (interrupted)" if metrics["interrupted"] else "")
+                    + (" (stopped by --time-limit)" if metrics.get("stopped_by_time_limit") else ""))
     what = "−log p(x | class) bound" if metrics["conditional"] else "negative ELBO"
     prior = ""
     if metrics["prior"] == "vamp":

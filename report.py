@@ -252,6 +252,10 @@ def _banners(metrics):
         banners.append(("note", "Interrupted",
                         f"Training was stopped after {metrics.get('epochs_run', '?')} epochs; "
                         "the model is the one training had reached."))
+    if metrics.get("stopped_by_time_limit"):
+        banners.append(("note", "Time limit",
+                        f"Training stopped after {metrics.get('epochs_run', '?')} epochs, at --time-limit "
+                        f"{metrics.get('time_limit_minutes', 0):g} minutes; the model is its best epoch."))
     return "\n".join(f'<div class="banner {_esc(cls)}" role="note"><strong>{_esc(head)}</strong>{_esc(text)}</div>'
                      for cls, head, text in banners)
 

@@ -33,6 +33,7 @@ DEFAULT_STYLE_ADVERSARY = 10.0
 AT_LEAST = {"limit": 1, "latent_dim": 1, "pseudo_inputs": 1, "epochs": 1, "batch_size": 1, "patience": 1,
             "kl_warmup": 0, "train_k": 1, "iwae_k": 1, "iwae_images": 0, "sample": 1}
 NON_NEGATIVE = ("beta", "style_adversary", "style_mmd", "lr", "free_bits")
+POSITIVE = ("time_limit",)
 
 
 @dataclasses.dataclass
@@ -58,6 +59,7 @@ class Settings:
     batch_size: int = 128
     lr: float = 3e-3
     patience: int = 4
+    time_limit: float = None  # minutes of training at most (None: no limit)
     kl_warmup: int = 0
     train_k: int = 1
     free_bits: float = 0.0
@@ -166,6 +168,10 @@ class Settings:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 0):
                 raise UserError(f"--{name.replace('_', '-')}: must be a finite number ≥ 0, got {value!r}")
+        for name in POSITIVE:
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
+                raise UserError(f"--{name.replace('_', '-')}: must be a finite number above 0, got {value!r}")
 
     def conditional_option(self):
         """The first option given that only a conditional model can take, as typed, or None."""

@@ -338,6 +338,28 @@ class StopOnCtrlC(keras.callbacks.Callback):
         signal.signal(signal.SIGINT, self.previous_handler)
 
 
+class StopAtTimeLimit(keras.callbacks.Callback):
+    """--time-limit: ends training before an epoch that would end past the limit, guessing that
+    the next epoch takes as long as the last one. Unlike a Ctrl-C at the limit, this bounds the
+    training alone, so the evaluation after it can take as long as it needs."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds, self.stopped = minutes * 60, False
+
+    def on_train_begin(self, logs=None):
+        self.started = self.epoch_started = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.time()
+        last_epoch = epoch + 1 >= self.params["epochs"]
+        if not last_epoch and now - self.started + (now - self.epoch_started) > self.seconds:
+            self.model.stop_training = self.stopped = True
+
+
 class LatentGridFrames(keras.callbacks.Callback):
     """After every epoch, render the latent grid as one frame of latent_grid.gif (titled with
     the epoch and validation loss); the GIF itself is written with the other figures."""

@@ -30,6 +30,7 @@ def test_settings_fill_in_what_the_options_imply():
     (dict(epochs=0), "--epochs: must be a whole number of at least 1, got 0"),
     (dict(latent_dim=2.5), "--latent-dim"),
     (dict(lr=float("nan")), "--lr: must be a finite number ≥ 0"),
+    (dict(time_limit=0), "--time-limit: must be a finite number above 0, got 0"),
     (dict(arch="mlp"), "--arch: 'mlp' is not one of dense, conv"),
     (dict(variant="digits", chars="A"), "--chars: not for digits"),
     (dict(chars="A1"), "--chars: '1' are not letters A-Z"),
@@ -50,3 +51,9 @@ def test_python_and_the_command_line_say_the_same(capsys):
         Settings(variant="letters", chars="AB", conditional=True, grid_char="Z")
     assert vae_letters.main(["--chars", "ab", "--conditional", "--grid-char", "z"]) == 2
     assert capsys.readouterr().err.strip().endswith(f": error: {error.value}")
+
+
+def test_the_command_line_refuses_a_time_limit_of_zero(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.make_parser("", "letters").parse_args(["--time-limit", "0"])
+    assert exit.value.code == 2 and "--time-limit: must be above 0, got 0" in capsys.readouterr().err

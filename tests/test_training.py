@@ -70,6 +70,18 @@ def test_a_resume_drops_the_history_rows_after_the_last_backup(tmp_path):
     assert history["val_loss"].iloc[-1] != 280  # epoch 3 is the new run's
 
 
+def test_the_time_limit_stops_before_an_epoch_that_would_end_past_it():
+    x = np.random.default_rng(0).random((32, 28, 28, 1)).astype(np.float32)
+    data = training.training_dataset(x, None, 16)
+    vae = small_vae(x)
+    for minutes, epochs, epochs_run, stopped in ((1e-6, 5, 1, True),  # already past it after the first epoch
+                                                 (1e-6, 1, 1, False),  # the last epoch: it stops nothing
+                                                 (60, 3, 3, False)):  # far from it
+        limit = training.StopAtTimeLimit(minutes)
+        history = vae.fit(data, epochs=epochs, verbose=0, callbacks=[limit])
+        assert (len(history.epoch), limit.stopped) == (epochs_run, stopped)
+
+
 def test_a_non_finite_loss_stops_training_and_names_the_epoch():
     stop = training.StopOnNonFinite()
     stop.set_model(small_vae(np.zeros((1, 28, 28, 1), np.float32)))
