@@ -130,6 +130,7 @@ def table(results):
         model += ", VampPrior" if m.get("prior") == "vamp" else ""
         model += f", IWAE k={m['train_k']} training" if m.get("train_k", 1) > 1 else ""
         model += f", free bits {m['free_bits']:g}" if m.get("free_bits") else ""
+        model += f", style adversary W={m['style_adversary']:g}" if m.get("style_adversary") else ""
         lines.append(f"| {name} | {data} | {model} | {m['latent_dim']} | {t['loss']:.2f} | {t['iwae_nll']:.2f} "
                      f"| {t['knn_accuracy']:.1%} | {t['active_units']} | {m['epochs_run']}{'*' if stopped_early(m) else ''} "
                      f"| {m['train_seconds'] / 60:.1f} |")
