@@ -23,12 +23,14 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+import cli
 import writing
 from files import UserError
 
@@ -399,7 +401,11 @@ def main(argv=None):
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
-        app.close(verbose=False)
+        # Closed in a thread with a deadline: on a loaded machine Gradio's close could outlast any
+        # patience, and nothing is left to save.
+        closing = threading.Thread(target=app.close, kwargs={"verbose": False}, daemon=True)
+        closing.start()
+        closing.join(timeout=10)
         print("\nStopped.", flush=True)
     return 0
 
@@ -409,4 +415,4 @@ def stop(signum, frame):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.exit_now(main())  # without the interpreter's teardown, which waits for every worker thread

@@ -23,6 +23,7 @@ import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -306,8 +307,17 @@ class Backup(keras.callbacks.BackupAndRestore):
         self.every = every
 
     def on_epoch_end(self, epoch, logs=None):
+        self.epochs_done = epoch + 1
         if (epoch + 1) % self.every == 0 or self.model.stop_training:
             super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None):
+        # A Ctrl-C that lands after on_epoch_end above, in a later callback, still ends training
+        # before the next epoch: back that epoch up now, or --resume would find nothing to go on from.
+        epochs_done = getattr(self, "epochs_done", 0)
+        if self.model.stop_training and epochs_done and self.epochs_saved(Path(self.backup_dir)) != epochs_done:
+            super().on_epoch_end(epochs_done - 1)
+        super().on_train_end(logs)
 
     @staticmethod
     def epochs_saved(backup_dir):

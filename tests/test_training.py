@@ -33,6 +33,18 @@ class StopInEpoch(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class StopAtEpochEnd(keras.callbacks.Callback):
+    """Sets stop_training at the end of one epoch, after the callbacks before it: a Ctrl-C there."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.stop_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.stop_epoch:
+            self.model.stop_training = True
+
+
 def small_vae(x):
     vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # no XLA: compiles sooner, the callbacks are the same
@@ -48,6 +60,10 @@ def test_the_backup_is_saved_every_few_epochs_and_when_training_stops(tmp_path):
     assert training.Backup.epochs_saved(tmp_path / "a") == 6  # saved after epochs 3 and 6, not 7
     vae.fit(data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "b"), every=3), StopInEpoch(1)])
     assert training.Backup.epochs_saved(tmp_path / "b") == 2  # stopped in the 2nd epoch: saved there
+    # Ctrl-C landing after the backup's turn at the end of epoch 2 (in a later callback) still stops
+    # training there, so that epoch is backed up when training ends.
+    vae.fit(data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "c"), every=3), StopAtEpochEnd(1)])
+    assert training.Backup.epochs_saved(tmp_path / "c") == 2
     assert training.Backup.epochs_saved(tmp_path / "none") == 0
 
 
