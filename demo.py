@@ -397,6 +397,8 @@ def main(argv=None):
         return 2
     print(f"Ready in {time.perf_counter() - started:.1f} s: open {url} in a browser (Ctrl-C stops it)", flush=True)
     signal.signal(signal.SIGTERM, stop)  # `kill` stops it as cleanly as Ctrl-C
+    # Ctrl-C too when started as a background job (`python demo.py &`), which a shell starts with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:
             time.sleep(1)
