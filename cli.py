@@ -57,13 +57,6 @@ def whole_number(minimum):
 positive_int, non_negative_int = whole_number(1), whole_number(0)
 
 
-def positive_float(text):
-    value = non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be above 0, got 0")
-    return value
-
-
 def non_negative_float(text):
     try:
         value = float(text)
@@ -71,6 +64,13 @@ def non_negative_float(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text}")
+    return value
+
+
+def positive_float(text):
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be above 0, got 0")
     return value
 
 

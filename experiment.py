@@ -131,8 +131,8 @@ def train_and_report(settings, data, strategy):
         callbacks.append(gif)
     ctrl_c = training.StopOnCtrlC()
     callbacks.append(ctrl_c)
-    time_limit = training.StopAtTimeLimit(settings.time_limit) if settings.time_limit else None
-    callbacks += [time_limit] if time_limit else []
+    time_limit = training.StopAtTimeLimit(settings.time_limit)
+    callbacks.append(time_limit)
     epochs_before = len(pd.read_csv(checkpoint_dir / "history.csv")) if settings.resume else 0
     train_started = time.time()
     try:
@@ -145,10 +145,10 @@ def train_and_report(settings, data, strategy):
     interrupted = ctrl_c.interrupted
     if interrupted:
         print("Interrupted: keeping the best model so far; run again with --resume to go on.", flush=True)
-    if time_limit and time_limit.stopped:
+    if time_limit.stopped:
         print(f"Stopped by --time-limit {settings.time_limit:g} (minutes): keeping the best model so far.", flush=True)
     results = report(settings, data, vae, history, train_seconds, len(history) - epochs_before, interrupted,
-                     gif_frames=gif.frames if gif else None, time_limited=bool(time_limit and time_limit.stopped))
+                     gif_frames=gif.frames if gif else None, time_limited=time_limit.stopped)
     if not interrupted:
         shutil.rmtree(checkpoint_dir)  # finished: model.keras and history.csv hold everything
     return results

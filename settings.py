@@ -164,14 +164,12 @@ class Settings:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, numbers.Integral) or value < minimum):
                 raise UserError(f"--{name.replace('_', '-')}: must be a whole number of at least {minimum}, got {value!r}")
-        for name in NON_NEGATIVE:
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 0):
-                raise UserError(f"--{name.replace('_', '-')}: must be a finite number ≥ 0, got {value!r}")
-        for name in POSITIVE:
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
-                raise UserError(f"--{name.replace('_', '-')}: must be a finite number above 0, got {value!r}")
+        for name in NON_NEGATIVE + POSITIVE:
+            value, positive = getattr(self, name), name in POSITIVE
+            if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value)
+                                          and (value > 0 if positive else value >= 0)):
+                raise UserError(f"--{name.replace('_', '-')}: must be a finite number "
+                                f"{'above 0' if positive else '≥ 0'}, got {value!r}")
 
     def conditional_option(self):
         """The first option given that only a conditional model can take, as typed, or None."""

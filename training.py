@@ -23,7 +23,6 @@ import shutil
 import signal
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -305,18 +304,19 @@ class Backup(keras.callbacks.BackupAndRestore):
     def __init__(self, backup_dir, every=BACKUP_EVERY):
         super().__init__(backup_dir, delete_checkpoint=False)
         self.every = every
+        self.epochs_done = self.epochs_backed_up = 0
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_done = epoch + 1
         if (epoch + 1) % self.every == 0 or self.model.stop_training:
             super().on_epoch_end(epoch, logs)
+            self.epochs_backed_up = epoch + 1
 
     def on_train_end(self, logs=None):
         # A Ctrl-C that lands after on_epoch_end above, in a later callback, still ends training
         # before the next epoch: back that epoch up now, or --resume would find nothing to go on from.
-        epochs_done = getattr(self, "epochs_done", 0)
-        if self.model.stop_training and epochs_done and self.epochs_saved(Path(self.backup_dir)) != epochs_done:
-            super().on_epoch_end(epochs_done - 1)
+        if self.model.stop_training and self.epochs_backed_up != self.epochs_done:
+            super().on_epoch_end(self.epochs_done - 1)
         super().on_train_end(logs)
 
     @staticmethod
@@ -350,12 +350,12 @@ class StopOnCtrlC(keras.callbacks.Callback):
 
 class StopAtTimeLimit(keras.callbacks.Callback):
     """--time-limit: ends training before an epoch that would end past the limit, guessing that
-    the next epoch takes as long as the last one. Unlike a Ctrl-C at the limit, this bounds the
-    training alone, so the evaluation after it can take as long as it needs."""
+    the next epoch takes as long as the last one (minutes None: no limit). Unlike a Ctrl-C at the
+    limit, this bounds the training alone, so the evaluation after it can take as long as it needs."""
 
     def __init__(self, minutes):
         super().__init__()
-        self.seconds, self.stopped = minutes * 60, False
+        self.seconds, self.stopped = None if minutes is None else minutes * 60, False
 
     def on_train_begin(self, logs=None):
         self.started = self.epoch_started = time.time()
@@ -366,7 +366,7 @@ class StopAtTimeLimit(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         now = time.time()
         last_epoch = epoch + 1 >= self.params["epochs"]
-        if not last_epoch and now - self.started + (now - self.epoch_started) > self.seconds:
+        if self.seconds is not None and not last_epoch and now - self.started + (now - self.epoch_started) > self.seconds:
             self.model.stop_training = self.stopped = True
 
 
