@@ -258,13 +258,16 @@ def evaluate(vae, data, args, classifier_paths=()):
     classifier_paths: where the legibility classifier of a conditional model is cached."""
     x_train = evaluation_images(data.x_train, args, seed_offset=1)
     x_test = evaluation_images(data.x_test, args)
+    # The validation's batch size, whose test step training already compiled: another shape would be
+    # another XLA compilation (2-4 s). The letters' 26,000 training images are 10 batches of it.
+    batch_size = validation_batch_size(len(x_test))
     z_train, z_test = encode_all(vae, x_train, data.y_train), encode_all(vae, x_test, data.y_test)
     subset = stratified_subset(data.y_test, args.iwae_images, seed=args.seed)
     print(f"IWAE bound: k = {args.iwae_k} importance samples on {len(subset):,} test images", flush=True)
     iwae, iwae_stderr = iwae_nll(vae, x_test[subset], data.y_test[subset], k=args.iwae_k, seed=args.seed,
                                  progress=not args.quiet)
     test = {
-        **negative_elbo(vae, x_test, data.y_test, validation_batch_size(len(x_test))),
+        **negative_elbo(vae, x_test, data.y_test, batch_size),
         "iwae_nll": iwae,
         "iwae_stderr": iwae_stderr,
         "iwae_k": args.iwae_k,
@@ -278,5 +281,4 @@ def evaluate(vae, data, args, classifier_paths=()):
     }
     if vae.conditional:
         test.update(style_metrics(vae, data, z_train, z_test, list(classifier_paths), seed=args.seed))
-    # In as few compiled calls as validation (7 for the letters, not 203 of --batch-size images).
-    return negative_elbo(vae, x_train, data.y_train, validation_batch_size(len(x_train))), test, x_test, z_test
+    return negative_elbo(vae, x_train, data.y_train, batch_size), test, x_test, z_test

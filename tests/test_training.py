@@ -16,6 +16,20 @@ def test_validation_runs_in_the_fewest_equal_batches():
     assert training.validation_batch_size(training.VALIDATION_BATCH) == training.VALIDATION_BATCH
     assert training.validation_batch_size(5200) == 2600  # the letters' test split: 2 calls, one shape
     assert training.validation_batch_size(14800) == 3700  # EMNIST letters: 4 calls
+    assert training.validation_batch_size(10000) == 2500  # MNIST: 4 calls of one shape rather than 3 of two
+    assert training.validation_batch_size(26000) == 3250  # 8 calls rather than 7 of two shapes
+    # 8,209 is prime: no count of equal batches up to twice the fewest, so the last is a little smaller.
+    assert training.validation_batch_size(8209) == 2737 and 8209 - 2 * 2737 == 2735
+
+
+def test_an_epoch_comes_in_chunks_of_one_size():
+    # A smaller last chunk would be another XLA compilation; the letters' 203 minibatches are 7 chunks of 29.
+    assert training.chunking(203, 32) == (29, 203)
+    assert training.chunking(200, 32) == (28, 196)  # 4 minibatches wait for another epoch's shuffle
+    assert training.chunking(32, 32) == (32, 32) and training.chunking(5, 32) == (5, 5)
+    for n in range(1, 2000):
+        steps, used = training.chunking(n, 32)
+        assert 1 <= steps <= 32 and used % steps == 0 and 0 <= n - used < steps
 
 
 class StopInEpoch(keras.callbacks.Callback):
