@@ -12,8 +12,11 @@ import pytest
 
 import common
 import evaluation
+import loaders
 import training
 import vae_digits
+import vae_letters
+import vae_vowels
 from conftest import REPO
 from test_scripts import QUICK, check_outputs, run_script
 
@@ -181,6 +184,20 @@ def test_digits_with_the_ladder_end_to_end(tmp_path, capsys):
     assert "conditional prior mean" in (out / "report.html").read_text()
     assert "z1 (lower, 7×7×4)" in capsys.readouterr().out  # the summary's per-layer line
 
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script, variant, classes, limit", [(vae_letters, "letters", loaders.LETTERS, 260),
+                                                             (vae_vowels, "vowels", "AEIOU", 150)])
+def test_letters_and_vowels_with_the_ladder_and_the_vamp_prior_end_to_end(tmp_path, synthetic_data_dir, script,
+                                                                           variant, classes, limit):
+    argv = ["--data", synthetic_data_dir, "--out", tmp_path, "--limit", str(limit), *QUICK, "--arch", "ladder",
+            "--prior", "vamp", "--pseudo-inputs", "4"]
+    assert run_script(script, argv) == 0
+    metrics = check_outputs(tmp_path, variant, classes, "synthetic")
+    assert (metrics["arch"], metrics["prior"], metrics["pseudo_inputs"]) == ("ladder", "vamp", 4)
+    assert [layer["dims"] for layer in metrics["test"]["layers"]] == [2, 196]
+    assert "conditional prior mean" in (tmp_path / "report.html").read_text()
 
 def test_throughput_counts_the_ladders_four_networks():
     sys.path.insert(0, str(REPO / "bench"))
