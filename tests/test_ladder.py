@@ -185,7 +185,6 @@ def test_digits_with_the_ladder_end_to_end(tmp_path, capsys):
     assert "z1 (lower, 7×7×4)" in capsys.readouterr().out  # the summary's per-layer line
 
 
-
 @pytest.mark.slow
 @pytest.mark.parametrize("script, variant, classes, limit", [(vae_letters, "letters", loaders.LETTERS, 260),
                                                              (vae_vowels, "vowels", "AEIOU", 150)])
@@ -198,6 +197,7 @@ def test_letters_and_vowels_with_the_ladder_and_the_vamp_prior_end_to_end(tmp_pa
     assert (metrics["arch"], metrics["prior"], metrics["pseudo_inputs"]) == ("ladder", "vamp", 4)
     assert [layer["dims"] for layer in metrics["test"]["layers"]] == [2, 196]
     assert "conditional prior mean" in (tmp_path / "report.html").read_text()
+
 
 def test_throughput_counts_the_ladders_four_networks():
     sys.path.insert(0, str(REPO / "bench"))
