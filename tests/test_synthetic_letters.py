@@ -34,7 +34,7 @@ def test_format(letters):
     np.testing.assert_array_equal(np.bincount(y_train), [20] * 26)
     assert (x_train.max((1, 2)) == 255).all()                           # scaled to 0..255
     assert x_train[:, [0, -1]].max() < 40 and x_train[:, :, [0, -1]].max() < 40  # a dark border
-    assert CACHE_NAME.format(seed=0) == "hershey-letters-v2-seed0.npz"
+    assert CACHE_NAME.format(seed=0) == "hershey-letters-v3-seed0.npz"
 
 
 def test_upright():
@@ -136,6 +136,41 @@ def test_mnist_frame_for_the_digits_proxy():
         rows, cols = np.nonzero(digit > 25)
         assert max(np.ptp(rows), np.ptp(cols)) + 1 == 20
         assert np.allclose(ndimage.center_of_mass(digit.astype(float)), 13.5, atol=0.5)
+
+
+@pytest.mark.slow
+def test_digits_proxy_compares_generators_over_seeds_against_one_real_model(tmp_path, capsys):
+    """bench/digits_proxy.py --seeds 0 1 --module A --module B: per seed one real-trained model shared
+    by both generators, and each generator's gap is the mean over seeds of its gap to that model.
+    The "real" MNIST here is a tiny IDX set of the generator's own digits (no download, no ../shared)."""
+    import json
+    import shutil
+
+    import digits_proxy
+    from conftest import write_idx
+
+    x_train, y_train, x_test, y_test = make_synthetic_letters(digits_proxy.DIGITS, 6, 2, seed=9,
+                                                              frame=digits_proxy.mnist_frame)
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    for name, array in [("train-images-idx3-ubyte", x_train), ("train-labels-idx1-ubyte", y_train),
+                        ("t10k-images-idx3-ubyte", x_test), ("t10k-labels-idx1-ubyte", y_test)]:
+        write_idx(mnist / name, array)
+    generators = [tmp_path / "generator_a.py", tmp_path / "generator_b.py"]
+    for path in generators:
+        shutil.copy(REPO / "synthetic_letters.py", path)
+    digits_proxy.main(["--mnist", str(mnist), "--train", "40", "--epochs", "1", "--seeds", "0", "1", "--arch", "dense",
+                       "--module", str(generators[0]), "--module", str(generators[1]), "--json", str(tmp_path / "r.json")])
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert sorted(results) == ["0", "1"]
+    for seed in results.values():
+        assert sorted(seed) == sorted(["dense real"] + [f"dense {path}" for path in generators])
+    table = capsys.readouterr().out
+    for path in generators:
+        gaps = [seed[f"dense {path}"]["neg_elbo"] - seed["dense real"]["neg_elbo"] for seed in results.values()]
+        real = np.mean([seed["dense real"]["neg_elbo"] for seed in results.values()])
+        row = next(line for line in table.splitlines() if line.startswith(f"| dense 2-D | {path} | {real:.2f} |"))
+        assert f"| {np.mean(gaps):.2f} ± {np.std(gaps, ddof=1):.2f} (sd of 2) |" in row
 
 
 def test_real_emnist_letters_are_read_upright(tmp_path):
