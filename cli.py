@@ -11,14 +11,12 @@ Settings and call experiment.run yourself.
 
 import argparse
 import atexit
-import dataclasses
-import math
+import itertools
 import os
 import sys
-from pathlib import Path
 
 from files import TrainingFailed, UserError
-from settings import (CHOICES, DEFAULT_PSEUDO_INPUTS, DEFAULT_STYLE_ADVERSARY, FULL_IWAE, VARIANTS, Settings)
+from settings import GROUPS, LARGE_CODE, VARIANTS, Settings, flag, model_defaults, option_fields
 
 
 # ----------------------------------------------------------------------------
@@ -41,130 +39,68 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return action.help + " (default: %(default)s)"
 
 
-def whole_number(minimum):
-    """An argparse type: a whole number ≥ minimum."""
+def number(kind):
+    """An argparse type that reads a word as `kind` (int or float); the option's bounds are
+    checked once, by Settings, with the same one-line message from Python and the command line."""
+    what = "a whole number" if kind is int else "a number"
+
     def parse(text):
         try:
-            value = int(text)
+            return kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
     return parse
 
 
-positive_int, non_negative_int = whole_number(1), whole_number(0)
-
-
-def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text}")
-    return value
-
-
-def positive_float(text):
-    value = non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be above 0, got 0")
+def positive_int(text):
+    """A whole number ≥ 1 (the demo's --port)."""
+    value = number(int)(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
 def make_parser(description, variant):
-    default = {field.name: field.default for field in dataclasses.fields(Settings)}  # one place for the defaults
+    """The command line of a script: one option per field of Settings that is declared an option."""
     parser = ArgumentParser(description=description, formatter_class=HelpFormatter)
-
-    group = parser.add_argument_group("data and output")
-    group.add_argument("--data", type=Path, default=default["data"], metavar="DIR",
-                       help="folder with the real data files (default: data/ beside the scripts)")
-    group.add_argument("--out", type=Path, metavar="DIR",
-                       help=f"folder for figures, metrics, page and model (default: outputs/{variant}/)")
-    if variant != "digits":
-        group.add_argument("--chars", type=str.upper, metavar="LETTERS",
-                           help=f"letters to keep, case-insensitive (default: those of {VARIANTS[variant]} in the data)")
-    group.add_argument("--limit", type=positive_int, metavar="N", help="use only the first N training images, for quick tries")
-    group.add_argument("--download", action="store_true", help="first fetch the real data into --data (needs the internet)")
-
-    group = parser.add_argument_group("model")
-    group.add_argument("--arch", choices=CHOICES["arch"], default=default["arch"],
-                       help="encoder/decoder architecture; 'ladder': two stochastic layers, a top z over a 7x7x4 "
-                            "spatial one, with top-down inference (common.LadderVAE)")
-    group.add_argument("--latent-dim", type=positive_int, default=default["latent_dim"], metavar="N",
-                       help="size of the latent space")
-    group.add_argument("--conditional", action="store_true",
-                       help="give encoder and decoder the class too, so z holds the style alone")
-    group.add_argument("--beta", type=non_negative_float, default=default["beta"], metavar="B", help="weight of the KL term")
-    group.add_argument("--prior", choices=CHOICES["prior"], default=default["prior"],
-                       help="p(z): N(0, I), or the VampPrior, a mixture over learned pseudo-inputs (Tomczak & Welling 2018)")
-    group.add_argument("--pseudo-inputs", type=positive_int, metavar="K",
-                       help=f"--prior vamp: the number of learned pseudo-inputs (default: {DEFAULT_PSEUDO_INPUTS})")
-    group.add_argument("--style-adversary", type=non_negative_float, metavar="W",
-                       help="conditional: a classifier tries to read the class from z and the encoder learns, "
-                            f"W times as strongly, to defeat it (default: {DEFAULT_STYLE_ADVERSARY:g}; 0 = none)")
-    group.add_argument("--style-mmd", type=non_negative_float, default=default["style_mmd"], metavar="M",
-                       help="conditional: add M times how differently each class's z spread from all z (an MMD "
-                            "penalty, Louizos et al. 2016) to the loss; 30 helps a code of 8 or more dimensions; 0 = off")
-
-    group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=positive_int, default=default["epochs"], metavar="N",
-                       help="most epochs (early stopping may end sooner)")
-    group.add_argument("--batch-size", type=positive_int, default=default["batch_size"], metavar="N",
-                       help="images per training step, over all replicas")
-    group.add_argument("--lr", type=non_negative_float, default=default["lr"], metavar="X", help="Adam learning rate")
-    group.add_argument("--patience", type=positive_int, default=default["patience"], metavar="N",
-                       help="early stopping: epochs without a better validation loss")
-    group.add_argument("--time-limit", type=positive_float, metavar="MINUTES",
-                       help="train for at most this many minutes: no epoch starts that would end past them; the "
-                            "best epoch is kept and evaluated as usual (default: no limit)")
-    group.add_argument("--kl-warmup", type=non_negative_int, default=default["kl_warmup"], metavar="E",
-                       help="raise the KL weight from 0 to beta over the first E epochs")
-    group.add_argument("--train-k", type=positive_int, default=default["train_k"], metavar="K",
-                       help="importance samples per image: train on the IWAE bound (Burda et al. 2016); 1 = the ELBO")
-    group.add_argument("--free-bits", type=non_negative_float, default=default["free_bits"], metavar="λ",
-                       help="free bits (Kingma et al. 2016): each stochastic layer's KL counts as at least λ nats "
-                            "per latent dimension of that layer, on the minibatch's mean, in the training loss; 0 = off")
-    group.add_argument("--binarize", action="store_true",
-                       help="dynamic binarization of the pixels (the setting of published likelihoods)")
-    group.add_argument("--resume", action="store_true", help="continue the interrupted run whose checkpoint is in --out")
-    group.add_argument("--strategy", choices=CHOICES["strategy"], default=default["strategy"],
-                       help="tf.distribute: 'mirrored' trains on all local GPUs (or CPUs), 'multiworker' on the "
-                            "machines named by the TF_CONFIG environment variable (both TensorFlow only; with "
-                            "KERAS_BACKEND=jax, 'default' uses every local device)")
-
-    group = parser.add_argument_group("evaluation")
-    group.add_argument("--iwae-k", type=positive_int, default=default["iwae_k"], metavar="K",
-                       help="importance samples per image for the IWAE bound")
-    group.add_argument("--iwae-images", type=non_negative_int, default=default["iwae_images"], metavar="N",
-                       help="test images for the IWAE bound, drawn in proportion to every class (0 = all)")
-    group.add_argument("--iwae-full", action="store_true",
-                       help=f"the published setting: k = {FULL_IWAE[0]} on every test image (slow)")
-
-    group = parser.add_argument_group("figures")
-    group.add_argument("--tsne", action="store_true", help="latent scatter by t-SNE instead of PCA (latent dim > 2)")
-    group.add_argument("--sample", type=positive_int, metavar="N", help="also write generated.png with N images from the prior")
-    group.add_argument("--no-gif", action="store_true", help="skip latent_grid.gif, the latent grid after every epoch")
-    group.add_argument("--no-report", action="store_true", help="skip report.html, the page that tells the whole run")
-    group.add_argument("--grid-char", type=str.upper, metavar="C",
-                       help="conditional: the character drawn over the plane of styles (default: the first class)")
-    group.add_argument("--write", metavar="TEXT", help="conditional: write TEXT in one style into written.png ('\\n' = new line)")
-    group.add_argument("--style", type=int, metavar="N", help="conditional: the style drawn from the prior with seed N (default: --seed)")
-    group.add_argument("--style-from", type=Path, nargs="+", metavar="IMAGE",
-                       help="conditional: photos or scans of letters you wrote (PNG or JPEG), one letter each, or a "
-                            "folder of them named by their character (A.png, b.jpg): the style to write in, averaged")
-    group.add_argument("--style-char", type=str.upper, nargs="+", metavar="C",
-                       help="the character in each --style-from image, in the same order")
-
-    group = parser.add_argument_group("running")
-    group.add_argument("--load", nargs="?", const="", metavar="PATH",
-                       help="skip training: load --out/model.keras (or PATH) and redraw every figure and metric")
-    group.add_argument("--seed", type=int, default=default["seed"], metavar="N",
-                       help="random seed: the same seed gives the same metrics")
-    group.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
+    groups = {name: parser.add_argument_group(name) for name in GROUPS}
+    for field in option_fields(Settings):
+        meta = field.metadata
+        if meta["variants"] and variant not in meta["variants"]:
+            continue
+        help_text = meta["help"].format(variant=variant, classes=VARIANTS[variant])
+        if field.type is bool:
+            groups[meta["group"]].add_argument(flag(field.name), action="store_true", help=help_text)
+            continue
+        default = model_default_text(field.name)
+        if default:
+            help_text += f" (default: {default})"
+        kind = str.upper if meta["upper"] else (meta["cli_type"] or number(field.type))
+        groups[meta["group"]].add_argument(flag(field.name), type=kind, default=field.default, metavar=meta["metavar"],
+                                           choices=meta["choices"], nargs=meta["nargs"], const=meta["const"],
+                                           help=help_text)
     return parser
+
+
+def model_default_text(name):
+    """--help's words for a default from settings.model_defaults, e.g. '0.003; 0.001 for conv, ladder':
+    the default model's value, then the others with the models they are for."""
+    if name not in model_defaults("dense", 2, False):
+        return None
+    # Every kind of model the table tells apart: each architecture, code size and (un)conditional.
+    inputs = {"arch": {arch: arch for arch in ("dense", "conv", "ladder")},
+              "conditional": {False: "unconditional", True: "conditional"},
+              "latent_dim": {LARGE_CODE - 1: f"latent < {LARGE_CODE}", LARGE_CODE: f"latent ≥ {LARGE_CODE}"}}
+    cases = {words: model_defaults(**dict(zip(inputs, values)))[name]
+             for values, words in zip(itertools.product(*inputs.values()), itertools.product(*map(dict.values, inputs.values())))}
+    matters = [i for i in range(len(inputs)) if len({words[:i] + words[i + 1:] + (value,) for words, value in cases.items()})
+               > len({words[:i] + words[i + 1:] for words in cases})]
+    most = next(iter(cases.values()))  # the default model's: dense, unconditional, a small code
+    others = {}
+    for words, value in cases.items():
+        if value != most:
+            others.setdefault(value, []).append(", ".join(words[i] for i in matters))
+    return f"{most:g}" + "".join(f"; {value:g} for {' and '.join(dict.fromkeys(kinds))}" for value, kinds in others.items())
 
 
 # ----------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """The model: the variational autoencoder, read top to bottom.
 
     the backend (TensorFlow, quietly, unless KERAS_BACKEND names another) → the model (the
-    Sampling layer, encoder and decoder builders, the VAE with its losses, its prior, N(0, I)
-    or the learned VampPrior, and its style penalties, the two-layer LadderVAE, safe reload)
+    encoder and decoder builders, the losses, the priors, one class each: N(0, I), the
+    VampPrior, a mixture of Gaussians; the VAE with its style penalties, the two-layer
+    LadderVAE, building from a settings.ModelConfig, safe reload)
 
 The VAE is a keras.Model whose loss is Keras 3's compute_loss hook, so each backend's own
-train_step and test_step train and validate it (on TensorFlow, the default, inside a chunk
-loop); it may be conditional, i.e. given the character's class as well as the image. The
+train_step and test_step train and validate it (training.py runs TensorFlow's over chunks of
+minibatches); it may be conditional, i.e. given the character's class as well as the image. The
 data loaders live in loaders.py (NumPy only, no TensorFlow), training in training.py, the
 metrics in evaluation.py, the whole run in experiment.py, the command line in cli.py and the
 pictures in figures.py. Only TensorFlow code is guarded by `tf is not None`.
@@ -18,15 +19,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ INFO and 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 BACKEND = os.environ["KERAS_BACKEND"]  # fixed when Keras loads: "tensorflow", "jax" or "torch"
 
-import dataclasses
 import math
 import sys
 import tempfile
+import typing
 from pathlib import Path
 
 import numpy as np
 
 from files import UserError
+from settings import ModelConfig  # noqa: F401  (the model's options: common.ModelConfig for callers)
 
 
 def _import_tensorflow_quietly():
@@ -67,8 +69,6 @@ if tf is None:
 
     module_utils.tensorflow._available = False
 
-REPO_DIR = Path(__file__).resolve().parent
-
 
 # ----------------------------------------------------------------------------
 # Model
@@ -79,31 +79,25 @@ REPO_DIR = Path(__file__).resolve().parent
 # A conditional model (num_classes > 0) also gets the character's class, as a one-hot
 # vector joined at the first dense layer of both halves (Kingma et al. 2014, Sohn et al.
 # 2015): the class then says *which* character, so z is free to hold only *how* it is written.
+# The model's options are settings.ModelConfig, declared there once with the command line's.
 
 LOG_VAR_LIMIT = 10.0  # |log σ²| ≤ 10 keeps exp() finite and the KL term sane
 LOG_2PI = math.log(2.0 * math.pi)
-PRIORS = ("normal", "vamp")
 
 
-@dataclasses.dataclass
-class ModelConfig:
-    arch: str = "dense"  # "dense" (784-512-z), "conv" (two stride-2 convolutions) or "ladder" (LadderVAE)
-    latent_dim: int = 2
-    hidden: int = 512  # width of the dense layers
-    beta: float = 1.0  # weight of the KL term
-    num_classes: int = 0  # > 0: a conditional VAE, given the class as a one-hot vector
-    prior: str = "normal"  # "normal" (N(0, I)) or "vamp" (the VampPrior, learned pseudo-inputs)
-    pseudo_inputs: int = 100  # K, the VampPrior's pseudo-inputs
-    train_k: int = 1  # importance samples per image in the training loss (1 = the ELBO)
-    style_adversary: float = 0.0  # W > 0 (conditional only): a class adversary on z, gradient reversed by W
-    free_bits: float = 0.0  # λ > 0: each stochastic layer's KL counts as at least λ nats per dimension (training only)
-    lower_channels: int = 4  # ladder: channels c of the lower latent, 7×7×c
-    style_mmd: float = 0.0  # M > 0 (conditional only): an MMD penalty between each class's z and all of them
+def clip_log_var(log_var):
+    return ops.clip(log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+
+
+def draw_normal(mean, log_var, seed_generator, k=None):
+    """z = mean + σ·ε with ε ~ N(0, I), the reparameterisation trick; k: that many draws, (k, *mean's shape)."""
+    shape = ops.shape(mean) if k is None else (k, *ops.shape(mean))
+    return mean + ops.exp(0.5 * log_var) * keras.random.normal(shape, seed=seed_generator)
 
 
 @keras.saving.register_keras_serializable(package="vae")
 class Sampling(layers.Layer):
-    """Draw z = z_mean + σ·ε with ε ~ N(0, I): the reparameterisation trick."""
+    """Draw z = z_mean + σ·ε with ε ~ N(0, I); the VAE keeps one for its seed generator."""
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -111,9 +105,7 @@ class Sampling(layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs):
-        z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
-        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+        return draw_normal(*inputs, self.seed_generator)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
@@ -125,6 +117,11 @@ def _with_class(h, config):
         return [], h
     one_hot = keras.Input((config.num_classes,), name="class")
     return [one_hot], layers.Concatenate()([h, one_hot])
+
+
+def _network(first_input, class_input, outputs, name):
+    """A functional model of first_input, and the class where the model is conditional."""
+    return keras.Model([first_input, *class_input] if class_input else first_input, outputs, name=name)
 
 
 def build_encoder(config):
@@ -139,7 +136,7 @@ def build_encoder(config):
         h = layers.Dense(config.hidden, activation="relu")(h)
     z_mean = layers.Dense(config.latent_dim, name="z_mean")(h)
     z_log_var = layers.Dense(config.latent_dim, name="z_log_var")(h)
-    return keras.Model([images, *class_input] if class_input else images, [z_mean, z_log_var], name="encoder")
+    return _network(images, class_input, [z_mean, z_log_var], "encoder")
 
 
 def build_decoder(config):
@@ -155,7 +152,7 @@ def build_decoder(config):
         h = layers.Dense(config.hidden, activation="relu")(h)
         h = layers.Dense(28 * 28, name="logits")(h)
         logits = layers.Reshape((28, 28, 1))(h)
-    return keras.Model([z, *class_input] if class_input else z, logits, name="decoder")
+    return _network(z, class_input, logits, "decoder")
 
 
 def build_adversary(config):
@@ -217,6 +214,168 @@ def free_bits_kl(kl, floor):
     return ops.where(ops.mean(kl) < floor, floor * ops.ones_like(kl), kl)
 
 
+# ----------------------------------------------------------------------------
+# Priors: p(z), one class each, chosen by name (--prior) in PRIORS
+#
+# A prior creates its variables on the model (so they are saved with it) and answers what the
+# model, the evaluation, the figures and the page ask of it. Adding a prior is adding a class
+# here and its name to settings.ModelConfig's --prior choices (and its options, if any).
+
+
+class NormalPrior:
+    """p(z) = N(0, I): its KL from a Gaussian posterior has a closed form."""
+
+    name, options, learned = "normal", (), False
+    kl_estimate = "closed form, KL(q(z|x) ‖ N(0, I))"
+
+    def __init__(self, latent_dim):
+        self.latent_dim = latent_dim
+
+    def build(self, vae):
+        """Create the prior's variables on the model, which saves them."""
+
+    def get_config(self):
+        return {name: getattr(self, name) for name in self.options}
+
+    def describe(self):
+        """The prior in a few words, for the summary, the page and the figures."""
+        return "N(0, I)"
+
+    def start(self, vae, images, seed):
+        """Set the prior's starting values from training images (nothing to set for N(0, I))."""
+
+    def log_prob(self, vae, z):
+        """log p(z) over z's last axis."""
+        return -0.5 * ops.sum(ops.square(z) + LOG_2PI, axis=-1)
+
+    def kl(self, posterior, log_qz, log_pz):
+        """KL(q(z|x) ‖ p(z)) per image, given q's (mean, log-variance) and log q, log p of draws z ~ q
+        (draws, batch): here in closed form, which needs no draws."""
+        return kl_divergence(*posterior)
+
+    def sample(self, vae, n, seed=0):
+        """n draws (n, latent_dim) of z ~ p(z), as numpy."""
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+
+    def markers(self, vae):
+        """Points of the latent space the scatter plot marks, and their name (None: nothing to mark)."""
+        return None, None
+
+
+class MixturePrior(NormalPrior):
+    """A learned mixture of diagonal Gaussians, p(z) = Σ_k π_k N(z; μ_k, σ_k²). Its KL has no closed
+    form: it is the Monte Carlo estimate log q(z|x) − log p(z), averaged over the draws."""
+
+    learned = True
+    kl_estimate = "one-sample Monte Carlo estimate, log q(z|x) − log p(z) with z ~ q(z|x)"
+    marker_name = "components' means"
+
+    def components(self, vae):
+        """(means, log-variances) (K, latent_dim) and log-weights (K,) of the mixture."""
+        raise NotImplementedError
+
+    def log_prob(self, vae, z, components=None):
+        """components: components(vae), when the caller has them already."""
+        means, log_vars, log_weights = components if components is not None else self.components(vae)
+        return ops.logsumexp(log_weights + log_normal(ops.expand_dims(z, -2), means, log_vars), axis=-1)
+
+    def kl(self, posterior, log_qz, log_pz):
+        return ops.mean(log_qz - log_pz, axis=0)
+
+    def sample(self, vae, n, seed=0):
+        """A component k ~ π, then z from it."""
+        means, log_vars, log_weights = (ops.convert_to_numpy(t).astype(np.float64) for t in self.components(vae))
+        rng = np.random.default_rng(seed)
+        weights = np.exp(log_weights - log_weights.max())
+        k = rng.choice(len(means), size=n, p=weights / weights.sum())
+        return means[k] + np.exp(0.5 * log_vars[k]) * rng.standard_normal((n, self.latent_dim))
+
+    def markers(self, vae):
+        return ops.convert_to_numpy(self.components(vae)[0]), self.marker_name
+
+
+class VampPrior(MixturePrior):
+    """The VampPrior (Tomczak & Welling 2018): p(z) = (1/K) Σ_k q(z | u_k), the encoder's own
+    posteriors of K learned pseudo-inputs u_k, images kept in [0, 1] as the sigmoid of a
+    trainable variable, started at random training images."""
+
+    name, options = "vamp", ("pseudo_inputs",)
+    marker_name = "pseudo-inputs' means"
+
+    def __init__(self, latent_dim, pseudo_inputs=100):
+        super().__init__(latent_dim)
+        self.pseudo_inputs = pseudo_inputs
+
+    def build(self, vae):
+        self.logits = vae.add_weight(shape=(self.pseudo_inputs, 28, 28, 1), initializer="zeros", name="pseudo_inputs")
+
+    def describe(self):
+        return f"the VampPrior with {self.pseudo_inputs} pseudo-inputs"
+
+    def images(self):
+        """The pseudo-inputs u_k, images (K, 28, 28, 1) in [0, 1]."""
+        return ops.sigmoid(self.logits)
+
+    def set_images(self, images):
+        """Start the pseudo-inputs at these images (K, 28, 28, 1) in [0, 1]."""
+        images = np.clip(np.asarray(images, np.float32), 0.01, 0.99)  # a finite logit for black and white pixels
+        self.logits.assign(np.log(images / (1.0 - images)))
+
+    def start(self, vae, images, seed):
+        rng = np.random.default_rng(seed)
+        self.set_images(images[rng.choice(len(images), self.pseudo_inputs, replace=self.pseudo_inputs > len(images))])
+
+    def components(self, vae):
+        means, log_vars = vae.encode(self.images())
+        return means, log_vars, ops.full((self.pseudo_inputs,), -math.log(self.pseudo_inputs))
+
+
+class MixtureOfGaussians(MixturePrior):
+    """A mixture of K Gaussians with learned means, variances and weights: the standard baseline
+    between N(0, I) and the VampPrior (its components live in z, not in image space)."""
+
+    name, options = "mog", ("prior_components",)
+
+    def __init__(self, latent_dim, prior_components=10):
+        super().__init__(latent_dim)
+        self.prior_components = prior_components
+
+    def build(self, vae):
+        shape = (self.prior_components, self.latent_dim)
+        self.means = vae.add_weight(shape=shape, initializer=keras.initializers.RandomNormal(stddev=1.0), name="prior_means")
+        self.log_vars = vae.add_weight(shape=shape, initializer="zeros", name="prior_log_vars")
+        self.weight_logits = vae.add_weight(shape=(self.prior_components,), initializer="zeros", name="prior_weights")
+
+    def describe(self):
+        return f"a mixture of {self.prior_components} Gaussians"
+
+    def components(self, vae):
+        return self.means, clip_log_var(self.log_vars), ops.log_softmax(self.weight_logits)
+
+
+PRIORS = {prior.name: prior for prior in (NormalPrior, VampPrior, MixtureOfGaussians)}
+
+
+def make_prior(name, latent_dim, options):
+    """The prior called `name` (settings' --prior), with those of `options` that it takes."""
+    prior = PRIORS[name]
+    return prior(latent_dim, **{option: options[option] for option in prior.options if options.get(option) is not None})
+
+
+# ----------------------------------------------------------------------------
+# The VAE
+
+
+class LatentLayer(typing.NamedTuple):
+    """One stochastic layer of a model, for its KL, free bits and statistics."""
+
+    key: str  # "z"; "z2" and "z1" in the ladder
+    name: str  # how metrics.json and the summary name it
+    means: object  # posterior means (batch, dims)
+    kl: object  # KL(q ‖ p) per image (batch,)
+    dims: int
+
+
 @keras.saving.register_keras_serializable(package="vae")
 class VAE(keras.Model):
     """A variational autoencoder trained on the negative ELBO = reconstruction + β·KL, or
@@ -226,10 +385,8 @@ class VAE(keras.Model):
     KL warm-up the training loss uses the current KL weight, but the validation loss (which
     picks the best epoch) always uses the final β, so epochs compare on one objective.
 
-    The prior p(z) is N(0, I), or with prior="vamp" the VampPrior (Tomczak & Welling 2018):
-    p(z) = (1/K) Σ_k q(z | u_k), the encoder's own posteriors of K learned pseudo-inputs u_k,
-    images kept in [0, 1] as the sigmoid of a trainable variable. Its KL term has no closed
-    form, so it is the one-sample Monte Carlo estimate log q(z|x) − log p(z).
+    The prior p(z) is one of PRIORS (`prior`, a name, and its options): N(0, I), the VampPrior
+    or a learned mixture of Gaussians.
 
     A conditional VAE may have a style adversary (`adversary`, weight W > 0; Lample et al.
     2017): a classifier that learns to name the class from z_mean, while the encoder gets its
@@ -243,26 +400,26 @@ class VAE(keras.Model):
     class another way), this measures the difference itself.
     """
 
-    def __init__(self, encoder, decoder, beta=1.0, seed=None, prior="normal", pseudo_inputs=100, train_k=1,
-                 adversary=None, adversary_weight=0.0, free_bits=0.0, style_mmd=0.0,
-                 **kwargs):
+    def __init__(self, encoder, decoder, beta=1.0, seed=None, prior="normal", pseudo_inputs=None,
+                 prior_components=None, train_k=1, adversary=None, adversary_weight=0.0, free_bits=0.0, style_mmd=0.0,
+                 arch=None, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = decoder.inputs[0].shape[-1]
         self.num_classes = decoder.inputs[1].shape[-1] if len(decoder.inputs) > 1 else 0
         self.conditional = self.num_classes > 0
-        self.arch = "conv" if any(isinstance(layer, layers.Conv2D) for layer in encoder.layers) else "dense"
+        # Models saved before the architecture was part of their config: a Conv2D tells conv from dense.
+        self.arch = arch or ("conv" if any(isinstance(layer, layers.Conv2D) for layer in encoder.layers) else "dense")
         self.beta, self.seed, self.free_bits = beta, seed, float(free_bits)
         self.sampling = Sampling(seed)
         # The KL weight lives in a variable so that KL warm-up can change it between epochs
         # without retracing the compiled training step.
         self.kl_weight = self.add_weight(shape=(), initializer=keras.initializers.Constant(beta),
                                          trainable=False, name="kl_weight")
-        self.prior, self.num_pseudo_inputs, self.train_k = prior, pseudo_inputs, train_k
-        if prior == "vamp":
-            # Logits of the pseudo-inputs: their sigmoid keeps every pixel in [0, 1].
-            self.pseudo_logits = self.add_weight(shape=(pseudo_inputs, 28, 28, 1), initializer="zeros",
-                                                 name="pseudo_inputs")
+        self.prior = make_prior(prior, self.latent_dim, {"pseudo_inputs": pseudo_inputs,
+                                                         "prior_components": prior_components})
+        self.prior.build(self)  # after kl_weight: the variables' order is the saved files'
+        self.train_k = train_k
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
@@ -280,6 +437,43 @@ class VAE(keras.Model):
         trackers = [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
         return trackers + ([self.adversary_tracker] if self.adversary is not None else [])
 
+    # ------------------------------------------------------------------------
+    # What the model is, in words: the console, metrics.json, the page and the results table print these
+
+    def describe(self):
+        """The model in one line, naming what differs from a plain VAE, e.g. 'conditional conv, latent
+        dim 16, style adversary W = 10, MMD penalty M = 30' or 'dense, latent dim 2, the VampPrior with
+        100 pseudo-inputs (KL: one-sample estimate), trained on the IWAE bound (k = 5)'."""
+        parts = [f"{'conditional ' if self.conditional else ''}{self.arch}, latent dim {self.latent_dim}"]
+        if self.prior.learned:
+            parts.append(f"{self.prior.describe()} (KL: one-sample estimate)")
+        if self.beta != 1:
+            parts.append(f"β = {self.beta:g}")
+        if self.train_k > 1:
+            parts.append(f"trained on the IWAE bound (k = {self.train_k})")
+        if self.free_bits:
+            parts.append(f"free bits {self.free_bits:g} nats per dimension")
+        if self.adversary is not None:
+            parts.append(f"style adversary W = {self.adversary_weight:g}")
+        if self.style_mmd:
+            parts.append(f"MMD penalty M = {self.style_mmd:g}")
+        return ", ".join(parts)
+
+    def training_loss_name(self):
+        """Which bound the training and validation loss columns of history.csv are."""
+        if self.train_k > 1:
+            return f"negative IWAE bound with k = {self.train_k} importance samples (Burda et al. 2016)"
+        if self.free_bits:
+            return f"negative ELBO with free bits, each layer's KL counted as at least {self.free_bits:g} nats per dimension"
+        return "negative ELBO (reconstruction + β·KL)"
+
+    def kl_estimate(self):
+        """How the KL column was computed, for metrics.json and the page."""
+        return self.prior.kl_estimate
+
+    # ------------------------------------------------------------------------
+    # Encoding and decoding
+
     def _inputs(self, first, labels):
         if not self.conditional:
             return first
@@ -289,8 +483,9 @@ class VAE(keras.Model):
         return [ops.convert_to_tensor(first), ops.one_hot(ops.cast(labels, "int32"), self.num_classes)]
 
     def encode(self, x, labels=None):
-        z_mean, z_log_var = self.encoder(self._inputs(x, labels))
-        return z_mean, ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+        """q(z|x)'s mean and log-variance (the ladder's encoder gives its features too: not needed here)."""
+        z_mean, z_log_var = self.encoder(self._inputs(x, labels))[:2]
+        return z_mean, clip_log_var(z_log_var)
 
     def decode_logits(self, z, labels=None):
         return self.decoder(self._inputs(z, labels))
@@ -318,83 +513,58 @@ class VAE(keras.Model):
         return cross_entropy, ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels), "float32")
 
     # ------------------------------------------------------------------------
-    # The prior
-
-    def pseudo_inputs(self):
-        """The VampPrior's K pseudo-inputs u_k, images (K, 28, 28, 1) in [0, 1]."""
-        return ops.sigmoid(self.pseudo_logits)
-
-    def set_pseudo_inputs(self, images):
-        """Start the pseudo-inputs at these images (K, 28, 28, 1) in [0, 1], e.g. random training images."""
-        images = np.clip(np.asarray(images, np.float32), 0.01, 0.99)  # a finite logit for black and white pixels
-        self.pseudo_logits.assign(np.log(images / (1.0 - images)))
-
-    def prior_components(self):
-        """(means, log-variances) (K, latent_dim) of the VampPrior's mixture components q(z | u_k)."""
-        return self.encode(self.pseudo_inputs())
-
-    def log_prior(self, z, components=None):
-        """log p(z) over z's last axis: N(0, I), or the VampPrior's logsumexp_k log q(z | u_k) − log K.
-        components: prior_components(), when the caller has them already."""
-        if self.prior == "normal":
-            return -0.5 * ops.sum(ops.square(z) + LOG_2PI, axis=-1)
-        means, log_vars = components if components is not None else self.prior_components()
-        per_component = log_normal(ops.expand_dims(z, -2), means, log_vars)  # (..., K)
-        return ops.logsumexp(per_component, axis=-1) - math.log(self.num_pseudo_inputs)
-
-    # ------------------------------------------------------------------------
     # The losses
 
-    def log_weights(self, x, labels, k, seed_generator):
-        """k draws z ~ q(z|x) per image: log p(x|z), log p(z) and log q(z|x), each (k, batch), and
-        q's (z_mean, z_log_var). exp(log p(x|z) + log p(z) − log q(z|x)) are the importance weights."""
+    def draw(self, x, labels, k, seed_generator):
+        """k draws z ~ q(z|x) per image and the terms of the bounds: log p(x|z), log p(z) and
+        log q(z|x), each (k, batch) (exp(log p(x|z) + log p(z) − log q(z|x)) are the importance
+        weights), and the stochastic layers (LatentLayer), here the one z."""
         z_mean, z_log_var = self.encode(x, labels)
-        epsilon = keras.random.normal((k, *ops.shape(z_mean)), seed=seed_generator)  # (k, batch, d)
-        z = z_mean + ops.exp(0.5 * z_log_var) * epsilon
+        z = draw_normal(z_mean, z_log_var, seed_generator, k)  # (k, batch, d)
         repeated_labels = None if labels is None else ops.reshape(ops.tile(labels[None], (k, 1)), (-1,))
-        logits = self.decode_logits(ops.reshape(z, (-1, z.shape[-1])), repeated_labels)
+        logits = self.decode_logits(ops.reshape(z, (-1, self.latent_dim)), repeated_labels)
         repeated = ops.reshape(ops.tile(x[None], (k, 1, 1, 1, 1)), (-1, 28, 28, 1))
-        log_px_given_z = -ops.reshape(reconstruction_loss(repeated, logits), (k, -1))
-        log_pz = self.log_prior(z)
-        log_qz = -0.5 * ops.sum(ops.square(epsilon) + LOG_2PI + z_log_var, axis=-1)
-        return log_px_given_z, log_pz, log_qz, (z_mean, z_log_var)
+        log_pz, log_qz = self.prior.log_prob(self, z), log_normal(z, z_mean, z_log_var)
+        return {"log_px_given_z": -ops.reshape(reconstruction_loss(repeated, logits), (k, -1)),
+                "log_pz": log_pz, "log_qz": log_qz,
+                "layers": [LatentLayer("z", "z", z_mean, self.prior.kl((z_mean, z_log_var), log_qz, log_pz),
+                                       self.latent_dim)]}
 
     def compute_losses(self, x, labels, kl_weight=1.0, training=False):
         """The per-image terms, each (batch,), as a dict:
 
         reconstruction  −log p(x|z), for z ~ q(z|x) (the mean over the train_k draws)
-        kl              KL(q(z|x) ‖ p(z)): in closed form for the normal prior, else the one-sample
-                        Monte Carlo estimate log q(z|x) − log p(z) (the mean over the draws)
-        loss            what training minimises: reconstruction + kl_weight·kl (the negative ELBO)
-                        for train_k = 1; else −log (1/K) Σ_i p(x|z_i) (p(z_i)/q(z_i|x))^kl_weight
-                        over K = train_k draws, the negative IWAE bound (Burda et al. 2016)
+        kl              KL(q(z|x) ‖ p(z)), summed over the stochastic layers, as the prior computes it
+                        (closed form for N(0, I), else the Monte Carlo estimate); kl_<layer> each apart
+        loss            what training minimises (negative_bound)
         z_mean          q's mean, the style code that a style adversary reads
-
-        training: with free bits (λ > 0), the loss counts the KL as at least λ·latent_dim nats on
-        the minibatch's mean (free_bits_kl); validation and evaluation keep the −ELBO.
         """
-        if self.train_k == 1:
-            z_mean, z_log_var = self.encode(x, labels)
-            z = self.sampling([z_mean, z_log_var])
-            reconstruction = reconstruction_loss(x, self.decode_logits(z, labels))
-            if self.prior == "normal":
-                kl = kl_divergence(z_mean, z_log_var)
-            else:
-                kl = log_normal(z, z_mean, z_log_var) - self.log_prior(z)
-            penalty = free_bits_kl(kl, self.free_bits * self.latent_dim) if training and self.free_bits else kl
-            return {"reconstruction": reconstruction, "kl": kl, "loss": reconstruction + kl_weight * penalty,
-                    "z_mean": z_mean}
-        log_px_given_z, log_pz, log_qz, posterior = self.log_weights(x, labels, self.train_k,
-                                                                    self.sampling.seed_generator)
-        bound = ops.logsumexp(log_px_given_z + kl_weight * (log_pz - log_qz), axis=0) - math.log(self.train_k)
-        kl = kl_divergence(*posterior) if self.prior == "normal" else ops.mean(log_qz - log_pz, axis=0)
-        return {"reconstruction": -ops.mean(log_px_given_z, axis=0), "kl": kl, "loss": -bound, "z_mean": posterior[0]}
+        d = self.draw(x, labels, self.train_k, self.sampling.seed_generator)
+        terms = {"reconstruction": -ops.mean(d["log_px_given_z"], axis=0), "kl": sum(layer.kl for layer in d["layers"]),
+                 "loss": self.negative_bound(d, kl_weight, training), "z_mean": d["layers"][0].means}
+        return {**terms, **{f"kl_{layer.key}": layer.kl for layer in d["layers"]}}
+
+    def negative_bound(self, d, kl_weight, training):
+        """The training objective per image, from draw()'s terms:
+
+        train_k = 1: the negative ELBO, reconstruction + kl_weight·KL; while training with free bits
+                     (λ > 0) each layer's KL counts as at least λ nats per dimension of that layer on
+                     the minibatch's mean (free_bits_kl); validation and evaluation keep the −ELBO.
+        train_k = K: −log (1/K) Σ_i p(x|z_i) (p(z_i)/q(z_i|x))^kl_weight over the K draws, the
+                     negative IWAE bound (Burda et al. 2016)."""
+        if self.train_k > 1:
+            log_ratio = d["log_pz"] - d["log_qz"]
+            return math.log(self.train_k) - ops.logsumexp(d["log_px_given_z"] + kl_weight * log_ratio, axis=0)
+        floored = training and self.free_bits
+        penalty = sum(free_bits_kl(layer.kl, self.free_bits * layer.dims) if floored else layer.kl
+                      for layer in d["layers"])
+        return -d["log_px_given_z"][0] + kl_weight * penalty
 
     def layer_statistics(self, x, labels=None):
-        """[(name, posterior means (batch, dims), KL (batch,))] for each stochastic layer, top first:
-        metrics.json's active units and KL per layer. One layer here; two in a LadderVAE."""
-        terms = self.compute_losses(x, labels)
-        return [("z", terms["z_mean"], terms["kl"])]
+        """[(name, posterior means (batch, dims), KL (batch,))] for each stochastic layer, top first,
+        from one draw: metrics.json's active units and KL per layer."""
+        return [(layer.name, layer.means, layer.kl)
+                for layer in self.draw(x, labels, 1, self.sampling.seed_generator)["layers"]]
 
     def _update_metrics(self, terms):
         self.loss_tracker.update_state(terms["loss"])
@@ -432,33 +602,16 @@ class VAE(keras.Model):
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return self._results()  # our trackers, not Keras' own "loss" (which adds the style penalties)
 
-    def train_step(self, *args):
-        """The backend's own training step; on TensorFlow also a chunk of minibatches (steps,
-        batch, 28, 28, 1) from training.training_dataset(steps_per_chunk=...), run as a loop
-        inside this one compiled step, one Adam step per minibatch, so an XLA-compiled step
-        never returns to TensorFlow between minibatches (bench/README.md measures it)."""
-        x = keras.utils.unpack_x_y_sample_weight(args[-1])[0]  # JAX passes (state, data)
-        images = x[0] if isinstance(x, (tuple, list)) else x
-        minibatch_step = super().train_step
-        if tf is None or len(images.shape) == 4:
-            return minibatch_step(*args)
-
-        def body(i):
-            minibatch_step((tf.nest.map_structure(lambda t: t[i], x),))
-            return i + 1
-        # parallel_iterations=1: each minibatch must see the weights the previous one updated.
-        tf.while_loop(lambda i: i < tf.shape(images)[0], body, [tf.constant(0)], parallel_iterations=1)
-        return self._results()
-
     def get_config(self):
         return {
             **super().get_config(),
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "arch": self.arch,
             "beta": self.beta,
             "seed": self.seed,
-            "prior": self.prior,
-            "pseudo_inputs": self.num_pseudo_inputs,
+            "prior": self.prior.name,
+            **self.prior.get_config(),
             "train_k": self.train_k,
             "free_bits": self.free_bits,
             "style_mmd": self.style_mmd,
@@ -500,7 +653,7 @@ def build_ladder(config):
     h = layers.Dense(config.hidden // 2, activation="swish")(h)
     outputs = [layers.Dense(config.latent_dim, name="z_mean")(h), layers.Dense(config.latent_dim, name="z_log_var")(h),
                features]
-    encoder = keras.Model([images, *class_input] if class_input else images, outputs, name="encoder")
+    encoder = _network(images, class_input, outputs, "encoder")
 
     # Top-down: z2 → d (7×7×64) → p(z1|z2).
     z2 = keras.Input((config.latent_dim,), name="z")
@@ -509,7 +662,7 @@ def build_ladder(config):
     h = layers.Reshape((7, 7, width))(layers.Dense(7 * 7 * width)(h))
     context = residual_cell(h, "down_cell")
     prior = layers.Conv2D(2 * c, 1, name="prior_z1")(layers.Activation("swish")(context))
-    decoder = keras.Model([z2, *class_input] if class_input else z2, [prior, context], name="decoder")
+    decoder = _network(z2, class_input, [prior, context], "decoder")
 
     # q(z1|x, z2) from both paths, as a correction to the prior's mean and log-variance (NVAE).
     up, down = keras.Input((7, 7, width), name="bottom_up"), keras.Input((7, 7, width), name="top_down")
@@ -568,19 +721,14 @@ class LadderVAE(VAE):
 
     def __init__(self, encoder, decoder, posterior, output_decoder, **kwargs):
         # The base class reads latent_dim and the classes from decoder's inputs (z2 and the class).
-        super().__init__(encoder, decoder, **kwargs)
+        super().__init__(encoder, decoder, **{**kwargs, "arch": "ladder"})
         self.posterior, self.output_decoder = posterior, output_decoder
-        self.arch = "ladder"
         self.lower_shape = tuple(output_decoder.inputs[0].shape[1:])  # (7, 7, c)
-
-    def encode(self, x, labels=None):
-        z_mean, z_log_var, _ = self.encoder(self._inputs(x, labels))
-        return z_mean, ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
 
     def _split(self, params):
         """(mean, log-variance) of z1 from a conv's 2c channels."""
         mean, log_var = ops.split(params, 2, axis=-1)
-        return mean, ops.clip(log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+        return mean, clip_log_var(log_var)
 
     def decode_logits(self, z, labels=None, z1=None):
         """Logits of p(x|z1, z2), with z1 at the mean of p(z1|z2) unless it is given."""
@@ -596,67 +744,37 @@ class LadderVAE(VAE):
         return ops.sigmoid(self.output_decoder([z1_mean, context]))
 
     def draw(self, x, labels, k, seed_generator):
-        """k draws of (z2, z1) ~ q per image, top-down, and every log-density of log w, each (k, batch);
-        also q(z2|x)'s (mean, log-variance) and the KL of z1 given each drawn z2, in closed form."""
+        """VAE.draw for both layers: k draws of (z2, z1) ~ q per image, top-down. log p(z) and
+        log q(z|x) are both layers' sums; the layers are z2 (its KL as the prior computes it) and
+        z1 (its KL from p(z1|z2) in closed form for each drawn z2, the mean over the draws)."""
         z_mean, z_log_var, features = self.encoder(self._inputs(x, labels))
-        z_log_var = ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
-        z2 = z_mean + ops.exp(0.5 * z_log_var) * keras.random.normal((k, *ops.shape(z_mean)), seed=seed_generator)
+        z_log_var = clip_log_var(z_log_var)
+        z2 = draw_normal(z_mean, z_log_var, seed_generator, k)
         repeat = lambda t: ops.reshape(ops.tile(t[None], (k,) + (1,) * len(t.shape)), (-1, *t.shape[1:]))
         prior, context = self.decoder(self._inputs(ops.reshape(z2, (-1, self.latent_dim)),
                                                    None if labels is None else repeat(labels)))
         p_mean, p_log_var = self._split(prior)
         q_mean, q_log_var = self._split(prior + self.posterior([repeat(features), context]))
-        z1 = q_mean + ops.exp(0.5 * q_log_var) * keras.random.normal(ops.shape(q_mean), seed=seed_generator)
+        z1 = draw_normal(q_mean, q_log_var, seed_generator)
         logits = self.output_decoder([z1, context])
         per_draw = lambda t: ops.reshape(t, (k, -1))
         flat = lambda t: ops.reshape(t, (ops.shape(t)[0], -1))
+        log_pz2, log_qz2 = self.prior.log_prob(self, z2), log_normal(z2, z_mean, z_log_var)
+        log_pz1 = per_draw(log_normal(flat(z1), flat(p_mean), flat(p_log_var)))
+        log_qz1 = per_draw(log_normal(flat(z1), flat(q_mean), flat(q_log_var)))
+        kl_z1 = per_draw(gaussian_kl(q_mean, q_log_var, p_mean, p_log_var))  # closed form, for each drawn z2
+        c = self.lower_shape
         return {
             "log_px_given_z": per_draw(-reconstruction_loss(repeat(x), logits)),
-            "log_pz2": self.log_prior(z2),
-            "log_qz2": log_normal(z2, z_mean, z_log_var),
-            "log_pz1": per_draw(log_normal(flat(z1), flat(p_mean), flat(p_log_var))),
-            "log_qz1": per_draw(log_normal(flat(z1), flat(q_mean), flat(q_log_var))),
-            "kl_z1": per_draw(gaussian_kl(q_mean, q_log_var, p_mean, p_log_var)),
-            "posterior": (z_mean, z_log_var),
-            "q_z1_mean": q_mean,
+            "log_pz": log_pz2 + log_pz1, "log_qz": log_qz2 + log_qz1,
+            "log_pz1": log_pz1, "log_qz1": log_qz1, "kl_z1": kl_z1,
+            "layers": [
+                LatentLayer("z2", f"z2 (top, {self.latent_dim})", z_mean,
+                            self.prior.kl((z_mean, z_log_var), log_qz2, log_pz2), self.latent_dim),
+                LatentLayer("z1", f"z1 (lower, {c[0]}×{c[1]}×{c[2]})", ops.reshape(q_mean, (k, ops.shape(x)[0], -1))[0],
+                            ops.mean(kl_z1, axis=0), math.prod(c)),
+            ],
         }
-
-    def log_weights(self, x, labels, k, seed_generator):
-        d = self.draw(x, labels, k, seed_generator)
-        return d["log_px_given_z"], d["log_pz2"] + d["log_pz1"], d["log_qz2"] + d["log_qz1"], d["posterior"]
-
-    def compute_losses(self, x, labels, kl_weight=1.0, training=False):
-        """VAE.compute_losses for both layers, with their KLs apart as well: kl_z2 (the top) and
-        kl_z1 (the lower), each (batch,); kl is their sum. With free bits each layer's KL is
-        floored apart (λ·dimensions of that layer) in the training loss."""
-        k = self.train_k
-        d = self.draw(x, labels, k, self.sampling.seed_generator)
-        if self.prior == "normal":
-            kl_z2 = kl_divergence(*d["posterior"])
-        else:
-            kl_z2 = ops.mean(d["log_qz2"] - d["log_pz2"], axis=0)
-        kl_z1 = ops.mean(d["kl_z1"], axis=0)
-        reconstruction = -ops.mean(d["log_px_given_z"], axis=0)
-        if k == 1:
-            penalty = kl_z2 + kl_z1
-            if training and self.free_bits:
-                penalty = (free_bits_kl(kl_z2, self.free_bits * self.latent_dim)
-                           + free_bits_kl(kl_z1, self.free_bits * math.prod(self.lower_shape)))
-            loss = reconstruction + kl_weight * penalty
-        else:
-            log_ratio = d["log_pz2"] + d["log_pz1"] - d["log_qz2"] - d["log_qz1"]
-            loss = math.log(k) - ops.logsumexp(d["log_px_given_z"] + kl_weight * log_ratio, axis=0)
-        return {"reconstruction": reconstruction, "kl": kl_z2 + kl_z1, "loss": loss, "z_mean": d["posterior"][0],
-                "kl_z2": kl_z2, "kl_z1": kl_z1}
-
-    def layer_statistics(self, x, labels=None):
-        """The top z2 and the lower z1: z1's means are those of q(z1|x, z2) with z2 drawn once."""
-        d = self.draw(x, labels, 1, self.sampling.seed_generator)
-        z1_means = ops.reshape(d["q_z1_mean"], (ops.shape(x)[0], -1))
-        kl_z2 = kl_divergence(*d["posterior"]) if self.prior == "normal" else (d["log_qz2"] - d["log_pz2"])[0]
-        c = self.lower_shape
-        return [(f"z2 (top, {self.latent_dim})", d["posterior"][0], kl_z2),
-                (f"z1 (lower, {c[0]}×{c[1]}×{c[2]})", z1_means, d["kl_z1"][0])]
 
     def get_config(self):
         return {**super().get_config(),
@@ -671,14 +789,15 @@ class LadderVAE(VAE):
 
 
 def build_vae(config, seed=None):
+    """The model that config (a settings.ModelConfig) describes, with every variable created."""
     ladder = config.arch == "ladder"
     networks = build_ladder(config) if ladder else (build_encoder(config), build_decoder(config))
     # The adversary is built last, so encoder and decoder start from the same weights with or without it.
     adversary = dict(adversary=build_adversary(config), adversary_weight=config.style_adversary) \
         if config.num_classes and config.style_adversary > 0 else {}
-    vae = (LadderVAE if ladder else VAE)(*networks, beta=config.beta, seed=seed, prior=config.prior,
-                                         pseudo_inputs=config.pseudo_inputs, train_k=config.train_k,
-                                         free_bits=config.free_bits,
+    prior_options = {option: getattr(config, option) for option in PRIORS[config.prior].options}
+    vae = (LadderVAE if ladder else VAE)(*networks, arch=config.arch, beta=config.beta, seed=seed, prior=config.prior,
+                                         **prior_options, train_k=config.train_k, free_bits=config.free_bits,
                                          style_mmd=config.style_mmd if config.num_classes else 0.0, **adversary)
     images = ops.zeros((1, 28, 28, 1))
     vae((images, ops.zeros((1,), "int32")) if config.num_classes else images)  # create every variable now

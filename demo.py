@@ -32,12 +32,11 @@ from PIL import Image, ImageDraw
 
 import cli
 import writing
-from files import UserError
+from files import REPO_DIR, UserError
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry and no version check (read at gr.Blocks())
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-REPO_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL = REPO_DIR / "outputs" / "letters-conditional" / "model.keras"
 CANVAS = 280       # px side of the sketchpad
 ZOOM = 6           # a 28x28 image is shown at 168x168
@@ -255,10 +254,7 @@ def load(model_path, data_dir):
         raise UserError(str(error).removeprefix("--load: ")) from None
     if vae.conditional and vae.num_classes != len(classes):
         raise UserError(f"{model_path}: the model has {vae.num_classes} classes, its metrics.json names {classes}")
-    if variant == "digits":
-        data = loaders.load_digits(Path(data_dir))
-    else:
-        data = loaders.load_letters(Path(data_dir), chars=classes)
+    data = loaders.load_variant(variant, Path(data_dir), chars=None if variant == "digits" else classes)
     return Demo(vae, classes, data)
 
 

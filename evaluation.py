@@ -92,10 +92,8 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
     seed_generator = keras.random.SeedGenerator(seed)
 
     def batch_log_px(images, classes):
-        # log p(z) is the model's prior: N(0, I), or the VampPrior's mixture.
-        log_px_given_z, log_pz, log_qz, _ = vae.log_weights(images, classes if vae.conditional else None, k,
-                                                            seed_generator)
-        return ops.logsumexp(log_px_given_z + log_pz - log_qz, axis=0) - math.log(k)
+        d = vae.draw(images, classes if vae.conditional else None, k, seed_generator)
+        return ops.logsumexp(d["log_px_given_z"] + d["log_pz"] - d["log_qz"], axis=0) - math.log(k)
 
     # A tf.function on TensorFlow, not XLA: its compilation took 2-3 s of a 10-s evaluation and no
     # call ran faster with it. Eager elsewhere: jax.jit would need the seed generator's state passed in and out.
@@ -117,20 +115,14 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
 
 
 def prior_samples(vae, n, seed=0):
-    """n draws (n, latent_dim) from the model's prior, as numpy: N(0, I), or for the VampPrior a
-    pseudo-input's component q(z | u_k), k uniform, then z from it."""
-    rng = np.random.default_rng(seed)
-    if vae.prior == "normal":
-        return rng.standard_normal((n, vae.latent_dim))
-    means, log_vars = (ops.convert_to_numpy(t) for t in vae.prior_components())
-    k = rng.integers(len(means), size=n)
-    return means[k] + np.exp(0.5 * log_vars[k]) * rng.standard_normal((n, vae.latent_dim))
+    """n draws (n, latent_dim) from the model's prior, as numpy."""
+    return vae.prior.sample(vae, n, seed)
 
 
 def learned_prior_samples(vae, n=20000, seed=0):
     """prior_samples for a learned prior, None for N(0, I): the figures space their grids by the
     quantiles of these, and keep their exact Gaussian quantiles for N(0, I)."""
-    return None if vae.prior == "normal" else prior_samples(vae, n, seed)
+    return prior_samples(vae, n, seed) if vae.prior.learned else None
 
 
 def knn_accuracy(z_train, y_train, z_test, y_test, k=5):

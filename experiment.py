@@ -82,9 +82,7 @@ def load_data(settings):
 
         download_data(settings.data, what=("mnist",) if settings.variant == "digits" else ("emnist",))
     print(f"Loading the {settings.variant} from {settings.data} ...", flush=True)
-    if settings.variant == "digits":
-        return loaders.load_digits(settings.data, settings.limit)
-    return loaders.load_letters(settings.data, settings.chars, settings.limit, default_chars=VARIANTS[settings.variant])
+    return loaders.load_variant(settings.variant, settings.data, settings.chars, settings.limit)
 
 
 def prepare_out(out_dir):
@@ -113,17 +111,9 @@ def train_and_report(settings, data, strategy):
     if not settings.resume:
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # a fresh run starts from scratch
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    config = common.ModelConfig(arch=settings.arch, latent_dim=settings.latent_dim, beta=settings.beta,
-                                num_classes=len(data.classes) if settings.conditional else 0,
-                                prior=settings.prior, pseudo_inputs=settings.model_pseudo_inputs(),
-                                train_k=settings.train_k, style_adversary=settings.model_style_adversary(),
-                                free_bits=settings.free_bits, style_mmd=settings.style_mmd)
     with strategy.scope():  # the model's variables are mirrored over the replicas
-        vae = common.build_vae(config, seed=settings.seed)
-        if vae.prior == "vamp":  # random training images (--resume then restores the learned ones)
-            rng = np.random.default_rng(settings.seed)
-            start = rng.choice(len(data.x_train), vae.num_pseudo_inputs, replace=vae.num_pseudo_inputs > len(data.x_train))
-            vae.set_pseudo_inputs(data.x_train[start])
+        vae = common.build_vae(settings.model_config(len(data.classes)), seed=settings.seed)
+        vae.prior.start(vae, data.x_train, settings.seed)  # (--resume then restores the learned prior)
     callbacks = []
     gif = None
     if not settings.no_gif:
@@ -161,9 +151,7 @@ def latent_grid_frames(settings, data, vae):
     fitted to test images of every class in proportion."""
     subset = evaluation.stratified_subset(data.y_test, 2000, seed=settings.seed)
     images, labels = training.evaluation_images(data.x_test[subset], settings), data.y_test[subset]
-    title = report_page.run_title({"variant": settings.variant, "data": data.described(), "arch": vae.arch,
-                                   "latent_dim": vae.latent_dim, "conditional": vae.conditional,
-                                   "prior": vae.prior, "train_k": vae.train_k})
+    title = report_page.run_title({"variant": settings.variant, "data": data.described(), "model": vae.describe()})
     decode = grid_decoder(vae, data, settings)
 
     def render(caption):
@@ -211,10 +199,6 @@ CAPTIONS = {  # one sentence per file, for the page (the README says the same)
     "written.png": "Text written in one style, one decoded character at a time.",
     "history.png": "Total, reconstruction and KL loss per epoch, training and validation, in nats per image.",
 }
-PRIOR_NAME = {"normal": "N(0, I)", "vamp": "the VampPrior"}
-KL_ESTIMATE = {"normal": "closed form, KL(q(z|x) ‖ N(0, I))",
-               "vamp": "one-sample Monte Carlo estimate, log q(z|x) − log p(z) with z ~ q(z|x)"}
-
 
 def report(settings, data, vae, history, train_seconds, epochs_trained, interrupted, gif_frames=None, time_limited=False):
     """Evaluate, draw every figure, save model, history, metrics and page; print the summary."""
@@ -232,15 +216,16 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
         "n_train": len(data.x_train),
         "n_test": len(data.x_test),
         "classes": data.classes,
+        "model": vae.describe(),  # the one description: the console, the page and the results table print it
         "arch": vae.arch,
         "latent_dim": vae.latent_dim,
         "conditional": vae.conditional,
         "beta": vae.beta,
-        "prior": vae.prior,
-        "pseudo_inputs": vae.num_pseudo_inputs if vae.prior == "vamp" else None,
-        "kl_estimate": kl_estimate(vae),
+        "prior": vae.prior.name,
+        **vae.prior.get_config(),  # the prior's own options (--pseudo-inputs, --prior-components)
+        "kl_estimate": vae.kl_estimate(),
         "train_k": vae.train_k,
-        "training_loss": training_loss_name(vae),
+        "training_loss": vae.training_loss_name(),
         "style_adversary": vae.adversary_weight,
         "free_bits": vae.free_bits,
         "style_mmd": vae.style_mmd,
@@ -298,23 +283,6 @@ def figure_captions(vae):
     return {name: caption + (LADDER_NOTE if name in LADDER_FIGURES else "") for name, caption in CAPTIONS.items()}
 
 
-def kl_estimate(vae):
-    """How the KL column was computed, for metrics.json."""
-    if vae.arch != "ladder":
-        return KL_ESTIMATE[vae.prior]
-    return (f"top z2: {KL_ESTIMATE[vae.prior]}; plus the lower z1's KL(q(z1|x, z2) ‖ p(z1|z2)) in closed form "
-            "for one draw z2 ~ q(z2|x)")
-
-
-def training_loss_name(vae):
-    """Which bound the training and validation loss columns of history.csv are."""
-    if vae.train_k == 1 and vae.free_bits:
-        return f"negative ELBO with free bits: each layer's KL counted as at least {vae.free_bits:g} nats per dimension"
-    if vae.train_k == 1:
-        return "negative ELBO (reconstruction + β·KL)"
-    return f"negative IWAE bound with k = {vae.train_k} importance samples (Burda et al. 2016)"
-
-
 def class_decoder(vae, char_index):
     """decode(z) of one class: what a conditional model draws as that character."""
     decode = evaluation.decoder_fn(vae)
@@ -333,7 +301,7 @@ def choose_figures(settings, data, vae, history, x_test, z_test, title, gif_fram
     y_test, classes = data.y_test, data.classes
     decode, decode_grid = evaluation.decoder_fn(vae), grid_decoder(vae, data, settings)
     prior = evaluation.learned_prior_samples(vae, seed=settings.seed)  # None for N(0, I)
-    pseudo_means = common.ops.convert_to_numpy(vae.prior_components()[0]) if vae.prior == "vamp" else None
+    markers, marker_name = vae.prior.markers(vae)  # a learned prior's components, if it has any
     # Every class (up to 26), not "the first 12": the official EMNIST test split is sorted by class.
     shown = evaluation.one_per_class(y_test, min(max(12, len(classes)), 26), seed=settings.seed)
     inputs = (x_test[shown], y_test[shown]) if vae.conditional else x_test[shown]
@@ -345,7 +313,8 @@ def choose_figures(settings, data, vae, history, x_test, z_test, title, gif_fram
         "latent_grid.png": lambda path: figures.plot_latent_grid(decode_grid, z_test, path, title, subject=grid_char,
                                                                  prior=prior),
         "latent_scatter.png": lambda path: figures.plot_latent_scatter(
-            z_test, y_test, classes, path, title, method="tsne" if settings.tsne else "pca", markers=pseudo_means),
+            z_test, y_test, classes, path, title, method="tsne" if settings.tsne else "pca", markers=markers,
+            marker_name=marker_name),
     }
     if len(classes) > 1 and not vae.conditional:
         drawings["interpolation.png"] = lambda path: figures.plot_interpolations(
@@ -356,7 +325,7 @@ def choose_figures(settings, data, vae, history, x_test, z_test, title, gif_fram
         cycle = (lambda z: decode(z, np.arange(len(z)) % len(classes))) if vae.conditional else decode
         drawings["generated.png"] = lambda path: figures.plot_generated(
             cycle, vae.latent_dim, settings.sample, path, title, settings.seed,
-            z=evaluation.prior_samples(vae, settings.sample, settings.seed), prior=PRIOR_NAME[vae.prior])
+            z=evaluation.prior_samples(vae, settings.sample, settings.seed), prior=vae.prior.describe())
     if vae.conditional:
         drawings.update(conditional_figures(vae, data, settings, x_test, z_test, title))
     if history is not None:
@@ -442,19 +411,12 @@ def print_summary(metrics, out, files):
                     f"({metrics['images_per_second']:,.0f} images/s)" + (" (interrupted)" if metrics["interrupted"] else "")
                     + (" (stopped by --time-limit)" if metrics.get("stopped_by_time_limit") else ""))
     what = "−log p(x | class) bound" if metrics["conditional"] else "negative ELBO"
-    prior = ""
-    if metrics["prior"] == "vamp":
-        prior, what = f", VampPrior with {metrics['pseudo_inputs']} pseudo-inputs", what + "; KL: one-sample estimate"
-    if metrics["train_k"] > 1:
-        prior += f", trained on the IWAE bound (k = {metrics['train_k']})"
-    if metrics.get("free_bits"):
-        prior += f", free bits {metrics['free_bits']:g} nats per dimension"
     knn = "5-NN accuracy of the class from z (style only: near chance is good)" if metrics["conditional"] else "5-NN accuracy"
     print(f"""
 Summary ({metrics['variant']})
   data         {metrics['data']['description']}{(': ' + metrics['data']['files']) if metrics['data']['files'] else ''}
                {metrics['n_train']:,} train / {metrics['n_test']:,} test images, classes {metrics['classes']}
-  model        {'conditional ' if metrics['conditional'] else ''}{metrics['arch']}, latent dim {metrics['latent_dim']}{prior}
+  model        {report_page.model_description(metrics)}
   training     {training}
   test loss    {test['loss']:.2f} nats/image ({what}) = reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}
   test IWAE    {test['iwae_nll']:.2f} ± {test['iwae_stderr']:.2f} nats/image (k={test['iwae_k']}, {test['iwae_images']:,} images, {test['iwae_subset']})
@@ -476,9 +438,7 @@ def style_summary(metrics):
     test = metrics["test"]
     if "legibility" not in test:
         return ""
-    adversary = f", style adversary W = {metrics['style_adversary']:g}" if metrics.get("style_adversary") else ""
-    adversary += f", MMD penalty M = {metrics['style_mmd']:g}" if metrics.get("style_mmd") else ""
     return f"""
-  leakage      the class read from z by a logistic probe {test['probe_accuracy']:.1%}, chance {test['chance_accuracy']:.1%}{adversary}
+  leakage      the class read from z by a logistic probe {test['probe_accuracy']:.1%}, chance {test['chance_accuracy']:.1%}
   legibility   {test['legibility']:.1%} of {test['legibility_images']:,} test styles drawn as every class are read as that class
                (by a conv classifier that reads {test['classifier_accuracy']:.1%} of the test images right)"""

@@ -236,10 +236,10 @@ def plot_latent_grid(decode, z, path, title, n=20, subject=None, prior=None):
     save_figure(fig, path)
 
 
-def plot_latent_scatter(z, labels, classes, path, title, method="pca", markers=None):
+def plot_latent_scatter(z, labels, classes, path, title, method="pca", markers=None, marker_name=None):
     """Test z_means coloured by class, each class's character written at its centre.
-    markers: the VampPrior's pseudo-inputs' means (K, latent_dim), drawn as black crosses
-    (in 1-D and with t-SNE, which has no projection for new points, they are left out)."""
+    markers: points (K, latent_dim) named marker_name, a learned prior's components' means, drawn
+    as black crosses (in 1-D and with t-SNE, which has no projection for new points, they are left out)."""
     z, labels = np.asarray(z, dtype=np.float32), np.asarray(labels)
     project = None  # latent points → the figure's plane, where there is such a map
     if z.shape[1] == 1:  # one latent coordinate: spread the classes out vertically instead
@@ -276,7 +276,7 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca", markers=N
         marks = project(np.asarray(markers, dtype=np.float32))
         ax.scatter(marks[:, 0], marks[:, 1], marker="x", c="black", s=28, linewidths=1.2, zorder=3)
         handles.append(Line2D([], [], linestyle="", marker="x", markersize=7, color="black",
-                              label="pseudo-inputs' means"))
+                              label=marker_name))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
               ncols=1 if len(present) <= 13 else 2, columnspacing=0.8, handletextpad=0.2)
     ax.set(xlabel=names[0], ylabel=names[1])

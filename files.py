@@ -10,6 +10,10 @@ import os
 import tempfile
 from pathlib import Path
 
+REPO_DIR = Path(__file__).resolve().parent  # the scripts' folder: data/ and outputs/ live beside them
+# The classes each script (its variant) trains on by default.
+VARIANTS = {"letters": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "vowels": "AEIOU", "digits": "0123456789"}
+
 
 class UserError(ValueError):
     """A problem the user can fix (a data file, an option). Printed as one line, exit status 2."""

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from files import UserError, atomic_write
+from files import VARIANTS, UserError, atomic_write
 
-DIGITS = "0123456789"
-LETTERS = string.ascii_uppercase
+DIGITS, LETTERS = VARIANTS["digits"], VARIANTS["letters"]
 
 
 # ----------------------------------------------------------------------------
@@ -279,6 +278,13 @@ def synthetic_letters(data_dir, seed=0):
     except OSError:
         pass
     return arrays
+
+
+def load_variant(variant, data_dir, chars=None, limit=None):
+    """The data a script trains on: MNIST digits, or letters (chars, default: the variant's)."""
+    if variant == "digits":
+        return load_digits(data_dir, limit)
+    return load_letters(data_dir, chars, limit, default_chars=VARIANTS[variant])
 
 
 def load_letters(data_dir, chars=None, limit=None, default_chars=LETTERS):

@@ -216,16 +216,27 @@ def _esc(value):
 
 
 def run_title(metrics):
-    """'letters · synthetic letters · dense, latent 2': how the page and every figure of a run name it."""
-    kind = "conditional " if metrics.get("conditional") else ""
-    return (f"{metrics.get('variant', 'run')} · {_data_name(metrics)} · {kind}{metrics.get('arch', '?')}, "
-            f"latent {metrics.get('latent_dim', '?')}" + _prior_and_bound(metrics))
+    """'letters · synthetic letters · dense, latent dim 2': how the page and every figure of a run name it."""
+    return f"{metrics.get('variant', 'run')} · {_data_name(metrics)} · {model_description(metrics)}"
 
 
-def _prior_and_bound(metrics):
-    """', VampPrior, IWAE k=5 training' where a run has either; nothing for the defaults."""
-    text = ", VampPrior" if metrics.get("prior") == "vamp" else ""
-    return text + (f", IWAE k={metrics['train_k']} training" if (metrics.get("train_k") or 1) > 1 else "")
+def model_description(metrics):
+    """The model in one line, as the run described it (VAE.describe, metrics.json's "model"): the
+    console, the page, the figures' titles and the results table print this. For a metrics.json
+    written before that line existed, its fields in the same words."""
+    if metrics.get("model"):
+        return str(metrics["model"])
+    parts = [f"{'conditional ' if metrics.get('conditional') else ''}{metrics.get('arch', '?')}, "
+             f"latent dim {metrics.get('latent_dim', '?')}"]
+    if metrics.get("pseudo_inputs"):
+        parts.append(f"the VampPrior with {metrics['pseudo_inputs']} pseudo-inputs (KL: one-sample estimate)")
+    if (metrics.get("train_k") or 1) > 1:
+        parts.append(f"trained on the IWAE bound (k = {metrics['train_k']})")
+    if metrics.get("free_bits"):
+        parts.append(f"free bits {metrics['free_bits']:g} nats per dimension")
+    parts += [f"{name} = {metrics[key]:g}" for key, name in (("style_adversary", "style adversary W"),
+                                                            ("style_mmd", "MMD penalty M")) if metrics.get(key)]
+    return ", ".join(parts)
 
 
 def _about(metrics):
@@ -269,24 +280,16 @@ def _source_text(metrics):
     return ": ".join(parts) or MISSING
 
 
-def _model_text(metrics, conditional):
-    parts = [_esc(metrics.get("arch", MISSING)), f"latent dim {_esc(metrics.get('latent_dim', MISSING))}"]
-    if isinstance(metrics.get("beta"), (int, float)):
-        parts.append(f"β = {metrics['beta']:g}")
+def _model_text(metrics):
+    parts = [_esc(model_description(metrics))]
     if metrics.get("kl_warmup"):
         parts.append(f"KL warm-up {_esc(metrics['kl_warmup'])} epochs")
     if metrics.get("binarized"):
         parts.append("binarized")
-    parts.append("conditional on the class" if conditional else "unconditional")
-    if metrics.get("prior") == "vamp":
-        parts.append(f"VampPrior with {_esc(metrics.get('pseudo_inputs'))} pseudo-inputs (KL: one-sample estimate)")
-    if (metrics.get("train_k") or 1) > 1:
-        parts.append(f"trained on the IWAE bound, k = {_esc(metrics['train_k'])}")
-    if metrics.get("style_adversary"):
-        parts.append(f"style adversary W = {_fmt(metrics['style_adversary'], 'g')}")
-    if metrics.get("style_mmd"):
-        parts.append(f"MMD penalty M = {_fmt(metrics['style_mmd'], 'g')}")
-    return ", ".join(parts)
+    for key, name in (("training_loss", "training loss"), ("kl_estimate", "KL")):
+        if metrics.get(key):
+            parts.append(f"{name}: {_esc(metrics[key])}")
+    return "; ".join(parts)
 
 
 def _training_text(metrics):
@@ -315,7 +318,7 @@ def _facts(metrics, conditional):
         ("data", _source_text(metrics)),
         ("images", sizes),
         ("classes", f"{len(classes)}: <code>{_esc(classes)}</code>" if classes else MISSING),
-        ("model", _model_text(metrics, conditional)),
+        ("model", _model_text(metrics)),
         ("training", _training_text(metrics)),
         ("seed", _esc(metrics.get("seed", MISSING))),
     ]

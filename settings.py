@@ -1,89 +1,199 @@
-"""Every option of an experiment, as one dataclass that checks itself: `Settings`.
+"""Every option of an experiment, declared once: `ModelConfig` (the model's) and `Settings` (all).
 
     Settings(variant="letters", epochs=5, limit=2000)    # in Python or a notebook
     vae_letters.py --epochs 5 --limit 2000                # the same run from the command line
 
-The fields are the command line's options (the same names as argparse's dests, the same
-defaults); cli.py builds its parser from these defaults. Making a Settings runs every check
-that needs no data and no TensorFlow (a UserError, one line, naming the option) and fills in
-what the options imply (--iwae-full's k and images, --chars without repeats, the images of
---style-from), so a mistake answers at once, before any training. experiment.run(settings)
-runs the experiment. This module imports no TensorFlow.
+Each option is one dataclass field whose `option(...)` holds its default, help, group and
+bounds: cli.py builds the command line from these fields, `check_numbers` checks their ranges,
+and the model is built from a ModelConfig. Defaults that depend on the model (the learning
+rate, the style penalties, the priors' sizes) come from one table, `model_defaults`. Making a
+Settings runs every check that needs no data and no TensorFlow (a UserError, one line, naming
+the option) and fills in what the options imply (--iwae-full's k and images, --chars without
+repeats, the images of --style-from), so a mistake answers at once, before any training.
+experiment.run(settings) runs the experiment. This module imports no TensorFlow.
 """
 
 import dataclasses
 import math
-import os
 import numbers
+import os
 import string
 from pathlib import Path
 
-from files import UserError
+from files import REPO_DIR, VARIANTS, UserError
 
-REPO_DIR = Path(__file__).resolve().parent
-# The classes each variant trains on by default.
-VARIANTS = {"letters": string.ascii_uppercase, "vowels": "AEIOU", "digits": "0123456789"}
-CHOICES = {"arch": ("dense", "conv", "ladder"), "prior": ("normal", "vamp"), "strategy": ("default", "mirrored", "multiworker")}
 FULL_IWAE = (1000, 0)  # --iwae-full: k = 1000 on every test image, the published setting
-CONDITIONAL_OPTIONS = ("write", "style_from", "grid_char")  # only a conditional model can take these
-DEFAULT_PSEUDO_INPUTS = 100  # the paper's 500 cost 5x a minibatch of encoder work per step on a CPU
-# --style-adversary's W when --conditional is given without it (README, "Style apart from letter").
-DEFAULT_STYLE_ADVERSARY = 10.0
-# The smallest value of each number option (None: no number given, the option's own default).
-AT_LEAST = {"limit": 1, "latent_dim": 1, "pseudo_inputs": 1, "epochs": 1, "batch_size": 1, "patience": 1,
-            "kl_warmup": 0, "train_k": 1, "iwae_k": 1, "iwae_images": 0, "sample": 1}
-NON_NEGATIVE = ("beta", "style_adversary", "style_mmd", "lr", "free_bits")
-POSITIVE = ("time_limit",)
+GROUPS = ("data and output", "model", "training", "evaluation", "figures", "running")  # --help's sections, in order
+
+
+def option(default, help, group, *, minimum=None, above=None, choices=None, metavar=None, nargs=None, const=None,
+           requires=None, not_with=None, upper=False, variants=None, cli_type=None):
+    """A field that is a command-line option, declared once.
+
+    default: None where the default depends on the model (`model_defaults`) or means "not given".
+    minimum / above: the smallest allowed value, inclusive / exclusive (numbers only).
+    requires: (other option, value) this option needs; not_with: {choice: (other option, why)}
+    refuses that choice together with the other option. upper: the text is upper-cased.
+    variants: the scripts that have the option (default: all). cli_type: argparse's type where
+    the field's own type does not parse a word (a Path, a str)."""
+    return dataclasses.field(default=default, metadata=dict(
+        help=help, group=group, minimum=minimum, above=above, choices=choices, metavar=metavar, nargs=nargs,
+        const=const, requires=requires, not_with=not_with or {}, upper=upper, variants=variants, cli_type=cli_type))
+
+
+def option_fields(cls):
+    """The fields of a dataclass that are command-line options, in declaration order."""
+    return [field for field in dataclasses.fields(cls) if "group" in field.metadata]
+
+
+def flag(name):
+    """'latent_dim' → '--latent-dim', as the command line spells an option."""
+    return "--" + name.replace("_", "-")
+
+
+# ----------------------------------------------------------------------------
+# Defaults that depend on the model, in one table
+
+
+LARGE_CODE = 8  # latent dimensions from which a conditional model's code gets the MMD penalty by default
+
+
+def model_defaults(arch, latent_dim, conditional):
+    """The options whose best value depends on the model, each chosen from measured curves
+    (bench/README.md, "Defaults per model"). A field left at None gets its value here."""
+    return {
+        # A conv or ladder model at 0.003 closes its code in the first epoch (0 active units of 16
+        # on MNIST); at 0.001 it keeps it open. The dense model learns fastest at 0.003.
+        "lr": 3e-3 if arch == "dense" else 1e-3,
+        "pseudo_inputs": 100,  # the paper's 500 cost 5x a minibatch of encoder work per step on a CPU
+        "prior_components": 10,
+        "style_adversary": 10.0 if conditional else 0.0,
+        # The MMD penalty hides the class from a code of 8 or more dimensions at about 2 nats' cost;
+        # at 2-D it costs 8 nats for nothing.
+        "style_mmd": 30.0 if conditional and latent_dim >= LARGE_CODE else 0.0,
+    }
+
+
+# ----------------------------------------------------------------------------
+# The options
 
 
 @dataclasses.dataclass
-class Settings:
+class ModelConfig:
+    """The model's options: what common.build_vae builds (Settings adds the rest of a run)."""
+
+    arch: str = option("dense", "encoder/decoder architecture; 'ladder': two stochastic layers, a top z over a "
+                       "spatial 7x7xC one, with top-down inference (common.LadderVAE)", "model",
+                       choices=("dense", "conv", "ladder"))
+    latent_dim: int = option(2, "size of the latent space", "model", minimum=1, metavar="N")
+    beta: float = option(1.0, "weight of the KL term", "model", minimum=0.0, metavar="B")
+    prior: str = option("normal", "p(z): N(0, I); 'vamp', the VampPrior, a mixture over learned pseudo-inputs "
+                        "(Tomczak & Welling 2018); 'mog', a learned mixture of Gaussians", "model",
+                        choices=("normal", "vamp", "mog"),
+                        not_with={"vamp": ("conditional", "a pseudo-input would need a class too; use the normal prior")})
+    pseudo_inputs: int = option(None, "the VampPrior's number of learned pseudo-inputs", "model", minimum=1,
+                                metavar="K", requires=("prior", "vamp"))
+    prior_components: int = option(None, "the mixture of Gaussians' number of components", "model", minimum=1,
+                                   metavar="K", requires=("prior", "mog"))
+    style_adversary: float = option(None, "conditional: a classifier tries to read the class from z and the encoder "
+                                    "learns, W times as strongly, to defeat it; 0 = none", "model", minimum=0.0,
+                                    metavar="W")
+    style_mmd: float = option(None, "conditional: add M times how differently each class's z spread from all z (an "
+                              "MMD penalty, Louizos et al. 2016) to the loss; 0 = off", "model", minimum=0.0,
+                              metavar="M")
+    train_k: int = option(1, "importance samples per image: train on the IWAE bound (Burda et al. 2016); 1 = the ELBO",
+                          "training", minimum=1, metavar="K")
+    free_bits: float = option(0.0, "free bits (Kingma et al. 2016): each stochastic layer's KL counts as at least λ "
+                              "nats per latent dimension of that layer, on the minibatch's mean, in the training loss; "
+                              "0 = off", "training", minimum=0.0, metavar="λ")
+    # Not options: the sizes of the networks, and the classes, which come from the data.
+    num_classes: int = 0  # > 0: a conditional VAE, given the class as a one-hot vector
+    hidden: int = 512  # width of the dense layers
+    lower_channels: int = 4  # ladder: channels C of the lower latent, 7×7×C
+
+    def __post_init__(self):
+        self.fill_model_defaults(conditional=self.num_classes > 0)
+
+    def fill_model_defaults(self, conditional):
+        """Give each option left at None its value from model_defaults, where the option applies."""
+        defaults = model_defaults(self.arch, self.latent_dim, conditional)
+        for field in option_fields(type(self)):
+            requires = field.metadata["requires"]
+            if getattr(self, field.name) is None and field.name in defaults and (
+                    requires is None or getattr(self, requires[0]) == requires[1]):
+                setattr(self, field.name, defaults[field.name])
+
+    def check_numbers(self):
+        """Each option's choices and bounds, as its declaration gives them."""
+        for field in option_fields(type(self)):
+            value, meta, name = getattr(self, field.name), field.metadata, flag(field.name)
+            if value is None:
+                continue
+            if meta["choices"] and value not in meta["choices"]:
+                raise UserError(f"{name}: {value!r} is not one of {', '.join(meta['choices'])}")
+            if field.type is int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                                      or (meta["minimum"] is not None and value < meta["minimum"])):
+                raise UserError(f"{name}: must be a whole number of at least {meta['minimum']}, got {value!r}")
+            if field.type is float:
+                bound_ok = (value > meta["above"]) if meta["above"] is not None else (value >= meta["minimum"])
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not bound_ok:
+                    bound = f"above {meta['above']:g}" if meta["above"] is not None else f"≥ {meta['minimum']:g}"
+                    raise UserError(f"{name}: must be a finite number {bound}, got {value!r}")
+
+
+@dataclasses.dataclass
+class Settings(ModelConfig):
+    """Every option of a run: the model's (ModelConfig) and those of data, training, evaluation and figures."""
+
     variant: str = "letters"  # "letters", "vowels" or "digits": the default classes and output folder
-    # data and output
-    data: Path = REPO_DIR / "data"
-    out: Path = None  # default: outputs/<variant>/ beside the scripts
-    chars: str = None  # letters to keep (not for digits); default: those of the variant in the data
-    limit: int = None
-    download: bool = False
-    # model
-    arch: str = "dense"
-    latent_dim: int = 2
-    conditional: bool = False
-    beta: float = 1.0
-    prior: str = "normal"
-    pseudo_inputs: int = None  # --prior vamp only; default DEFAULT_PSEUDO_INPUTS
-    style_adversary: float = None  # conditional only; default DEFAULT_STYLE_ADVERSARY
-    style_mmd: float = 0.0  # conditional only; off by default: at 2-D it cost 8 nats on the letters (README)
-    # training
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 3e-3
-    patience: int = 4
-    time_limit: float = None  # minutes of training at most (None: no limit)
-    kl_warmup: int = 0
-    train_k: int = 1
-    free_bits: float = 0.0
-    binarize: bool = False
-    resume: bool = False
-    strategy: str = "default"
-    # evaluation
-    iwae_k: int = 100
-    iwae_images: int = 1000
-    iwae_full: bool = False
-    # figures
-    tsne: bool = False
-    sample: int = None
-    no_gif: bool = False
-    no_report: bool = False
-    grid_char: str = None
-    write: str = None
-    style: int = None
-    style_from: list = None  # image files, or one folder of them
-    style_char: list = None
-    # running
-    load: str = None  # "": --out/model.keras; a path: that model
-    seed: int = 0
-    quiet: bool = False
+    data: Path = option(REPO_DIR / "data", "folder with the real data files (default: data/ beside the scripts)",
+                        "data and output", metavar="DIR", cli_type=Path)
+    out: Path = option(None, "folder for figures, metrics, page and model (default: outputs/{variant}/)",
+                       "data and output", metavar="DIR", cli_type=Path)
+    chars: str = option(None, "letters to keep, case-insensitive (default: those of {classes} in the data)",
+                        "data and output", metavar="LETTERS", upper=True, variants=("letters", "vowels"), cli_type=str)
+    limit: int = option(None, "use only the first N training images, for quick tries", "data and output",
+                        minimum=1, metavar="N")
+    download: bool = option(False, "first fetch the real data into --data (needs the internet)", "data and output")
+    conditional: bool = option(False, "give encoder and decoder the class too, so z holds the style alone", "model")
+    epochs: int = option(30, "most epochs (early stopping may end sooner)", "training", minimum=1, metavar="N")
+    batch_size: int = option(128, "images per training step, over all replicas", "training", minimum=1, metavar="N")
+    lr: float = option(None, "Adam learning rate", "training", minimum=0.0, metavar="X")
+    patience: int = option(4, "early stopping: epochs without a better validation loss", "training", minimum=1, metavar="N")
+    time_limit: float = option(None, "train for at most this many minutes: no epoch starts that would end past them; "
+                               "the best epoch is kept and evaluated as usual (default: no limit)", "training",
+                               above=0.0, metavar="MINUTES")
+    kl_warmup: int = option(0, "raise the KL weight from 0 to beta over the first E epochs", "training", minimum=0,
+                            metavar="E")
+    binarize: bool = option(False, "dynamic binarization of the pixels (the setting of published likelihoods)", "training")
+    resume: bool = option(False, "continue the interrupted run whose checkpoint is in --out", "training")
+    strategy: str = option("default", "tf.distribute: 'mirrored' trains on all local GPUs (or CPUs), 'multiworker' on "
+                           "the machines named by the TF_CONFIG environment variable (both TensorFlow only; with "
+                           "KERAS_BACKEND=jax, 'default' uses every local device)", "training",
+                           choices=("default", "mirrored", "multiworker"))
+    iwae_k: int = option(100, "importance samples per image for the IWAE bound", "evaluation", minimum=1, metavar="K")
+    iwae_images: int = option(1000, "test images for the IWAE bound, drawn in proportion to every class (0 = all)",
+                              "evaluation", minimum=0, metavar="N")
+    iwae_full: bool = option(False, f"the published setting: k = {FULL_IWAE[0]} on every test image (slow)", "evaluation")
+    tsne: bool = option(False, "latent scatter by t-SNE instead of PCA (latent dim > 2)", "figures")
+    sample: int = option(None, "also write generated.png with N images from the prior", "figures", minimum=1, metavar="N")
+    no_gif: bool = option(False, "skip latent_grid.gif, the latent grid after every epoch", "figures")
+    no_report: bool = option(False, "skip report.html, the page that tells the whole run", "figures")
+    grid_char: str = option(None, "conditional: the character drawn over the plane of styles (default: the first class)",
+                            "figures", metavar="C", upper=True, cli_type=str)
+    write: str = option(None, "conditional: write TEXT in one style into written.png ('\\n' = new line)", "figures",
+                        metavar="TEXT", cli_type=str)
+    style: int = option(None, "conditional: the style drawn from the prior with seed N (default: --seed)", "figures",
+                        metavar="N")
+    style_from: list = option(None, "conditional: photos or scans of letters you wrote (PNG or JPEG), one letter each, "
+                              "or a folder of them named by their character (A.png, b.jpg): the style to write in, "
+                              "averaged", "figures", metavar="IMAGE", nargs="+", cli_type=Path)
+    style_char: list = option(None, "the character in each --style-from image, in the same order", "figures",
+                              metavar="C", nargs="+", upper=True, cli_type=str)
+    load: str = option(None, "skip training: load --out/model.keras (or PATH) and redraw every figure and metric",
+                       "running", metavar="PATH", nargs="?", const="", cli_type=str)
+    seed: int = option(0, "random seed: the same seed gives the same metrics", "running", metavar="N")
+    quiet: bool = option(False, "one line per epoch instead of progress bars", "running")
     # What the checks derive: the 28x28 images of --style-from, read once.
     style_images: list = dataclasses.field(default=None, init=False, repr=False)
 
@@ -96,7 +206,8 @@ class Settings:
             raise UserError(f"variant: {self.variant!r} is not one of {', '.join(VARIANTS)}")
         self.data = Path(self.data)
         self.out = REPO_DIR / "outputs" / self.variant if self.out is None else Path(self.out)
-        self._check_numbers()
+        self.check_numbers()
+        self.check_combinations()
         classes = VARIANTS[self.variant]
         if self.chars is not None:
             if self.variant == "digits":
@@ -114,10 +225,6 @@ class Settings:
             raise UserError(f"--data: folder {self.data} does not exist")
         if self.resume and not (self.out / "checkpoint" / "backup").is_dir():
             raise UserError(f"--resume: no checkpoint in {self.out / 'checkpoint'} to resume from")
-        if self.pseudo_inputs is not None and self.prior != "vamp":
-            raise UserError("--pseudo-inputs: only with --prior vamp")
-        if self.prior == "vamp" and self.conditional:
-            raise UserError("--prior vamp: not with --conditional (a pseudo-input would need a class too); use the normal prior")
         backend = os.environ.get("KERAS_BACKEND", "tensorflow")  # as common.py will choose it
         if self.strategy != "default" and backend != "tensorflow":
             raise UserError(f"--strategy {self.strategy}: TensorFlow only (KERAS_BACKEND={backend}); on JAX the default "
@@ -128,16 +235,17 @@ class Settings:
             raise UserError("--free-bits: not with --train-k > 1 (free bits floor the ELBO's KL; the IWAE bound has none)")
         if self.free_bits and self.load is not None:
             raise UserError("--free-bits: not with --load (free bits only change training)")
-        if self.style_adversary is not None and self.load is not None:
-            raise UserError("--style-adversary: not with --load (a saved model keeps the adversary it was trained with)")
-        if self.style_adversary is not None and not self.conditional:
-            raise UserError("--style-adversary needs a conditional model (--conditional)")
-        if self.style_mmd and self.load is not None:
-            raise UserError("--style-mmd: not with --load (a saved model keeps the penalty it was trained with)")
-        if self.style_mmd and not self.conditional:
-            raise UserError("--style-mmd needs a conditional model (--conditional)")
+        # The style penalties: a value other than the model's default is one the user gave.
+        defaults = model_defaults(self.arch, self.latent_dim, self.conditional)
+        for name in ("style_adversary", "style_mmd"):
+            value = getattr(self, name)
+            if value is not None and value != defaults[name] and self.load is not None:
+                raise UserError(f"{flag(name)}: not with --load (a saved model keeps the penalty it was trained with)")
+            if value and not self.conditional:
+                raise UserError(f"{flag(name)} needs a conditional model (--conditional)")
         if self.load is None and not self.conditional and self.conditional_option():
             raise UserError(f"{self.conditional_option()} needs a conditional model (--conditional)")
+        self.fill_model_defaults(self.conditional)
         if self.write is not None:
             self.write = self.write.replace("\\n", "\n")  # a typed \n is a new line too
             check_text(self.write, classes)
@@ -155,36 +263,28 @@ class Settings:
             self.style_from, self.style_char = [path for path, _ in letters], "".join(char for _, char in letters)
             self.style_images = [prepare_style_image(path) for path in self.style_from]  # a clear error now, not after training
 
-    def _check_numbers(self):
-        """The ranges the command line's types check as it parses, for settings made in Python."""
-        for name in CHOICES:
-            if getattr(self, name) not in CHOICES[name]:
-                raise UserError(f"--{name}: {getattr(self, name)!r} is not one of {', '.join(CHOICES[name])}")
-        for name, minimum in AT_LEAST.items():
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, numbers.Integral) or value < minimum):
-                raise UserError(f"--{name.replace('_', '-')}: must be a whole number of at least {minimum}, got {value!r}")
-        for name in NON_NEGATIVE + POSITIVE:
-            value, positive = getattr(self, name), name in POSITIVE
-            if value is not None and not (isinstance(value, numbers.Real) and math.isfinite(value)
-                                          and (value > 0 if positive else value >= 0)):
-                raise UserError(f"--{name.replace('_', '-')}: must be a finite number "
-                                f"{'above 0' if positive else '≥ 0'}, got {value!r}")
+    def check_combinations(self):
+        """The options that need another (`requires`) or refuse one (`not_with`), as declared."""
+        for field in option_fields(type(self)):
+            value, meta = getattr(self, field.name), field.metadata
+            if meta["requires"] and value is not None:
+                other, wanted = meta["requires"]
+                if getattr(self, other) != wanted:
+                    raise UserError(f"{flag(field.name)}: only with {flag(other)} {wanted}")
+            if meta["not_with"] and value in meta["not_with"]:
+                other, why = meta["not_with"][value]
+                if getattr(self, other):
+                    raise UserError(f"{flag(field.name)} {value}: not with {flag(other)} ({why})")
 
     def conditional_option(self):
         """The first option given that only a conditional model can take, as typed, or None."""
-        given = [option for option in CONDITIONAL_OPTIONS if getattr(self, option) is not None]
-        return f"--{given[0].replace('_', '-')}" if given else None
+        given = [name for name in ("write", "style_from", "grid_char") if getattr(self, name) is not None]
+        return flag(given[0]) if given else None
 
-    def model_pseudo_inputs(self):
-        """K, the VampPrior's pseudo-inputs: --pseudo-inputs, or the default."""
-        return self.pseudo_inputs or DEFAULT_PSEUDO_INPUTS
-
-    def model_style_adversary(self):
-        """--style-adversary's W, or the default for a conditional model (none for a plain one)."""
-        if not self.conditional:
-            return 0.0
-        return DEFAULT_STYLE_ADVERSARY if self.style_adversary is None else self.style_adversary
+    def model_config(self, num_classes):
+        """The ModelConfig to build: this run's model options, with the data's classes if conditional."""
+        options = {field.name: getattr(self, field.name) for field in dataclasses.fields(ModelConfig)}
+        return ModelConfig(**{**options, "num_classes": num_classes if self.conditional else 0})
 
 
 def check_text(text, classes):

@@ -194,6 +194,29 @@ def compile_vae(vae, lr=1e-3):
         vae.compile(optimizer=keras.optimizers.Adam(lr), steps_per_execution=STEPS_PER_CHUNK if BACKEND == "jax" else 1)
         return
     vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=not distributed() and vae.arch == "dense")
+    vae.train_step = chunk_step(vae)
+
+
+def chunk_step(vae):
+    """The model's own training step (Keras'), which also takes a chunk of minibatches (steps,
+    batch, 28, 28, 1) from training_dataset(steps_per_chunk=...) and runs it as a loop inside this
+    one compiled step, one Adam step per minibatch, so an XLA-compiled step never returns to
+    TensorFlow between minibatches (bench/README.md measures it)."""
+    minibatch_step = type(vae).train_step.__get__(vae)
+
+    def step(data):
+        x = keras.utils.unpack_x_y_sample_weight(data)[0]
+        images = x[0] if isinstance(x, (tuple, list)) else x
+        if len(images.shape) == 4:  # plain minibatches: under tf.distribute, and validation-sized calls
+            return minibatch_step(data)
+
+        def body(i):
+            minibatch_step((tf.nest.map_structure(lambda t: t[i], x),))
+            return i + 1
+        # parallel_iterations=1: each minibatch must see the weights the previous one updated.
+        tf.while_loop(lambda i: i < tf.shape(images)[0], body, [tf.constant(0)], parallel_iterations=1)
+        return vae.compute_metrics(x, None, None)
+    return step
 
 
 class NoStrategy:

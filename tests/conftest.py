@@ -42,6 +42,11 @@ def letter_images(labels, seed=0):
     return images
 
 
+def blobs(n, seed=0):
+    """Binary blobs (n, 28, 28, 1): something a few Adam steps can start to fit."""
+    return (np.random.default_rng(seed).random((n, 28, 28, 1)) < 0.15).astype(np.float32)
+
+
 @pytest.fixture(scope="session")
 def synthetic_data_dir(tmp_path_factory):
     """One folder shared by the tests that use the synthetic letters, so it is generated once."""

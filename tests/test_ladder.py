@@ -17,15 +17,10 @@ import training
 import vae_digits
 import vae_letters
 import vae_vowels
-from conftest import REPO
+from conftest import REPO, blobs as images
 from test_scripts import QUICK, check_outputs, run_script
 
 to_numpy = keras.ops.convert_to_numpy
-
-
-def images(n, seed=0):
-    """Binary blobs: something a few Adam steps can start to fit."""
-    return (np.random.default_rng(seed).random((n, 28, 28, 1)) < 0.15).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +42,11 @@ def test_shapes_of_every_layers_latent(num_classes):
     z_mean, z_log_var = vae.encode(x, labels)
     assert z_mean.shape == z_log_var.shape == (6, 3)
     drawn = vae.draw(x, labels, 4, keras.random.SeedGenerator(0))
-    assert drawn["q_z1_mean"].shape == (4 * 6, 7, 7, 4)  # z1 per draw of z2, per image
-    for name in ("log_px_given_z", "log_pz2", "log_qz2", "log_pz1", "log_qz1", "kl_z1"):
+    for name in ("log_px_given_z", "log_pz", "log_qz", "log_pz1", "log_qz1", "kl_z1"):
         assert drawn[name].shape == (4, 6), name
+    top_layer, lower_layer = drawn["layers"]
+    assert top_layer.means.shape == (6, 3) and lower_layer.means.shape == (6, 7 * 7 * 4)  # z1's means of the first draw
+    assert top_layer.kl.shape == lower_layer.kl.shape == (6,) and lower_layer.dims == 7 * 7 * 4
     (top, top_means, top_kl), (lower, lower_means, lower_kl) = vae.layer_statistics(x, labels)
     assert top_means.shape == (6, 3) and lower_means.shape == (6, 7 * 7 * 4) and top_kl.shape == lower_kl.shape == (6,)
     assert top.startswith("z2") and lower.startswith("z1")
@@ -121,7 +118,7 @@ def test_safe_reload_in_a_fresh_process_with_the_vamp_prior(tmp_path):
     vae = common.build_vae(common.ModelConfig(arch="ladder", latent_dim=2, prior="vamp", pseudo_inputs=3,
                                               free_bits=0.25), seed=0)
     x = images(8)
-    vae.set_pseudo_inputs(x[:3])
+    vae.prior.set_images(x[:3])
     training.compile_vae(vae)
     vae.fit(training.make_dataset(x, None, 8), epochs=1, verbose=0, shuffle=False)  # weights off their initial values
     path = tmp_path / "model.keras"
@@ -131,15 +128,15 @@ def test_safe_reload_in_a_fresh_process_with_the_vamp_prior(tmp_path):
     np.save(tmp_path / "z.npy", z)
     np.save(tmp_path / "expected.npy", np.concatenate([
         to_numpy(vae.encode(x)[0]).ravel(), to_numpy(vae(x)).ravel(), to_numpy(vae.decode(z)).ravel(),
-        to_numpy(vae.log_prior(z))]))
+        to_numpy(vae.prior.log_prob(vae, z))]))
     script = (
         "import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import common, keras\n"
         "model = keras.models.load_model(sys.argv[2])  # safe mode, no custom_objects\n"
         "x, z = np.load(sys.argv[3]), np.load(sys.argv[4])\n"
-        "got = [model.encode(x)[0], model(x), model.decode(z), model.log_prior(z)]\n"
+        "got = [model.encode(x)[0], model(x), model.decode(z), model.prior.log_prob(model, z)]\n"
         "got = np.concatenate([keras.ops.convert_to_numpy(t).ravel() for t in got])\n"
         "np.testing.assert_allclose(got, np.load(sys.argv[5]), rtol=1e-5, atol=1e-5)\n"
-        "print('same', type(model).__name__, model.arch, model.lower_shape, model.prior, model.free_bits)\n"
+        "print('same', type(model).__name__, model.arch, model.lower_shape, model.prior.name, model.free_bits)\n"
     )
     result = subprocess.run([sys.executable, "-c", script, str(REPO), str(path), str(tmp_path / "x.npy"),
                              str(tmp_path / "z.npy"), str(tmp_path / "expected.npy")],

@@ -83,6 +83,7 @@ def test_a_chunk_trains_exactly_like_its_minibatches_one_by_one():
         keras.utils.set_random_seed(0)
         vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
         vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # no XLA: the same kernels both ways
+        vae.train_step = training.chunk_step(vae)  # as training.compile_vae does on TensorFlow
         history = vae.fit(training.training_dataset(images, None, 16, steps_per_chunk=steps_per_chunk), epochs=2,
                           verbose=0, shuffle=False)
         return vae, history.history["loss"]

