@@ -83,24 +83,35 @@ def make_parser(description, variant):
 
 
 def model_default_text(name):
-    """--help's words for a default from settings.model_defaults, e.g. '0.003; 0.001 for conv, ladder':
-    the default model's value, then the others with the models they are for."""
+    """--help's words for a default from settings.model_defaults, e.g. '0.003; 0.001 for conv or
+    fine-tuning': the default model's value, then each other value with the kinds of run it is for."""
     if name not in model_defaults("dense", 2, False):
         return None
-    # Every kind of model the table tells apart: each architecture, code size and (un)conditional.
+    # Every kind of run the table tells apart, each input with the words for its values.
     inputs = {"arch": {arch: arch for arch in ("dense", "conv", "ladder")},
               "conditional": {False: "unconditional", True: "conditional"},
-              "latent_dim": {LARGE_CODE - 1: f"latent < {LARGE_CODE}", LARGE_CODE: f"latent ≥ {LARGE_CODE}"}}
-    cases = {words: model_defaults(**dict(zip(inputs, values)))[name]
-             for values, words in zip(itertools.product(*inputs.values()), itertools.product(*map(dict.values, inputs.values())))}
-    matters = [i for i in range(len(inputs)) if len({words[:i] + words[i + 1:] + (value,) for words, value in cases.items()})
-               > len({words[:i] + words[i + 1:] for words in cases})]
-    most = next(iter(cases.values()))  # the default model's: dense, unconditional, a small code
-    others = {}
-    for words, value in cases.items():
-        if value != most:
-            others.setdefault(value, []).append(", ".join(words[i] for i in matters))
-    return f"{most:g}" + "".join(f"; {value:g} for {' and '.join(dict.fromkeys(kinds))}" for value, kinds in others.items())
+              "latent_dim": {LARGE_CODE - 1: f"latent < {LARGE_CODE}", LARGE_CODE: f"latent ≥ {LARGE_CODE}"},
+              "fine_tune": {False: "from scratch", True: "fine-tuning"}}
+    runs = [dict(zip(inputs, values)) for values in itertools.product(*inputs.values())]
+    value_of = [model_defaults(**run)[name] for run in runs]
+    text = f"{value_of[0]:g}"  # the default model's: dense, unconditional, a small code, from scratch
+    for value in dict.fromkeys(value_of[1:]):
+        if value == value_of[0]:
+            continue
+        where = {i for i, v in enumerate(value_of) if v == value}
+        # The kinds of run that get this value, each said by one input where that is enough ("conv",
+        # "fine-tuning"), else by the inputs that matter together ("conditional, latent ≥ 8").
+        slices = [(key, option) for key in inputs for option in inputs[key]
+                  if {i for i, run in enumerate(runs) if run[key] == option} <= where]
+        covered = {i for i, run in enumerate(runs) for key, option in slices if run[key] == option}
+        if slices and covered == where:
+            words = " or ".join(inputs[key][option] for key, option in slices)
+        else:
+            matters = [key for key in inputs if any(len({model_defaults(**{**run, key: other})[name]
+                                                         for other in inputs[key]}) > 1 for run in runs)]
+            words = " or ".join(dict.fromkeys(", ".join(inputs[key][runs[i][key]] for key in matters) for i in sorted(where)))
+        text += f"; {value:g} for {words}"
+    return text
 
 
 # ----------------------------------------------------------------------------

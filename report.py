@@ -306,6 +306,8 @@ def _training_text(metrics):
         text += f"; {_esc(strategy)} strategy, {_esc(replicas)} replicas"
     if metrics.get("interrupted"):
         text += " (interrupted)"
+    if metrics.get("fine_tuned_from"):
+        text += f", fine-tuned from <code>{_esc(metrics['fine_tuned_from'])}</code>"
     return text
 
 

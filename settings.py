@@ -20,7 +20,7 @@ import os
 import string
 from pathlib import Path
 
-from files import REPO_DIR, VARIANTS, UserError
+from files import REPO_DIR, VARIANTS, UserError, read_saved_run
 
 FULL_IWAE = (1000, 0)  # --iwae-full: k = 1000 on every test image, the published setting
 GROUPS = ("data and output", "model", "training", "evaluation", "figures", "running")  # --help's sections, in order
@@ -58,13 +58,15 @@ def flag(name):
 LARGE_CODE = 8  # latent dimensions from which a conditional model's code gets the MMD penalty by default
 
 
-def model_defaults(arch, latent_dim, conditional):
-    """The options whose best value depends on the model, each chosen from measured curves
-    (bench/README.md, "Defaults per model"). A field left at None gets its value here."""
+def model_defaults(arch, latent_dim, conditional, fine_tune=False):
+    """The options whose best value depends on the model (and on fine-tuning one), each chosen
+    from measured curves (bench/README.md, "Defaults per model"). A field left at None gets its
+    value here."""
     return {
         # The conv model at 0.003 closes its code in the first epoch (0 active units of 16 on MNIST),
-        # at 0.001 it keeps 9 open; the dense and ladder models learn fastest at 0.003.
-        "lr": 1e-3 if arch == "conv" else 3e-3,
+        # at 0.001 it keeps 9 open; the dense and ladder models learn fastest at 0.003. Fine-tuning
+        # on a few images takes smaller steps from weights that are already good.
+        "lr": 1e-3 if arch == "conv" or fine_tune else 3e-3,
         "pseudo_inputs": 100,  # the paper's 500 cost 5x a minibatch of encoder work per step on a CPU
         "prior_components": 10,
         "style_adversary": 10.0 if conditional else 0.0,
@@ -114,9 +116,9 @@ class ModelConfig:
     def __post_init__(self):
         self.fill_model_defaults(conditional=self.num_classes > 0)
 
-    def fill_model_defaults(self, conditional):
+    def fill_model_defaults(self, conditional, fine_tune=False):
         """Give each option left at None its value from model_defaults, where the option applies."""
-        defaults = model_defaults(self.arch, self.latent_dim, conditional)
+        defaults = model_defaults(self.arch, self.latent_dim, conditional, fine_tune)
         for field in option_fields(type(self)):
             requires = field.metadata["requires"]
             if getattr(self, field.name) is None and field.name in defaults and (
@@ -146,12 +148,17 @@ class Settings(ModelConfig):
     """Every option of a run: the model's (ModelConfig) and those of data, training, evaluation and figures."""
 
     variant: str = "letters"  # "letters", "vowels" or "digits": the default classes and output folder
-    data: Path = option(REPO_DIR / "data", "folder with the real data files (default: data/ beside the scripts)",
+    data: Path = option(REPO_DIR / "data", "folder with the real data files, and where --images caches its prepared "
+                        "images (default: data/ beside the scripts)",
                         "data and output", metavar="DIR", cli_type=Path)
     out: Path = option(None, "folder for figures, metrics, page and model (default: outputs/{variant}/)",
                        "data and output", metavar="DIR", cli_type=Path)
     chars: str = option(None, "letters to keep, case-insensitive (default: those of {classes} in the data)",
                         "data and output", metavar="LETTERS", upper=True, variants=("letters", "vowels"), cli_type=str)
+    images: Path = option(None, "train on your own images: a folder with one subfolder per class, named by its "
+                          "character (A/, b/, 7/; letters case-insensitive), of PNG, JPEG, BMP, GIF or TIFF files of "
+                          "any size, framed as EMNIST frames its letters; 20 %% of each class are held out to test",
+                          "data and output", metavar="DIR", cli_type=Path)
     limit: int = option(None, "use only the first N training images, for quick tries", "data and output",
                         minimum=1, metavar="N")
     download: bool = option(False, "first fetch the real data into --data (needs the internet)", "data and output")
@@ -167,6 +174,11 @@ class Settings(ModelConfig):
                             metavar="E")
     binarize: bool = option(False, "dynamic binarization of the pixels (the setting of published likelihoods)", "training")
     resume: bool = option(False, "continue the interrupted run whose checkpoint is in --out", "training")
+    fine_tune: Path = option(None, "start from this saved model (a model.keras with its metrics.json) and train it "
+                             "on the data; the data's classes must be among the model's. The model's own weights "
+                             "count as its first epoch, so early stopping keeps it whenever the held-out images "
+                             "do not get better (default --out: outputs/{variant}-fine-tuned/)", "training",
+                             metavar="MODEL", cli_type=Path)
     strategy: str = option("default", "tf.distribute: 'mirrored' trains on all local GPUs (or CPUs), 'multiworker' on "
                            "the machines named by the TF_CONFIG environment variable (both TensorFlow only; with "
                            "KERAS_BACKEND=jax, 'default' uses every local device)", "training",
@@ -194,8 +206,9 @@ class Settings(ModelConfig):
                        "running", metavar="PATH", nargs="?", const="", cli_type=str)
     seed: int = option(0, "random seed: the same seed gives the same metrics", "running", metavar="N")
     quiet: bool = option(False, "one line per epoch instead of progress bars", "running")
-    # What the checks derive: the 28x28 images of --style-from, read once.
+    # What the checks derive: the 28x28 images of --style-from, read once; the classes of --fine-tune's model.
     style_images: list = dataclasses.field(default=None, init=False, repr=False)
+    fine_tune_classes: str = dataclasses.field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         self.check()
@@ -205,9 +218,19 @@ class Settings(ModelConfig):
         if self.variant not in VARIANTS:
             raise UserError(f"variant: {self.variant!r} is not one of {', '.join(VARIANTS)}")
         self.data = Path(self.data)
-        self.out = REPO_DIR / "outputs" / self.variant if self.out is None else Path(self.out)
+        default_out = REPO_DIR / "outputs" / (self.variant + ("-fine-tuned" if self.fine_tune is not None else ""))
+        self.out = default_out if self.out is None else Path(self.out)
         self.check_numbers()
         self.check_combinations()
+        if self.fine_tune is not None:
+            self.check_fine_tune()
+        if self.images is not None:
+            from loaders import scan_image_folder  # a mistake in the folder answers now, before TensorFlow loads
+
+            if self.download:
+                raise UserError("--images: not with --download (your images are the data)")
+            scan_image_folder(Path(self.images), VARIANTS[self.variant])
+            self.images = Path(self.images)
         classes = VARIANTS[self.variant]
         if self.chars is not None:
             if self.variant == "digits":
@@ -221,7 +244,7 @@ class Settings(ModelConfig):
             self.iwae_k, self.iwae_images = FULL_IWAE
         if self.data.exists() and not self.data.is_dir():
             raise UserError(f"--data: {self.data} is not a folder")
-        if self.data != REPO_DIR / "data" and not self.data.is_dir() and not self.download:
+        if self.data != REPO_DIR / "data" and not self.data.is_dir() and not self.download and self.images is None:
             raise UserError(f"--data: folder {self.data} does not exist")
         if self.resume and not (self.out / "checkpoint" / "backup").is_dir():
             raise UserError(f"--resume: no checkpoint in {self.out / 'checkpoint'} to resume from")
@@ -245,7 +268,7 @@ class Settings(ModelConfig):
                 raise UserError(f"{flag(name)} needs a conditional model (--conditional)")
         if self.load is None and not self.conditional and self.conditional_option():
             raise UserError(f"{self.conditional_option()} needs a conditional model (--conditional)")
-        self.fill_model_defaults(self.conditional)
+        self.fill_model_defaults(self.conditional, fine_tune=self.fine_tune is not None)
         if self.write is not None:
             self.write = self.write.replace("\\n", "\n")  # a typed \n is a new line too
             check_text(self.write, classes)
@@ -262,6 +285,23 @@ class Settings(ModelConfig):
             letters = style_letters(self.style_from, self.style_char, classes)
             self.style_from, self.style_char = [path for path, _ in letters], "".join(char for _, char in letters)
             self.style_images = [prepare_style_image(path) for path in self.style_from]  # a clear error now, not after training
+
+    def check_fine_tune(self):
+        """--fine-tune: the model and its run exist; it keeps its own model options (a conditional
+        model stays conditional); its output goes elsewhere than the model it starts from."""
+        self.fine_tune = Path(self.fine_tune)
+        if self.load is not None or self.resume:
+            raise UserError(f"--fine-tune: not with {'--load' if self.load is not None else '--resume'}")
+        saved = read_saved_run(self.fine_tune, "--fine-tune")
+        given = [flag(field.name) for field in option_fields(ModelConfig)
+                 if getattr(self, field.name) not in (None, field.default)]
+        if given:
+            raise UserError(f"{given[0]}: not with --fine-tune (the model keeps the options it was trained with)")
+        if self.conditional and not saved["conditional"]:
+            raise UserError(f"--conditional: the model {self.fine_tune} is not conditional")
+        if self.out.resolve() == self.fine_tune.parent.resolve():
+            raise UserError(f"--out: {self.out} holds the model to fine-tune; name another folder for the new one")
+        self.conditional, self.fine_tune_classes = saved["conditional"], saved["classes"]
 
     def check_combinations(self):
         """The options that need another (`requires`) or refuse one (`not_with`), as declared."""

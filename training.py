@@ -430,7 +430,7 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     Returns the history DataFrame.
 
     args: the run's Settings (settings.py): lr, batch_size, epochs, seed, binarize, beta,
-    kl_warmup, patience and quiet.
+    kl_warmup, patience, quiet and fine_tune (the model it starts from, or None).
 
     checkpoint_dir keeps what --resume needs: Keras' BackupAndRestore state (weights,
     optimizer, epoch), the best weights so far and the per-epoch history.
@@ -450,11 +450,17 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     minibatches = len(data.x_train) // min(args.batch_size, len(data.x_train))
     steps, minibatches = chunking(minibatches, chunk) if chunk else (1, minibatches)  # what the progress bar counts
     y_train, y_test = (data.y_train, data.y_test) if vae.conditional else (None, None)
+    validation = make_dataset(evaluation_images(data.x_test, args), y_test, validation_batch_size(len(data.x_test)))
+    if args.fine_tune is not None and previous is None:
+        # The model's own weights are the first "best": an epoch must beat them on the held-out
+        # images to replace them, so a few images cannot leave it worse than it came.
+        best_so_far = vae.evaluate(validation, verbose=0, return_dict=True)["loss"]
+        vae.save_weights(str(best_weights))
+        print(f"Fine-tuning {args.fine_tune}: validation loss {best_so_far:.2f} nats before training", flush=True)
     vae.fit(
         training_dataset(data.x_train, y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
                          steps_per_chunk=chunk),
-        validation_data=make_dataset(evaluation_images(data.x_test, args), y_test,
-                                     validation_batch_size(len(data.x_test))),
+        validation_data=validation,
         epochs=args.epochs,
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=0,  # MinibatchProgress shows the progress

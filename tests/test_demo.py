@@ -1,12 +1,17 @@
 """demo.py: the app's functions called directly, its command line, and the page in a real browser."""
 
+import contextlib
 import io
 import json
+import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
@@ -17,6 +22,7 @@ import demo
 import vae_letters
 import writing
 from conftest import REPO, headless_chromium
+from files import UserError
 from test_scripts import run_script
 
 QUICK = ["--epochs", "4", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--no-report", "--quiet"]
@@ -70,6 +76,53 @@ def test_ink_on_paper_is_dark_ink_on_white_zoomed():
     paper = demo.ink_on_paper(image, zoom=4)
     assert paper.shape == (8, 12) and paper.dtype == np.uint8
     assert (paper[4:, 8:] == 0).all() and (paper[:4] == 255).all() and (paper[4:, :8] == 255).all()
+
+
+def test_saving_a_letter_takes_the_next_free_number_and_never_overwrites(tmp_path):
+    classes = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    folder = demo.save_folder(tmp_path / "my letters")  # created
+    assert folder.is_dir() and demo.saved_counts(folder, classes) == f"Saved in `{folder}`: nothing yet"
+    assert demo.save_letter(folder, drawing(LETTER_A), "A", classes) == f"Saved your 'A' as `{folder / 'A' / '0001.png'}`."
+    by_hand = folder / "A" / "0002.png"  # the next number, taken meanwhile (by hand, or another save)
+    drawing(LETTER_L)["composite"].save(by_hand)
+    mine = by_hand.read_bytes()
+    assert demo.save_letter(folder, drawing(LETTER_A), "A", classes).endswith(f"`{folder / 'A' / '0003.png'}`.")
+    assert by_hand.read_bytes() == mine
+    demo.save_letter(folder, drawing(LETTER_L), "L", classes)
+    # Nothing saved for an empty drawing, a dot or no letter: the page's own messages instead.
+    assert demo.save_letter(folder, drawing([]), "A", classes) == "Draw one letter in the box."
+    assert demo.save_letter(folder, {"composite": None}, "A", classes) == "Draw one letter in the box."
+    assert "only a dot" in demo.save_letter(folder, drawing([[(140, 140), (142, 141)]]), "A", classes)
+    assert "Pick the letter" in demo.save_letter(folder, drawing(LETTER_A), None, classes)
+    files = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+    assert files == ["A/0001.png", "A/0002.png", "A/0003.png", "L/0001.png"]
+    # Saved as drawn (what --images prepares as the demo does), not as the 28x28 the model sees.
+    for name, lines in [("A/0001.png", LETTER_A), ("A/0003.png", LETTER_A), ("L/0001.png", LETTER_L)]:
+        with Image.open(folder / name) as image:
+            assert image.format == "PNG" and image.size == (demo.CANVAS, demo.CANVAS)
+        assert np.array_equal(writing.prepare_style_image(folder / name), writing.prepare_style_image(drawing(lines)["composite"]))
+    # Counted from the folder: an image added by hand (in b/, which --images reads as B) counts, a note does not.
+    (folder / "b").mkdir()
+    drawing(LETTER_A)["composite"].convert("RGB").save(folder / "b" / "scan.jpg")
+    (folder / "b" / "notes.txt").write_text("not an image")
+    assert demo.saved_counts(folder, classes) == f"Saved in `{folder}`: A 3 · B 1 · L 1"
+
+
+def test_the_fine_tuning_command_names_the_models_script_and_the_paths(tmp_path):
+    folder, model = tmp_path / "my letters", Path("outputs/letters-conditional/model.keras")
+    command = demo.fine_tune_command(folder, model, "letters")
+    assert shlex.split(command) == ["python", "vae_letters.py", "--images", str(folder), "--fine-tune", str(model)]
+    assert shlex.split(demo.fine_tune_command(folder, model, "digits"))[1] == "vae_digits.py"
+    assert shlex.split(demo.fine_tune_command(folder, model, "vowels"))[1] == "vae_vowels.py"
+
+
+def test_save_to_must_be_a_folder(tmp_path):
+    (tmp_path / "a file").write_text("")
+    with pytest.raises(UserError, match="--save-to: .*a file: not a folder"):
+        demo.save_folder(tmp_path / "a file")
+    with pytest.raises(UserError, match="cannot create the folder"):
+        demo.save_folder(tmp_path / "a file" / "letters")
+    assert demo.save_folder(tmp_path / "new" / "letters").is_dir()
 
 
 # Every test from here on trains a model, runs demo.py or drives a browser: marked slow.
@@ -205,6 +258,18 @@ def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
 
 
 @pytest.mark.slow
+def test_save_to_a_file_is_one_line_and_exit_2_and_help_says_it_is_off(tmp_path):
+    (tmp_path / "model.keras").write_bytes(b"PK")  # never loaded: the folder is checked first
+    (tmp_path / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC"}))
+    (tmp_path / "letters").write_text("a file, not a folder")
+    result = run_demo(tmp_path / "model.keras", "--save-to", tmp_path / "letters")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "--save-to" in result.stderr and "not a folder" in result.stderr
+    help_text = " ".join(run_demo("--help").stdout.split())
+    assert "--save-to DIR" in help_text and "(default: off, no button)" in help_text
+
+
+@pytest.mark.slow
 def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
     """Gradio's analytics, version check and Hugging Face calls stay off: every address the
     server process looks up or connects to while it starts and serves the page is local."""
@@ -246,24 +311,41 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(trained, tmp_path_factory):
-    """`python demo.py MODEL` on a free port: (process, its address, its console log)."""
+@contextlib.contextmanager
+def demo_server(trained, log, *options):
+    """`python demo.py MODEL *options` on a free port, once it is ready: (process, its address, its console log)."""
     data_dir, model = trained
-    log = tmp_path_factory.mktemp("demo-server") / "console.txt"
     port = free_port()
     with open(log, "w") as out:
         process = subprocess.Popen([sys.executable, str(REPO / "demo.py"), str(model), "--data", str(data_dir),
-                                    "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-    deadline = time.monotonic() + 180
-    while "Ready in" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "Ready in" in log.read_text(), log.read_text()
-    assert f"http://127.0.0.1:{port}/" in log.read_text()
-    yield process, f"http://127.0.0.1:{port}/", log
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+                                    "--port", str(port), *map(str, options)], stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 180
+        while "Ready in" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "Ready in" in log.read_text(), log.read_text()
+        assert f"http://127.0.0.1:{port}/" in log.read_text()
+        yield process, f"http://127.0.0.1:{port}/", log
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(trained, tmp_path_factory):
+    """`python demo.py MODEL`: (process, its address, its console log)."""
+    with demo_server(trained, tmp_path_factory.mktemp("demo-server") / "console.txt") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def saving_server(trained, tmp_path_factory):
+    """`python demo.py MODEL --save-to DIR`, DIR not there yet (a space in its name, for the
+    command's quoting): (process, its address, DIR)."""
+    folder = tmp_path_factory.mktemp("saved") / "my letters"
+    with demo_server(trained, tmp_path_factory.mktemp("demo-saving-server") / "console.txt", "--save-to", folder) as started:
+        yield started[0], started[1], folder
 
 
 def wait_for(condition, seconds=30.0):
@@ -335,6 +417,7 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
     wait_for(lambda: "select the draw tool" not in browser.find_element("id", "sketch").text)  # the brush is picked
     outputs = ["seen", "written"]
 
+    assert not browser.find_elements("id", "save") and not browser.find_elements("id", "saved")  # no --save-to
     stroke(browser, canvas, [(-20, -100), (-20, 40)])  # first a vertical bar: an "I" ...
     sources, first = after_update(browser, outputs, {})
     assert "Your 'A'" in browser.find_element("id", "message").text
@@ -371,6 +454,35 @@ def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser,
     _, after = after_update(browser, ["decoded"], sources)
     wait_for(lambda: slider("x") < 0 and slider("y") < 0)  # lower left of the middle
     assert differ(before["decoded"], after["decoded"], 1), "the decoded character did not change"
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+@pytest.mark.slow
+def test_browser_saving_a_letter_twice_keeps_both_in_its_folder(browser, saving_server, trained):
+    _, url, folder = saving_server
+    browser.get(url)
+    wait_for(lambda: browser.find_elements("css selector", "#sketch canvas"))
+    canvas = browser.find_element("css selector", "#sketch canvas")
+    wait_for(lambda: "select the draw tool" not in browser.find_element("id", "sketch").text)
+    saved = lambda: browser.find_element("id", "saved").text
+    message = lambda: browser.find_element("id", "message").text
+    assert folder.is_dir() and "nothing yet" in saved()
+    assert demo.fine_tune_command(folder, trained[1], "letters") in saved()
+
+    stroke(browser, canvas, [(-20, -100), (-20, 40), (60, 40)])  # an "L"
+    browser.find_element("xpath", "//*[@id='letter']//label[normalize-space()='L']").click()
+    wait_for(lambda: "Your 'L'" in message())  # the drawing and the letter have reached the server
+    button = browser.find_element("xpath", "//button[normalize-space()='Save this letter']")
+    button.click()
+    button.click()  # at once: the second save must not take the first one's file
+    pngs = lambda: sorted(path.name for path in (folder / "L").glob("*.png"))
+    wait_for(lambda: pngs() == ["0001.png", "0002.png"] and re.search(r"\bL 2\b", saved()), seconds=60)
+    assert "Saved your 'L'" in message()
+    assert sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")) == ["L", "L/0001.png", "L/0002.png"]
+    for name in pngs():  # each one the drawing as drawn, whole
+        with Image.open(folder / "L" / name) as image:
+            image.load()
+            assert image.format == "PNG" and demo.drawing_problem(image) is None
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 

@@ -78,7 +78,7 @@ def test_each_option_is_declared_once_with_its_help_and_a_default_in_help():
     help_text = " ".join(cli.make_parser("", "letters").format_help().split())
     for field in option_fields(Settings):
         assert "--" + field.name.replace("_", "-") in help_text, field.name
-    assert "Adam learning rate (default: 0.003; 0.001 for conv)" in help_text
+    assert "Adam learning rate (default: 0.003; 0.001 for conv or fine-tuning)" in help_text
     assert "(default: 0; 30 for conditional, latent ≥ 8)" in help_text
 
 
