@@ -725,6 +725,10 @@ class LadderVAE(VAE):
         self.posterior, self.output_decoder = posterior, output_decoder
         self.lower_shape = tuple(output_decoder.inputs[0].shape[1:])  # (7, 7, c)
 
+    def kl_estimate(self):
+        return (f"top z2: {self.prior.kl_estimate}; plus the lower z1's KL(q(z1|x, z2) ‖ p(z1|z2)) in closed form "
+                "for one draw z2 ~ q(z2|x)")
+
     def _split(self, params):
         """(mean, log-variance) of z1 from a conv's 2c channels."""
         mean, log_var = ops.split(params, 2, axis=-1)

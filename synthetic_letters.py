@@ -180,13 +180,21 @@ def _tremor(pts, rng, amp=0.004):
     return pts + amp * noise / max(noise.std(), 1e-9)
 
 
-def _field(pts, rng, amp=0.12, modes=4):
-    """A smooth random displacement field over the whole letter: a few long sine waves.
+def _field_params(rng, amp=0.12, modes=4):
+    """The waves of one smooth displacement field: (freq, phase, weight). Drawn apart from _field so
+    that one hand (make_hand) can bend all its letters by the same field.
     The amount (amp, in cap heights) is the one that brought synthetic digits closest to real MNIST
     (bench/digits_proxy.py: 0.08 and 3 waves, v2, left models 12-19 nats further off; data/README.md)."""
     freq = rng.normal(0, 0.5, (modes, 2, 2))           # cycles per cap height, (mode, out, in)
     phase = rng.uniform(0, 2 * np.pi, (modes, 2))
     weight = rng.normal(0, amp / np.sqrt(modes), (modes, 2))
+    return freq, phase, weight
+
+
+def _field(pts, rng, params=None):
+    """A smooth random displacement field over the whole letter: a few long sine waves, those of
+    `params` (from _field_params) or, when None, freshly drawn from rng."""
+    freq, phase, weight = _field_params(rng) if params is None else params
     waves = np.sin(2 * np.pi * np.einsum("moi,ni->nmo", freq, pts) + phase)
     return pts + (weight * waves).sum(1)
 
@@ -206,11 +214,16 @@ def _affine(rng):
     return np.array([[cos, -sin], [sin, cos]]) @ np.array([[aspect, -slant], [0, 1 / aspect]])
 
 
-def _write(paths, rng):
-    """Pen paths of one handwritten sample, in canvas pixels, the larger side _SIDE px."""
+def _write(paths, rng, hand=None):
+    """Pen paths of one handwritten sample, in canvas pixels, the larger side _SIDE px. hand: a
+    fixed hand's "field" and "affine" (see _hand); None draws both from rng, after the paths' own
+    draws, in that order (the offline set's streams depend on it)."""
     pts = [_tremor(_resample(p, rng), rng) + rng.normal(0, 0.012, 2) for p in paths]
     sizes = np.cumsum([len(p) for p in pts])[:-1]
-    allpts = _field(np.concatenate(pts), rng) @ _affine(rng).T
+    if hand is None:
+        allpts = _field(np.concatenate(pts), rng) @ _affine(rng).T
+    else:
+        allpts = _field(np.concatenate(pts), rng, hand["field"]) @ hand["affine"].T
     lo, hi = allpts.min(0), allpts.max(0)
     allpts = (allpts - (lo + hi) / 2) * (_SIDE / (hi - lo).max()) + _CANVAS / 2
     return np.split(allpts, sizes)
@@ -265,16 +278,21 @@ def _emnist_frame(canvas, box=_BOX):
     return np.round(255 * out / out.max()).astype(np.uint8)
 
 
+def _pens(rng, n):
+    """n random pens: (width on the canvas in px, ink's larger side at 28x28 in px)."""
+    # Pen width on the canvas for a random width at 28x28: the framing scales the letter's larger
+    # side, plus the pen and about 4 px of blur halo, to `box` px.
+    pen = np.clip(np.exp(rng.normal(np.log(_PEN[0]), _PEN[1], size=n)), *_PEN_RANGE)
+    box = _BOX - rng.exponential(_SHRINK, size=n)
+    return np.round(pen * (_SIDE + 4) / (box - pen)).astype(int), box
+
+
 def _make_letter(letter, n, seed, split, frame=None):
     """n 28x28 uint8 images of one letter, mixed forms, from the letter's own random stream."""
     rng = np.random.default_rng([seed, ord(letter), split])
     paths, probs = _forms(letter)
     form = rng.choice(len(paths), size=n, p=probs)
-    # Pen width on the canvas for a random width at 28x28: the framing scales the letter's larger
-    # side, plus the pen and about 4 px of blur halo, to `box` px.
-    pen = np.clip(np.exp(rng.normal(np.log(_PEN[0]), _PEN[1], size=n)), *_PEN_RANGE)
-    box = _BOX - rng.exponential(_SHRINK, size=n)
-    width = np.round(pen * (_SIDE + 4) / (box - pen)).astype(int)
+    width, box = _pens(rng, n)
     out = np.zeros((n, _SIZE, _SIZE), np.uint8)
     for i in range(n):
         canvas = _draw(_write(paths[form[i]], rng), width[i])
@@ -318,3 +336,49 @@ def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per
         per_class = images[split * len(chars):(split + 1) * len(chars)]
         result += [np.stack(per_class, 1).reshape(-1, _SIZE, _SIZE), np.tile(np.arange(len(chars), dtype=np.int64), n)]
     return tuple(result)
+
+
+# ------------------------------------------------------------------------------------------
+# One fixed hand: a person's letters (bench/user_hand.py)
+# ------------------------------------------------------------------------------------------
+
+def _hand(hand_seed):
+    """What one hand keeps for every letter it writes: the slant, rotation and aspect (one _affine
+    draw), the smooth field that bends its letters (one _field_params draw), the pen's width and the
+    size of its letters in the frame (one _pens draw). From the hand's own stream, so it does not
+    depend on the letters or the samples asked for."""
+    rng = np.random.default_rng([hand_seed, _HAND_STREAM])
+    width, box = _pens(rng, 1)
+    return {"affine": _affine(rng), "field": _field_params(rng), "width": int(width[0]), "box": float(box[0])}
+
+
+def _hand_form(letter, hand_seed):
+    """The form (index into _forms) `hand_seed` writes `letter` in, chosen once in _forms' shares: one
+    hand writes a as a, another as A, but each always the same way."""
+    paths, probs = _forms(letter)
+    return int(np.random.default_rng([hand_seed, ord(letter), _HAND_STREAM]).choice(len(paths), p=probs))
+
+
+_HAND_STREAM = 37  # a fourth seed word, so a hand's streams never meet make_synthetic_letters' (seed, letter, split)
+
+
+def make_hand(chars: str, n_per_class: int, hand_seed: int = 0, sample_seed: int = 0):
+    """Return x, y: n_per_class images of each of `chars` written by one fixed hand.
+
+    x: uint8 (n_per_class * len(chars), 28, 28), ink bright on black as make_synthetic_letters';
+    y: int64 class indices into `chars`, interleaved class by class as there.
+    The hand (hand_seed) fixes the slant, rotation, aspect, the bending field, the pen, the size
+    and each letter's form; only a sample's own strokes vary: each path's over- and undershoot,
+    tremor and small shift. Samples come from the stream (hand_seed, sample_seed, letter): another
+    sample_seed gives other letters of the same hand, and the first n of n + m are the n.
+    """
+    if not chars or not all(c in string.ascii_uppercase + string.digits for c in chars) or len(set(chars)) != len(chars):
+        raise ValueError(f"chars must be distinct uppercase letters A-Z or digits, got {chars!r}")
+    hand = _hand(hand_seed)
+    out = np.zeros((n_per_class, len(chars), _SIZE, _SIZE), np.uint8)
+    for k, letter in enumerate(chars):
+        paths = _forms(letter)[0][_hand_form(letter, hand_seed)]
+        rng = np.random.default_rng([hand_seed, sample_seed, ord(letter), _HAND_STREAM])
+        for i in range(n_per_class):
+            out[i, k] = _emnist_frame(_draw(_write(paths, rng, hand), hand["width"]), hand["box"])
+    return out.reshape(-1, _SIZE, _SIZE), np.tile(np.arange(len(chars), dtype=np.int64), n_per_class)

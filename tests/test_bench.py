@@ -41,3 +41,31 @@ def test_one_small_run_measures_project_baseline_and_limit():
         (10 * 128 + 120) / min(result["baseline_epoch_seconds"][1:]), rel=0.03)
     # Both train the same model on random pixels: their test losses must be close.
     assert result["test_loss"] == pytest.approx(result["baseline_test_loss"], rel=0.02)
+
+
+@pytest.mark.slow
+def test_user_hand_writes_folders_that_images_reads(tmp_path):
+    """bench/user_hand.py --folders-only: a nested training folder per N and a held-out folder of other
+    letters of the same hand, in the layout --images reads; prepared, the held-out letters come back in
+    class order, close to the hand's letters as drawn."""
+    import user_hand
+    from loaders import LETTERS, scan_image_folder
+    from synthetic_letters import make_hand
+
+    user_hand.main(["--folders-only", "--out", str(tmp_path), "--n", "2", "3", "--heldout", "2"])
+    for name, n in (("train-2", 2), ("train-3", 3), ("heldout", 2)):
+        scanned = scan_image_folder(tmp_path / name, LETTERS)
+        assert list(scanned.classes) == list(LETTERS) and scanned.skipped == 0
+        assert {len(paths) for paths in scanned.classes.values()} == {n}
+    for path in (tmp_path / "train-2" / "A").iterdir():  # nested: N = 2's letters are N = 3's first two
+        assert path.read_bytes() == (tmp_path / "train-3" / "A" / path.name).read_bytes()
+    x, y = user_hand.prepared_folder(tmp_path / "heldout", LETTERS)
+    assert x.shape == (52, 28, 28, 1) and (y == np.repeat(np.arange(26), 2)).all()
+    drawn, labels = make_hand(LETTERS, 2, 0, user_hand.HELDOUT_SAMPLES)
+    drawn = drawn[np.lexsort((np.arange(len(labels)), labels))] / 255
+    assert np.abs(x[..., 0] - drawn).mean() < 0.1  # the PNG and --images' preparation change little
+    # The probes within the hand: fitted on one of each class's two letters, scored on the other, and back.
+    halves = []
+    score = lambda z_fit, y_fit, z_score, y_score: halves.append((np.bincount(y_fit), np.bincount(y_score))) or 0.5
+    assert user_hand.halves_accuracy(score, x, y) == 0.5
+    assert len(halves) == 2 and all((counts == 1).all() for half in halves for counts in half)

@@ -67,6 +67,30 @@ def test_parallel_drawing_is_the_serial_drawing(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+def test_the_offline_set_is_what_it_was_before_make_hand():
+    """make_hand's factoring (_field_params, _pens, _write's hand) left the offline set's random streams
+    alone: each image's ink is what it was before (a moved stream changes some by far more than 0.5 %;
+    another machine's rounding, far less)."""
+    x_train, _, x_test, _ = make_synthetic_letters("AB", 3, 1, seed=0)
+    ink = x_train.astype(float).sum((1, 2)).tolist() + x_test.astype(float).sum((1, 2)).tolist()
+    assert ink == pytest.approx([38567, 43206, 31238, 44328, 37317, 34241, 43563, 33328], rel=0.005)
+
+
+def test_a_fixed_hand_writes_each_letter_alike():
+    """make_hand: one hand's letters differ from each other far less than two hands' do; another
+    sample_seed gives other letters of the same hand, and the first n samples of more are the n."""
+    x, y = synthetic_letters.make_hand("AGKR", 4, hand_seed=0, sample_seed=1)
+    assert x.shape == (16, 28, 28) and x.dtype == np.uint8 and (x.max((1, 2)) == 255).all()
+    np.testing.assert_array_equal(y, np.tile(np.arange(4), 4))
+    same, _ = synthetic_letters.make_hand("AGKR", 4, hand_seed=0, sample_seed=2)
+    other, _ = synthetic_letters.make_hand("AGKR", 4, hand_seed=1, sample_seed=2)
+    distance = lambda a, b: np.abs(a.astype(float) - b.astype(float)).mean()
+    assert 0 < distance(x, same) < 0.3 * distance(x, other)
+    np.testing.assert_array_equal(synthetic_letters.make_hand("AGKR", 2, hand_seed=0, sample_seed=1)[0], x[:8])
+    # A letter's samples do not depend on the other letters asked for.
+    np.testing.assert_array_equal(synthetic_letters.make_hand("G", 4, hand_seed=0, sample_seed=1)[0], x[y == 1])
+
+
 def test_rejects_bad_letters():
     for chars in ("", "Ab", "AA", "A-"):
         with pytest.raises(ValueError):
