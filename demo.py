@@ -23,7 +23,6 @@ there is no share link unless --share. Nothing is fetched from the web.
 """
 
 import io
-import json
 import os
 import shlex
 import signal
@@ -37,7 +36,7 @@ from PIL import Image, ImageDraw
 
 import cli
 import writing
-from files import REPO_DIR, UserError
+from files import REPO_DIR, UserError, read_saved_run
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry and no version check (read at gr.Blocks())
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -59,16 +58,8 @@ SHOWN = 2000       # test images drawn on the plane (drawn in proportion to ever
 
 def read_classes(model_path):
     """(variant, classes) from the metrics.json the model's run wrote beside it (no TensorFlow needed)."""
-    path = Path(model_path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such model file (`make demo` trains one; or name a model.keras)")
-    metrics_path = path.parent / "metrics.json"
-    try:
-        metrics = json.loads(metrics_path.read_text())
-        return metrics["variant"], metrics["classes"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"{metrics_path}: missing or unreadable; the demo reads the model's classes from the "
-                        f"metrics.json its run wrote beside it") from None
+    saved = read_saved_run(model_path)
+    return saved["variant"], saved["classes"]
 
 
 class Demo:

