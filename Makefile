@@ -11,7 +11,7 @@ $(VENV)/installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-.PHONY: run digits vowels demo test test-fast bench results
+.PHONY: run digits vowels demo test test-fast bench results figures
 DEMO_MODEL := outputs/letters-conditional/model.keras
 run: $(VENV)/installed
 	$(PY) vae_letters.py
@@ -39,3 +39,7 @@ bench: $(VENV)/installed
 
 results: $(VENV)/installed
 	$(PY) bench/results.py
+
+# Redraw the docs' pictures and the sample summary with the commands the docs show (docs/figures.py).
+figures: $(VENV)/installed
+	$(PY) docs/figures.py

