@@ -197,7 +197,7 @@ class Settings(ModelConfig):
                         metavar="TEXT", cli_type=str)
     style: int = option(None, "conditional: the style drawn from the prior with seed N (default: --seed)", "figures",
                         metavar="N")
-    style_from: list = option(None, "conditional: photos or scans of letters you wrote (PNG or JPEG), one letter each, "
+    style_from: list = option(None, "conditional: photos or scans of letters you wrote (PNG, JPEG or any image Pillow reads), one letter each, "
                               "or a folder of them named by their character (A.png, b.jpg): the style to write in, "
                               "averaged", "figures", metavar="IMAGE", nargs="+", cli_type=Path)
     style_char: list = option(None, "the character in each --style-from image, in the same order", "figures",
