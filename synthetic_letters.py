@@ -27,6 +27,8 @@ the Hershey forms and the distortions give the variety.
 
 Everything is drawn from per-letter random streams, so a letter's images do not depend on which
 other letters are requested, and a large set (see _PARALLEL_FROM) is drawn by one process per core.
+
+make_hand draws the letters of one fixed hand instead: a person's letters, for bench/user_hand.py.
 """
 import concurrent.futures
 import contextlib
@@ -342,6 +344,10 @@ def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per
 # One fixed hand: a person's letters (bench/user_hand.py)
 # ------------------------------------------------------------------------------------------
 
+# A seed word of the hand's streams alone: they never meet make_synthetic_letters' (seed, letter, split).
+_HAND_STREAM = 37
+
+
 def _hand(hand_seed):
     """What one hand keeps for every letter it writes: the slant, rotation and aspect (one _affine
     draw), the smooth field that bends its letters (one _field_params draw), the pen's width and the
@@ -358,8 +364,6 @@ def _hand_form(letter, hand_seed):
     paths, probs = _forms(letter)
     return int(np.random.default_rng([hand_seed, ord(letter), _HAND_STREAM]).choice(len(paths), p=probs))
 
-
-_HAND_STREAM = 37  # a fourth seed word, so a hand's streams never meet make_synthetic_letters' (seed, letter, split)
 
 
 def make_hand(chars: str, n_per_class: int, hand_seed: int = 0, sample_seed: int = 0):

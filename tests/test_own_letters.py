@@ -132,7 +132,7 @@ def test_fine_tune_keeps_the_models_options_and_its_folder(tmp_path):
     model.write_bytes(b"PK")
     (model.parent / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC", "conditional": True}))
     settings = Settings(fine_tune=model)
-    assert settings.conditional and settings.fine_tune_classes == "ABC" and settings.lr == 0.001
+    assert settings.conditional and settings.fine_tune_classes == "ABC" and (settings.lr, settings.epochs) == (0.001, 200)
     assert settings.out.name == "letters-fine-tuned"
     for options, message in [(dict(arch="conv"), "--arch: not with --fine-tune"),
                              (dict(out=model.parent), "--out: "), (dict(load=""), "--fine-tune: not with --load")]:

@@ -86,7 +86,7 @@ def test_a_resume_drops_the_history_rows_after_the_last_backup(tmp_path):
     x = rng.random((48, 28, 28, 1)).astype(np.float32)
     data = SimpleNamespace(x_train=x[:32], y_train=np.zeros(32, int), x_test=x[32:], y_test=np.zeros(16, int))
     args = SimpleNamespace(beta=1.0, kl_warmup=0, lr=1e-3, batch_size=16, seed=0, binarize=False, epochs=3,
-                           patience=4, quiet=True)
+                           patience=4, quiet=True, fine_tune=None)
     checkpoint = tmp_path / "checkpoint"
     (checkpoint / "backup").mkdir(parents=True)
     # A run killed in its 5th epoch, after the backup of epoch 2: epochs 3 and 4 are trained again.
