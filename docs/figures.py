@@ -39,6 +39,8 @@ RUNS = [
      {name: f"vowels/{name}" for name in ("reconstructions.png", "latent_grid.png", "latent_scatter.png", "interpolation.png")}),
     ("digits", "digits", ["vae_digits.py", "--data", str(EMPTY)],
      {name: f"digits/{name}" for name in ("reconstructions.png", "latent_grid.png", "latent_scatter.png", "interpolation.png")}),
+    ("letters-e20", "letters-e20", ["vae_letters.py", "--epochs", "20", "--sample", "64"],
+     {"latent_grid.png": "letters/normal_e20_latent_grid.png", "latent_scatter.png": "letters/normal_e20_latent_scatter.png"}),
     ("letters-vamp", "letters-vamp", ["vae_letters.py", "--prior", "vamp", "--epochs", "20", "--sample", "64"],
      {"latent_grid.png": "letters/vamp_latent_grid.png", "latent_scatter.png": "letters/vamp_latent_scatter.png",
       "generated.png": "letters/vamp_generated.png"}),
