@@ -694,7 +694,7 @@ class LadderVAE(VAE):
 
         inference (q)                              generation (p)
 
-        x ─conv─conv─cell─▶ h (7×7×64)              z2 ~ p(z2): N(0, I) or the VampPrior
+        x ─conv─conv─cell─▶ h (7×7×64)              z2 ~ p(z2): the model's prior (PRIORS)
                             │ └─dense─▶ q(z2|x)      │
                             │             │ z2       dense, cell ("decoder")
                             │             ▼          ▼
@@ -716,7 +716,7 @@ class LadderVAE(VAE):
 
     Everything that maps the latent space uses z2: encode() gives q(z2|x), and decode(z2) draws
     the image with z1 at its conditional prior mean. A reconstruction (call) uses both layers'
-    posterior means. The VampPrior, if any, is the prior of z2.
+    posterior means. The model's prior (PRIORS) is the prior of z2.
     """
 
     def __init__(self, encoder, decoder, posterior, output_decoder, **kwargs):
@@ -808,16 +808,17 @@ def build_vae(config, seed=None):
     return vae
 
 
-def load_vae(path):
-    """Load a VAE saved by these scripts, in Keras' safe mode (stored code never runs)."""
+def load_vae(path, option="--load"):
+    """Load a VAE saved by these scripts, in Keras' safe mode (stored code never runs).
+    option: the command-line option that named the file, for the error messages."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"--load: {path}: no such file")
+        raise UserError(f"{option}: {path}: no such file")
     try:
         model = keras.models.load_model(path)
     except Exception as error:  # Keras raises many kinds for a damaged or foreign file
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        raise UserError(f"--load: {path}: cannot be loaded as a model of these scripts ({reason})") from None
+        raise UserError(f"{option}: {path}: cannot be loaded as a model of these scripts ({reason})") from None
     if not isinstance(model, VAE):
-        raise UserError(f"--load: {path}: holds a {type(model).__name__}, not a VAE saved by these scripts")
+        raise UserError(f"{option}: {path}: holds a {type(model).__name__}, not a VAE saved by these scripts")
     return model

@@ -119,7 +119,8 @@ def train_and_report(settings, data, strategy):
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     with strategy.scope():  # the model's variables are mirrored over the replicas
         if settings.fine_tune is not None:
-            vae = common.load_vae(settings.fine_tune)  # its weights are where training starts
+            vae = common.load_vae(settings.fine_tune, "--fine-tune")  # its weights are where training starts
+            check_against_data(vae, data, settings)  # the model and the metrics.json beside it agree
         else:
             vae = common.build_vae(settings.model_config(len(data.classes)), seed=settings.seed)
             vae.prior.start(vae, data.x_train, settings.seed)  # (--resume then restores the learned prior)
@@ -174,14 +175,15 @@ def latent_grid_frames(settings, data, vae):
 
 
 def with_model_classes(data, settings):
-    """--fine-tune: the data's classes must be among the model's; a conditional model's labels are
-    its own class indices, so its classes are the data's now (the figures draw every one of them)."""
+    """--fine-tune of a conditional model: the data's classes must be among the model's, and its
+    labels become the model's class indices, so its classes are the data's now (the figures draw
+    every one of them)."""
+    if not settings.conditional:  # a model without classes learns any letters
+        return data
     model_classes = settings.fine_tune_classes
     missing = [char for char in data.classes if char not in model_classes]
     if missing:
         raise UserError(f"--fine-tune: the model knows {model_classes}, not {', '.join(missing)} of the data")
-    if not settings.conditional:
-        return data
     index = np.array([model_classes.index(char) for char in data.classes])
     return dataclasses.replace(data, y_train=index[data.y_train], y_test=index[data.y_test], classes=model_classes)
 

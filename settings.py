@@ -5,8 +5,9 @@
 
 Each option is one dataclass field whose `option(...)` holds its default, help, group and
 bounds: cli.py builds the command line from these fields, `check_numbers` checks their ranges,
-and the model is built from a ModelConfig. Defaults that depend on the model (the learning
-rate, the style penalties, the priors' sizes) come from one table, `model_defaults`. Making a
+and the model is built from a ModelConfig. Defaults that depend on the model or on fine-tuning
+(the learning rate, the epochs, the style penalties, the priors' sizes) come from one table,
+`model_defaults`, and are written into the fields when a Settings is made. Making a
 Settings runs every check that needs no data and no TensorFlow (a UserError, one line, naming
 the option) and fills in what the options imply (--iwae-full's k and images, --chars without
 repeats, the images of --style-from), so a mistake answers at once, before any training.
@@ -243,6 +244,8 @@ class Settings(ModelConfig):
             if bad or not self.chars:
                 raise UserError(f"--chars: {''.join(bad)!r} are not letters A-Z" if bad else "--chars: empty")
             self.chars = classes = "".join(dict.fromkeys(self.chars))  # drop repeats, keep order
+        if self.fine_tune is not None and self.conditional:
+            classes = self.fine_tune_classes  # the data's classes become the model's (experiment.with_model_classes)
         if self.iwae_full:
             self.iwae_k, self.iwae_images = FULL_IWAE
         if self.data.exists() and not self.data.is_dir():
@@ -293,8 +296,8 @@ class Settings(ModelConfig):
         """--fine-tune: the model and its run exist; it keeps its own model options (a conditional
         model stays conditional); its output goes elsewhere than the model it starts from."""
         self.fine_tune = Path(self.fine_tune)
-        if self.load is not None or self.resume:
-            raise UserError(f"--fine-tune: not with {'--load' if self.load is not None else '--resume'}")
+        if self.load is not None:
+            raise UserError("--fine-tune: not with --load")
         saved = read_saved_run(self.fine_tune, "--fine-tune")
         given = [flag(field.name) for field in option_fields(ModelConfig)
                  if getattr(self, field.name) not in (None, field.default)]

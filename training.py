@@ -91,7 +91,7 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
 
     The last partial minibatch of an epoch is left out (other images each epoch). With
     steps_per_chunk, minibatches come stacked in chunks (steps, batch, 28, 28, 1) of at most
-    that many steps, all of one size (see chunking), that VAE.train_step runs as one compiled loop. Dynamic binarization draws every pixel from
+    that many steps, all of one size (see chunking), that training.chunk_step runs as one compiled loop. Dynamic binarization draws every pixel from
     Bernoulli(intensity) afresh each time, the setting of published MNIST likelihoods.
     Without TensorFlow: Minibatches (no chunks).
     """
@@ -207,7 +207,7 @@ def chunk_step(vae):
     def step(data):
         x = keras.utils.unpack_x_y_sample_weight(data)[0]
         images = x[0] if isinstance(x, (tuple, list)) else x
-        if len(images.shape) == 4:  # plain minibatches: under tf.distribute, and validation-sized calls
+        if len(images.shape) == 4:  # plain minibatches, as under tf.distribute (steps_per_chunk is None)
             return minibatch_step(data)
 
         def body(i):
@@ -451,12 +451,18 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     steps, minibatches = chunking(minibatches, chunk) if chunk else (1, minibatches)  # what the progress bar counts
     y_train, y_test = (data.y_train, data.y_test) if vae.conditional else (None, None)
     validation = make_dataset(evaluation_images(data.x_test, args), y_test, validation_batch_size(len(data.x_test)))
-    if args.fine_tune is not None and previous is None:
+    if args.fine_tune is not None:
         # The model's own weights are the first "best": an epoch must beat them on the held-out
         # images to replace them, so a few images cannot leave it worse than it came.
-        best_so_far = vae.evaluate(validation, verbose=0, return_dict=True)["loss"]
-        vae.save_weights(str(best_weights))
-        print(f"Fine-tuning {args.fine_tune}: validation loss {best_so_far:.2f} nats before training", flush=True)
+        start_file = checkpoint_dir / "fine_tune_start.json"
+        if previous is None:
+            start = vae.evaluate(validation, verbose=0, return_dict=True)["loss"]
+            vae.optimizer.build(vae.trainable_variables)  # saved with the weights, so they load back silently
+            vae.save_weights(str(best_weights))
+            start_file.write_text(json.dumps({"val_loss": start}))
+            print(f"Fine-tuning {args.fine_tune}: validation loss {start:.2f} nats before training", flush=True)
+        start = json.loads(start_file.read_text())["val_loss"]  # after --resume too
+        best_so_far = start if best_so_far is None else min(best_so_far, start)
     vae.fit(
         training_dataset(data.x_train, y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
                          steps_per_chunk=chunk),
@@ -465,7 +471,7 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=0,  # MinibatchProgress shows the progress
         callbacks=[
-            KLWarmup(args.beta, args.kl_warmup),  # first, so the logs below see kl_weight
+            KLWarmup(vae.beta, args.kl_warmup),  # first, so the logs below see kl_weight; a fine-tuned model keeps its β
             non_finite,
             MinibatchProgress(minibatches, steps, verbose=2 if args.quiet else 1),
             Backup(str(checkpoint_dir / "backup")),

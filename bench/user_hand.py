@@ -3,7 +3,7 @@
     python bench/user_hand.py                                   # base model (trained if missing), N = 5, 10, 40
     python bench/user_hand.py --base outputs/letters/model.keras   # start from a conditional letters model you have
     python bench/user_hand.py --n 5 --hand 2                    # one N, another hand
-    python bench/user_hand.py --epochs 200 --out outputs/user-hand-200   # fine-tunes that run until early stopping
+    python bench/user_hand.py --epochs 30 --out outputs/user-hand-30   # the fine-tunes cut at 30 epochs
     python bench/user_hand.py --folders-only                    # write the hand's letter folders and stop
     python bench/user_hand.py --reuse                           # measure again, keeping the tuned models in --out
 
@@ -25,9 +25,9 @@ first, "before") is measured on ALL the held-out letters, prepared as --images p
 
 It also prints the −ELBO of each model on the base data's test set (other hands: what fine-tuning
 costs them) and writes alphabet_before_after.png: the hand's own letters, then each model's
-alphabet in the hand's style code (the mean z of the held-out letters). With the default 30 epochs
-a few letters are one minibatch per epoch, so the fine-tunes stop far from done; results and their
-reading: bench/README.md, "A user's hand".
+alphabet in the hand's style code (the mean z of the held-out letters). A few letters are one
+minibatch per epoch, so 30 epochs left the fine-tunes far from done; fine-tuning now defaults to
+200 epochs and early stopping. Results and their reading: bench/README.md, "A user's hand".
 """
 
 import argparse

@@ -134,6 +134,8 @@ def test_fine_tune_keeps_the_models_options_and_its_folder(tmp_path):
     settings = Settings(fine_tune=model)
     assert settings.conditional and settings.fine_tune_classes == "ABC" and (settings.lr, settings.epochs) == (0.001, 200)
     assert settings.out.name == "letters-fine-tuned"
+    # The data's classes become the model's: --write may use every class the model knows.
+    assert Settings(fine_tune=model, chars="AC", write="CAB").write == "CAB"
     for options, message in [(dict(arch="conv"), "--arch: not with --fine-tune"),
                              (dict(out=model.parent), "--out: "), (dict(load=""), "--fine-tune: not with --load")]:
         with pytest.raises(UserError, match=message):
