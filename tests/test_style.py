@@ -75,7 +75,7 @@ def test_w_0_trains_exactly_as_the_plain_model_and_w_gt_0_changes_only_the_encod
     labels = np.arange(16) % 4
     x = bars(labels % 3)
     keras.utils.set_random_seed(0)
-    today = common.build_vae(common.ModelConfig(latent_dim=3, hidden=32, num_classes=4), seed=0)
+    today = common.build_vae(common.ModelConfig(latent_dim=3, hidden=32, num_classes=4, style_adversary=0.0), seed=0)
     plain, zero, adversarial = one_step(today, x, labels), one_step(toy_vae(0.0), x, labels), one_step(toy_vae(3.0), x, labels)
     assert toy_vae(0.0).adversary is None and "adversary_accuracy" not in [m.name for m in toy_vae(0.0).metrics]
     for part in ("encoder", "decoder"):
@@ -131,13 +131,14 @@ def test_the_adversary_and_the_mmd_penalty_hide_a_class_that_is_plain_in_z_witho
     adversary and the MMD penalty; with both (W = 10, the default, and M = 30) it falls toward chance.
     (The adversary alone does not pass this: it fools its own classifier while a fresh probe
     still reads the class at 100 %, README "Style apart from letter".)"""
-    from settings import DEFAULT_STYLE_ADVERSARY
+    from settings import model_defaults
 
     rows = (4, 20)
     y, y_test = np.arange(2048) % 2, np.arange(512) % 2
     x, x_test = bars(y, rows=rows), bars(y_test, seed=1, rows=rows)
     without = probe_after_training(0.0, 0.0, y, x, y_test, x_test, epochs=15)
-    with_them = probe_after_training(DEFAULT_STYLE_ADVERSARY, 30.0, y, x, y_test, x_test, epochs=15)
+    with_them = probe_after_training(model_defaults("dense", 8, True)["style_adversary"], 30.0, y, x, y_test, x_test,
+                                     epochs=15)
     assert without > 0.9
     assert with_them < 0.5 + 0.25, (without, with_them)
 
