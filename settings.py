@@ -141,8 +141,8 @@ class ModelConfig:
                                       or (meta["minimum"] is not None and value < meta["minimum"])):
                 raise UserError(f"{name}: must be a whole number of at least {meta['minimum']}, got {value!r}")
             if field.type is float:
-                bound_ok = (value > meta["above"]) if meta["above"] is not None else (value >= meta["minimum"])
-                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not bound_ok:
+                number = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+                if not number or not (value > meta["above"] if meta["above"] is not None else value >= meta["minimum"]):
                     bound = f"above {meta['above']:g}" if meta["above"] is not None else f"≥ {meta['minimum']:g}"
                     raise UserError(f"{name}: must be a finite number {bound}, got {value!r}")
 
@@ -201,7 +201,8 @@ class Settings(ModelConfig):
                         metavar="TEXT", cli_type=str)
     style: int = option(None, "conditional: the style drawn from the prior with seed N (default: --seed)", "figures",
                         metavar="N")
-    style_from: list = option(None, "conditional: photos or scans of letters you wrote (PNG, JPEG or any image Pillow reads), one letter each, "
+    style_from: list = option(None, "conditional: photos or scans of letters you wrote (PNG, JPEG or any image "
+                              "Pillow reads), one letter each, "
                               "or a folder of them named by their character (A.png, b.jpg): the style to write in, "
                               "averaged", "figures", metavar="IMAGE", nargs="+", cli_type=Path)
     style_char: list = option(None, "the character in each --style-from image, in the same order", "figures",

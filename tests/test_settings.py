@@ -30,6 +30,7 @@ def test_settings_fill_in_what_the_options_imply():
     (dict(epochs=0), "--epochs: must be a whole number of at least 1, got 0"),
     (dict(latent_dim=2.5), "--latent-dim"),
     (dict(lr=float("nan")), "--lr: must be a finite number ≥ 0"),
+    (dict(lr="fast"), "--lr: must be a finite number ≥ 0, got 'fast'"),
     (dict(time_limit=0), "--time-limit: must be a finite number above 0, got 0"),
     (dict(arch="mlp"), "--arch: 'mlp' is not one of dense, conv"),
     (dict(variant="digits", chars="A"), "--chars: not for digits"),
