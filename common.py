@@ -302,7 +302,7 @@ class VampPrior(MixturePrior):
     name, options = "vamp", ("pseudo_inputs",)
     marker_name = "pseudo-inputs' means"
 
-    def __init__(self, latent_dim, pseudo_inputs=100):
+    def __init__(self, latent_dim, pseudo_inputs):  # K: settings.model_defaults says how many by default
         super().__init__(latent_dim)
         self.pseudo_inputs = pseudo_inputs
 
@@ -336,7 +336,7 @@ class MixtureOfGaussians(MixturePrior):
 
     name, options = "mog", ("prior_components",)
 
-    def __init__(self, latent_dim, prior_components=10):
+    def __init__(self, latent_dim, prior_components):  # K: settings.model_defaults says how many by default
         super().__init__(latent_dim)
         self.prior_components = prior_components
 
