@@ -40,6 +40,6 @@ bench: $(VENV)/installed
 results: $(VENV)/installed
 	$(PY) bench/results.py
 
-# Redraw the docs' pictures and the sample summary with the commands the docs show (docs/figures.py).
+# Redraw the docs' pictures and the sample summary with the commands the docs show (docs/runs.py).
 figures: $(VENV)/installed
-	$(PY) docs/figures.py $(if $(MNIST),--mnist $(MNIST))
+	$(PY) docs/runs.py $(if $(MNIST),--mnist $(MNIST))

@@ -42,7 +42,6 @@ def start_server(model, data_dir, log):
 
 def screenshot(url, path):
     from selenium import webdriver
-    from selenium.webdriver.common.keys import Keys
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -62,9 +61,11 @@ def screenshot(url, path):
         sources, _ = after_update(driver, ["seen", "written"], sources)
         stroke(driver, canvas, [(-45, 35), (50, 30)])
         sources, _ = after_update(driver, ["seen", "written"], sources)
+        # The sentence at once, as a paste would give it: typed key by key, the page draws each
+        # prefix, and the first new picture could be of "Draw a lette".
         box = driver.find_element("css selector", "#text textarea")
-        box.send_keys(Keys.CONTROL, "a")
-        box.send_keys(SENTENCE)
+        driver.execute_script("arguments[0].value = arguments[1];"
+                              "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", box, SENTENCE)
         after_update(driver, ["written"], sources)
         driver.find_element("xpath", "//button[contains(., 'whole alphabet')]").click()
         after_update(driver, ["alphabet"], {})

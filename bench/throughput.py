@@ -281,7 +281,11 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
     project = common.build_vae(config, seed=0)
     training.compile_vae(project)
     dataset = training.training_dataset(x_train, None, BATCH_SIZE, steps_per_chunk=training.STEPS_PER_CHUNK)
-    project_images = len(x_train) // BATCH_SIZE * BATCH_SIZE  # chunks leave out the last partial minibatch
+    # The images an epoch trains: full minibatches, as many as whole chunks of one size hold (TensorFlow).
+    minibatches = len(x_train) // BATCH_SIZE
+    if tf is not None:
+        minibatches = training.chunking(minibatches, training.STEPS_PER_CHUNK)[1]
+    project_images = minibatches * BATCH_SIZE
 
     keras_spe = None  # off TensorFlow, the project's path is Keras' steps_per_execution already
     if tf is not None:

@@ -50,6 +50,8 @@ from files import UserError, read_saved_run  # noqa: E402
 from synthetic_letters import make_hand  # noqa: E402
 
 OUT = REPO / "outputs" / "user-hand"
+RESULTS = REPO / "bench" / "user_hand.json"  # `--json bench/user_hand.json`: the numbers the guides show
+GUIDE, README = REPO / "docs" / "own-letters.md", REPO / "README.md"
 TRAIN_SAMPLES, HELDOUT_SAMPLES = 1, 2  # make_hand's sample_seed of each: other letters of the same hand
 UPSCALE = 3  # a phone or scanner gives more than 28 px; the preparation frames them down again
 
@@ -299,7 +301,7 @@ def main(argv=None):
               f"| {r['other_hands_loss']:.2f} |")
     print(f"\nfigure: {shown(figure)}")
     if args.json:
-        record = {"hand": args.hand, "base": str(args.base), "heldout_images": len(x), "judge_accuracy": judge_accuracy,
+        record = {"hand": args.hand, "base": shown(args.base), "heldout_images": len(x), "judge_accuracy": judge_accuracy,
                   "base_on_drawn_letters": drawn_loss, "iwae_k": args.iwae_k,
                   "models": {str(name): {**{key: value for key, value in r.items() if key != "style"},
                                          "style": r["style"].tolist()} for name, r in results.items()},
@@ -307,6 +309,29 @@ def main(argv=None):
                                                                     "val_loss_before", "n_train", "n_test")}
                                  for n, t in tuned.items()}}
         args.json.write_text(json.dumps(record, indent=1, default=float))
+
+
+# ----------------------------------------------------------------------------
+# The blocks of the guides these numbers write (docs/blocks.py writes them into the files)
+
+def blocks():
+    """(Markdown file, block name, its text): the table of docs/own-letters.md and README's sentence."""
+    stored = json.loads(RESULTS.read_text())
+    models, tunes = stored["models"], stored["fine_tunes"]
+    lines = ["| letters per class | −log p(x\\|y) ≤ (−ELBO) | IWAE | legibility | epochs (kept) | other hands' −ELBO |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, r in models.items():
+        epochs = "—" if name == "before" else f"{tunes[name]['epochs_run']} ({tunes[name]['best_epoch']})"
+        lines.append(f"| {'none (the base model)' if name == 'before' else name} | {r['loss']:.2f} | "
+                     f"{r['iwae_nll']:.2f} ± {r['iwae_stderr']:.2f} | {percent(r['legibility'])} | {epochs} | "
+                     f"{r['other_hands_loss']:.2f} |")
+    note = (f"Hand {stored['hand']}, all {stored['heldout_images']} held-out letters, IWAE k = {stored['iwae_k']}; "
+            f"the judge reads {percent(stored['judge_accuracy'])} of the hand's own letters right.")
+    fewest, most = min(tunes, key=int), max(tunes, key=int)
+    sentence = (f"{fewest} letters per class took the bound on its other letters from {models['before']['loss']:.0f} to "
+                f"{models[fewest]['loss']:.0f} nats (`python bench/user_hand.py`; {most} letters: "
+                f"{models[most]['loss']:.0f})")
+    return [(GUIDE, "user-hand:table", "\n".join(lines) + "\n\n" + note), (README, "user-hand:sentence", sentence)]
 
 
 if __name__ == "__main__":
