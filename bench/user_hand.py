@@ -49,6 +49,9 @@ import loaders  # noqa: E402  (NumPy only)
 from files import UserError, read_saved_run  # noqa: E402
 from synthetic_letters import make_hand  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+from results import pct  # noqa: E402  (the guides' percentages, said once in bench/results.py)
+
 OUT = REPO / "outputs" / "user-hand"
 RESULTS = REPO / "bench" / "user_hand.json"  # `--json bench/user_hand.json`: the numbers the guides show
 GUIDE, README = REPO / "docs" / "own-letters.md", REPO / "README.md"
@@ -195,10 +198,6 @@ def shown(path):
         return str(path)
 
 
-def percent(x):
-    return f"{100 * x:.1f} %"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--base", type=Path,
@@ -289,15 +288,15 @@ def main(argv=None):
 
     chance = 1 / len(chars)
     print(f"\nHand {args.hand}, {len(x)} held-out letters ({args.heldout} per class); base {args.base}; "
-          f"IWAE k = {args.iwae_k}; 5-NN and probe within the hand, chance {percent(chance)}; the judge reads "
-          f"{percent(judge_accuracy)} of the hand's held-out letters; the base scores {drawn_loss:.2f} nats on them "
+          f"IWAE k = {args.iwae_k}; 5-NN and probe within the hand, chance {pct(chance)}; the judge reads "
+          f"{pct(judge_accuracy)} of the hand's held-out letters; the base scores {drawn_loss:.2f} nats on them "
           f"as drawn (before PNG and preparation)\n")
     print("| N | −log p(x\\|y) ≤ (−ELBO) | IWAE | 5-NN | probe | legibility | epochs (kept) | other hands −ELBO |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         epochs = "—" if name == "before" else f"{tuned[name]['epochs_run']} ({tuned[name]['best_epoch']})"
         print(f"| {'before' if name == 'before' else name} | {r['loss']:.2f} | {r['iwae_nll']:.2f} ± {r['iwae_stderr']:.2f} "
-              f"| {percent(r['knn_accuracy'])} | {percent(r['probe_accuracy'])} | {percent(r['legibility'])} | {epochs} "
+              f"| {pct(r['knn_accuracy'])} | {pct(r['probe_accuracy'])} | {pct(r['legibility'])} | {epochs} "
               f"| {r['other_hands_loss']:.2f} |")
     print(f"\nfigure: {shown(figure)}")
     if args.json:
@@ -323,10 +322,10 @@ def blocks():
     for name, r in models.items():
         epochs = "—" if name == "before" else f"{tunes[name]['epochs_run']} ({tunes[name]['best_epoch']})"
         lines.append(f"| {'none (the base model)' if name == 'before' else name} | {r['loss']:.2f} | "
-                     f"{r['iwae_nll']:.2f} ± {r['iwae_stderr']:.2f} | {percent(r['legibility'])} | {epochs} | "
+                     f"{r['iwae_nll']:.2f} ± {r['iwae_stderr']:.2f} | {pct(r['legibility'])} | {epochs} | "
                      f"{r['other_hands_loss']:.2f} |")
     note = (f"Hand {stored['hand']}, all {stored['heldout_images']} held-out letters, IWAE k = {stored['iwae_k']}; "
-            f"the judge reads {percent(stored['judge_accuracy'])} of the hand's own letters right.")
+            f"the judge reads {pct(stored['judge_accuracy'])} of the hand's own letters right.")
     fewest, most = min(tunes, key=int), max(tunes, key=int)
     sentence = (f"{fewest} letters per class took the bound on its other letters from {models['before']['loss']:.0f} to "
                 f"{models[fewest]['loss']:.0f} nats (`python bench/user_hand.py`; {most} letters: "

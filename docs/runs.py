@@ -32,7 +32,8 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "bench")]
+from results import num, pct, spread  # noqa: E402  (the guides' number formats, said once in bench/results.py)
 from settings import model_defaults  # noqa: E402  (no TensorFlow)
 
 OUT = REPO / "outputs" / "docs"
@@ -146,18 +147,9 @@ def summary_block(stdout):
 # ------------------------------------------------------------------------------------------------
 # The blocks of the guides these runs' numbers write (docs/blocks.py writes them into the files).
 
-def nats(value, digits=2):
-    """A number as the guides print it, with a true minus sign."""
-    return f"{value:.{digits}f}".replace("-", "−")
-
-
-def percent(fraction):
-    return f"{nats(100 * fraction, 1)} %"
-
-
 def better(difference, unit="nats"):
     """'1.2 nats better' or 'worse', from a difference where positive is better."""
-    return f"{nats(abs(difference), 1)} {unit} {'better' if difference > 0 else 'worse'}"
+    return f"{num(abs(difference), 1)} {unit} {'better' if difference > 0 else 'worse'}"
 
 
 def measured(runs, name):
@@ -168,7 +160,7 @@ def measured(runs, name):
 
 
 def iwae(test):
-    return f"{nats(test['iwae_nll'])} ± {nats(test['iwae_stderr'])}"
+    return f"{num(test['iwae_nll'])} ± {num(test['iwae_stderr'])}"
 
 
 def epochs(metrics):
@@ -189,12 +181,6 @@ def training(metrics):
     return f"{epochs(metrics)}, {metrics['train_seconds']:.0f} s ({metrics['images_per_second']:,.0f} images/s)"
 
 
-def span(values, digits=1):
-    """'a–b' for several differences, or the one value."""
-    low, high = nats(min(values), digits), nats(max(values), digits)
-    return low if low == high else f"{low}–{high}"
-
-
 def short(layer):
     """A layer's name without its description: "z2 (top, 16)" is z2."""
     return layer["name"].split()[0]
@@ -211,11 +197,11 @@ def active(test):
 def default_runs(runs):
     letters, vowels, digits = (measured(runs, name)["test"] for name in ("letters", "vowels", "digits"))
     return [(SUMMARY_DOC, "runs:default-losses",
-             f"{nats(letters['loss'])} nats (letters, its summary is below), {nats(vowels['loss'])} (vowels) "
-             f"and {nats(digits['loss'])} (digits)"),
-            (SUMMARY_DOC, "runs:letters-knn", percent(letters["knn_accuracy"])),
-            (SUMMARY_DOC, "runs:vowels-knn", percent(vowels["knn_accuracy"])),
-            (SUMMARY_DOC, "runs:digits-knn", percent(digits["knn_accuracy"]))]
+             f"{num(letters['loss'])} nats (letters, its summary is below), {num(vowels['loss'])} (vowels) "
+             f"and {num(digits['loss'])} (digits)"),
+            (SUMMARY_DOC, "runs:letters-knn", pct(letters["knn_accuracy"])),
+            (SUMMARY_DOC, "runs:vowels-knn", pct(vowels["knn_accuracy"])),
+            (SUMMARY_DOC, "runs:digits-knn", pct(digits["knn_accuracy"]))]
 
 
 def ladder_study(runs):
@@ -224,15 +210,15 @@ def ladder_study(runs):
     lines = [f"| model | test −ELBO | test IWAE NLL ({iwae_setting(study['conv', 16])}) | 5-NN | active units | training |",
              "|---|---:|---:|---:|---:|---:|"]
     for (arch, latent), m in study.items():
-        lines.append(f"| {arch}, latent {latent} | {nats(m['test']['loss'])} | {iwae(m['test'])} | "
-                     f"{percent(m['test']['knn_accuracy'])} | {active(m['test'])} | {training(m)} |")
+        lines.append(f"| {arch}, latent {latent} | {num(m['test']['loss'])} | {iwae(m['test'])} | "
+                     f"{pct(m['test']['knn_accuracy'])} | {active(m['test'])} | {training(m)} |")
     readings = []
     for latent in (16, 2):
         conv, ladder = study["conv", latent], study["ladder", latent]
         readings.append(f"at {latent}-D the ladder's −ELBO is {better(conv['test']['loss'] - ladder['test']['loss'])} "
                         f"than the conv model's, for {ladder['train_seconds'] / conv['train_seconds']:.1f} times the "
                         f"training time, its KL {layer_kls(ladder['test'])}, and its 5-NN accuracy "
-                        f"{percent(ladder['test']['knn_accuracy'])} against {percent(conv['test']['knn_accuracy'])}")
+                        f"{pct(ladder['test']['knn_accuracy'])} against {pct(conv['test']['knn_accuracy'])}")
     return "\n".join(lines) + "\n\nAt the same number of epochs, " + "; ".join(readings) + "."
 
 
@@ -242,14 +228,14 @@ def vamp_study(runs):
     lines = [f"| prior | test −ELBO | test IWAE NLL ({iwae_setting(normal)}) | 5-NN accuracy | training |",
              "|---|---:|---:|---:|---:|"]
     for label, m in (("N(0, I) (default)", normal), (f"VampPrior, K = {vamp['pseudo_inputs']}", vamp)):
-        lines.append(f"| {label} | {nats(m['test']['loss'])} | {iwae(m['test'])} | "
-                     f"{percent(m['test']['knn_accuracy'])} | {training(m)} |")
+        lines.append(f"| {label} | {num(m['test']['loss'])} | {iwae(m['test'])} | "
+                     f"{pct(m['test']['knn_accuracy'])} | {training(m)} |")
     per_epoch = lambda m: m["train_seconds"] / m["epochs_run"]
     reading = (f"The learned prior's −ELBO is {better(normal['test']['loss'] - vamp['test']['loss'])} at the same "
                f"number of epochs (its KL a one-sample estimate), its IWAE bound "
                f"{better(normal['test']['iwae_nll'] - vamp['test']['iwae_nll'])}, and each epoch took "
                f"{per_epoch(vamp) / per_epoch(normal):.1f}× as long (the K pseudo-inputs go through the encoder at every "
-               f"step). 5-NN accuracy: {percent(normal['test']['knn_accuracy'])} → {percent(vamp['test']['knn_accuracy'])}.")
+               f"step). 5-NN accuracy: {pct(normal['test']['knn_accuracy'])} → {pct(vamp['test']['knn_accuracy'])}.")
     return "\n".join(lines) + "\n\n" + reading
 
 
@@ -265,17 +251,17 @@ def mog_study(runs):
                 a, b = normal["test"], mog["test"]
                 gains[latent].append((a["loss"] - b["loss"], a["iwae_nll"] - b["iwae_nll"]))
                 errors += [a["iwae_stderr"], b["iwae_stderr"]]
-                lines.append(f"| {data}, {arch}, {latent}-D | {nats(a['loss'])} → {nats(b['loss'])} | "
-                             f"{nats(a['iwae_nll'])} → {nats(b['iwae_nll'])} | {percent(a['knn_accuracy'])} → "
-                             f"{percent(b['knn_accuracy'])} | {epochs(normal)}, {epochs(mog)} |")
+                lines.append(f"| {data}, {arch}, {latent}-D | {num(a['loss'])} → {num(b['loss'])} | "
+                             f"{num(a['iwae_nll'])} → {num(b['iwae_nll'])} | {pct(a['knn_accuracy'])} → "
+                             f"{pct(b['knn_accuracy'])} | {epochs(normal)}, {epochs(mog)} |")
     readings = [f"with {latent} latent dimensions the mixture has the better −ELBO in "
                 f"{sum(elbo > 0 for elbo, _ in pairs)} of {len(pairs)} pairs and the better IWAE bound in "
-                f"{sum(bound > 0 for _, bound in pairs)} (differences {span([elbo for elbo, _ in pairs])} and "
-                f"{span([bound for _, bound in pairs])} nats, positive where the mixture is better)"
+                f"{sum(bound > 0 for _, bound in pairs)} (differences {spread([elbo for elbo, _ in pairs], 1)} and "
+                f"{spread([bound for _, bound in pairs], 1)} nats, positive where the mixture is better)"
                 for latent, pairs in gains.items()]
     reading = "; ".join(readings)
     return ("\n".join(lines) + "\n\n" + reading[0].upper() + reading[1:] + ". The IWAE bounds' standard errors "
-            f"are {span(errors)} nats, and each pair shares its test images.")
+            f"are {spread(errors, 1)} nats, and each pair shares its test images.")
 
 
 def objective_studies(runs):
@@ -284,14 +270,14 @@ def objective_studies(runs):
                                                                              "letters-e50"))
     a, b = elbo["test"], iwae_trained["test"]
     return [(MODELS_DOC, "runs:train-k",
-             f"test −ELBO {nats(b['loss'])}, IWAE NLL {iwae(b)}, 5-NN {percent(b['knn_accuracy'])}, {training(iwae_trained)}; "
-             f"the ELBO-trained model of the same 20 epochs (the VampPrior table's first row): {nats(a['loss'])}, "
-             f"{iwae(a)}, {percent(a['knn_accuracy'])}, {elbo['train_seconds']:.0f} s. So the IWAE bound it trains on is "
+             f"test −ELBO {num(b['loss'])}, IWAE NLL {iwae(b)}, 5-NN {pct(b['knn_accuracy'])}, {training(iwae_trained)}; "
+             f"the ELBO-trained model of the same 20 epochs (the VampPrior table's first row): {num(a['loss'])}, "
+             f"{iwae(a)}, {pct(a['knn_accuracy'])}, {elbo['train_seconds']:.0f} s. So the IWAE bound it trains on is "
              f"{better(a['iwae_nll'] - b['iwae_nll'])} and its ELBO {better(a['loss'] - b['loss'])}, at "
              f"{iwae_trained['train_seconds'] / elbo['train_seconds']:.1f}× the time"),
             (MODELS_DOC, "runs:longer-default",
-             f"the default run's −ELBO is {nats(default['test']['loss'])} ({epochs(default)} at 0.003), and "
-             f"`python vae_letters.py --epochs 50 --lr 0.001` gives {nats(longer['test']['loss'])} ({epochs(longer)}, "
+             f"the default run's −ELBO is {num(default['test']['loss'])} ({epochs(default)} at 0.003), and "
+             f"`python vae_letters.py --epochs 50 --lr 0.001` gives {num(longer['test']['loss'])} ({epochs(longer)}, "
              f"{better(default['test']['loss'] - longer['test']['loss'])}) in "
              f"{longer['train_seconds'] / default['train_seconds']:.1f} times the training time")]
 
@@ -300,10 +286,10 @@ def conditional_runs(runs):
     """docs/conditional.md: the model we recommend for writing, on the letters and on real MNIST."""
     def reading(m):
         t = m["test"]
-        return (f"{epochs(m)}: −log p(x | class) ≤ {nats(t['loss'])} nats (−ELBO; IWAE {iwae(t)}); the class read "
-                f"from z by 5-NN {percent(t['knn_accuracy'])} and by a logistic probe {percent(t['probe_accuracy'])} "
-                f"(chance {percent(t['chance_accuracy'])}); legibility {percent(t['legibility'])} (the judge reads "
-                f"{percent(t['classifier_accuracy'])} of the test {'letters' if m['variant'] == 'letters' else 'digits'} "
+        return (f"{epochs(m)}: −log p(x | class) ≤ {num(t['loss'])} nats (−ELBO; IWAE {iwae(t)}); the class read "
+                f"from z by 5-NN {pct(t['knn_accuracy'])} and by a logistic probe {pct(t['probe_accuracy'])} "
+                f"(chance {pct(t['chance_accuracy'])}); legibility {pct(t['legibility'])} (the judge reads "
+                f"{pct(t['classifier_accuracy'])} of the test {'letters' if m['variant'] == 'letters' else 'digits'} "
                 f"themselves right)")
     return [(CONDITIONAL_DOC, "runs:conditional-letters", reading(measured(runs, "conditional"))),
             (CONDITIONAL_DOC, "runs:conditional-digits", reading(measured(runs, "digits-conditional")))]
