@@ -11,8 +11,10 @@ $(VENV)/installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-.PHONY: run digits vowels demo test test-fast bench results figures
-DEMO_MODEL := outputs/letters-conditional/model.keras
+.PHONY: run digits vowels demo demo-model test test-fast bench results figures
+# The demo's model: how `make demo-model` trains it and where `make demo` looks for it (docs/runs.py reads both).
+DEMO_FLAGS := --conditional --latent-dim 8
+DEMO_MODEL := outputs/demo/model.keras
 run: $(VENV)/installed
 	$(PY) vae_letters.py
 
@@ -23,9 +25,13 @@ vowels: $(VENV)/installed
 	$(PY) vae_vowels.py
 
 demo: $(VENV)/installed
-	@test -f $(DEMO_MODEL) || { echo "No $(DEMO_MODEL) yet: training a conditional letters model first (a few minutes) ..."; \
-		$(PY) vae_letters.py --conditional --out $(dir $(DEMO_MODEL)); }
+	@test -f $(DEMO_MODEL) || { echo "No $(DEMO_MODEL) yet: training it first (make demo-model, a few minutes) ..."; \
+		$(MAKE) --no-print-directory demo-model; }
 	$(PY) demo.py $(DEMO_MODEL)
+
+# Trains the demo's model anew, into DEMO_MODEL's folder.
+demo-model: $(VENV)/installed
+	$(PY) vae_letters.py $(DEMO_FLAGS) --out $(dir $(DEMO_MODEL))
 
 test: $(VENV)/installed
 	$(PY) -m pytest -q

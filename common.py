@@ -497,8 +497,9 @@ class VAE(keras.Model):
         """The reconstruction of x (or of (x, labels)) from its z_mean, as pixel intensities.
 
         fit's step calls it for y_pred, which compute_loss does not use: XLA (JAX, and TensorFlow's
-        dense model) and TensorFlow's graph pruning drop that pass (measured: no slower)."""
-        x, labels = inputs if isinstance(inputs, (tuple, list)) else (inputs, None)
+        dense model) and TensorFlow's graph pruning drop that pass (measured: no slower). With --hands
+        inputs may carry targets after (images, labels) (compute_loss): the reconstruction ignores them."""
+        x, labels = inputs[:2] if isinstance(inputs, (tuple, list)) else (inputs, None)
         return self.decode(self.encode(x, labels)[0], labels)
 
     def adversary_loss(self, z_mean, labels):
@@ -515,12 +516,17 @@ class VAE(keras.Model):
     # ------------------------------------------------------------------------
     # The losses
 
-    def draw(self, x, labels, k, seed_generator):
+    def draw(self, x, labels, k, seed_generator, targets=None):
         """k draws z ~ q(z|x) per image and the terms of the bounds: log p(x|z), log p(z) and
         log q(z|x), each (k, batch) (exp(log p(x|z) + log p(z) − log q(z|x)) are the importance
-        weights), and the stochastic layers (LatentLayer), here the one z."""
+        weights), and the stochastic layers (LatentLayer), here the one z.
+
+        targets: (images, labels) to decode instead of (x, labels), the transfer objective of --hands:
+        log p(target | z, target's class) with z ~ q(z | x, x's class), so that z must carry what
+        the two letters share, their hand. None: x itself, the ELBO."""
         z_mean, z_log_var = self.encode(x, labels)
         z = draw_normal(z_mean, z_log_var, seed_generator, k)  # (k, batch, d)
+        x, labels = (x, labels) if targets is None else targets  # what is decoded: from here on, the target
         repeated_labels = None if labels is None else ops.reshape(ops.tile(labels[None], (k, 1)), (-1,))
         logits = self.decode_logits(ops.reshape(z, (-1, self.latent_dim)), repeated_labels)
         repeated = ops.reshape(ops.tile(x[None], (k, 1, 1, 1, 1)), (-1, 28, 28, 1))
@@ -530,8 +536,8 @@ class VAE(keras.Model):
                 "layers": [LatentLayer("z", "z", z_mean, self.prior.kl((z_mean, z_log_var), log_qz, log_pz),
                                        self.latent_dim)]}
 
-    def compute_losses(self, x, labels, kl_weight=1.0, training=False):
-        """The per-image terms, each (batch,), as a dict:
+    def compute_losses(self, x, labels, kl_weight=1.0, training=False, targets=None):
+        """The per-image terms, each (batch,), as a dict (targets: see draw; the reconstruction is then the target's):
 
         reconstruction  −log p(x|z), for z ~ q(z|x) (the mean over the train_k draws)
         kl              KL(q(z|x) ‖ p(z)), summed over the stochastic layers, as the prior computes it
@@ -539,7 +545,7 @@ class VAE(keras.Model):
         loss            what training minimises (negative_bound)
         z_mean          q's mean, the style code that a style adversary reads
         """
-        d = self.draw(x, labels, self.train_k, self.sampling.seed_generator)
+        d = self.draw(x, labels, self.train_k, self.sampling.seed_generator, targets)
         terms = {"reconstruction": -ops.mean(d["log_px_given_z"], axis=0), "kl": sum(layer.kl for layer in d["layers"]),
                  "loss": self.negative_bound(d, kl_weight, training), "z_mean": d["layers"][0].means}
         return {**terms, **{f"kl_{layer.key}": layer.kl for layer in d["layers"]}}
@@ -582,11 +588,14 @@ class VAE(keras.Model):
         """Keras 3's loss hook, which each backend's own train_step and test_step call (JAX's
         statelessly, with the metrics' variables mapped in, so the trackers update there too).
 
-        x: a minibatch of images, or (images, labels). Training minimises the mean loss at the
-        warm-up's KL weight, plus the style adversary's cross-entropy and the MMD penalty; the
-        validation loss (its metrics) uses the full objective, β."""
-        images, labels = x if isinstance(x, (tuple, list)) else (x, None)
-        terms = self.compute_losses(images, labels, self.kl_weight if training else self.beta, training=training)
+        x: a minibatch of images, or (images, labels), or with --hands (images, labels, target
+        images, target labels), each image's code then decoding its target (draw). Training minimises
+        the mean loss at the warm-up's KL weight, plus the style adversary's cross-entropy and the MMD
+        penalty, both on the input's code and class; the validation loss (its metrics) uses the full
+        objective, β."""
+        images, labels, *targets = x if isinstance(x, (tuple, list)) else (x, None)
+        terms = self.compute_losses(images, labels, self.kl_weight if training else self.beta, training=training,
+                                    targets=targets or None)
         self._update_metrics(terms)
         loss = ops.mean(terms["loss"])
         if self.adversary is not None:
@@ -747,10 +756,13 @@ class LadderVAE(VAE):
         z1_mean = self._split(prior + self.posterior([features, context]))[0]
         return ops.sigmoid(self.output_decoder([z1_mean, context]))
 
-    def draw(self, x, labels, k, seed_generator):
+    def draw(self, x, labels, k, seed_generator, targets=None):
         """VAE.draw for both layers: k draws of (z2, z1) ~ q per image, top-down. log p(z) and
         log q(z|x) are both layers' sums; the layers are z2 (its KL as the prior computes it) and
-        z1 (its KL from p(z1|z2) in closed form for each drawn z2, the mean over the draws)."""
+        z1 (its KL from p(z1|z2) in closed form for each drawn z2, the mean over the draws).
+        No targets (settings refuses --hands with the ladder): its z1 holds the input's own pixels."""
+        if targets is not None:
+            raise ValueError("the ladder has no transfer objective (--hands)")
         z_mean, z_log_var, features = self.encoder(self._inputs(x, labels))
         z_log_var = clip_log_var(z_log_var)
         z2 = draw_normal(z_mean, z_log_var, seed_generator, k)

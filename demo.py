@@ -2,18 +2,22 @@
 
     python demo.py [MODEL] [--data DIR] [--save-to DIR] [--host 127.0.0.1] [--port 7860] [--share]
 
-MODEL defaults to outputs/letters-conditional/model.keras (`make demo` trains it first when
-it is missing). The run's metrics.json beside the model names its classes; the test images
+MODEL defaults to outputs/demo/model.keras (`make demo` trains it first when it is missing:
+`make demo-model`). The run's metrics.json beside the model names its classes; the test images
 come from --data, loaded the way the scripts load them.
 
-- Your letter: draw one letter and say which it is. The page shows what the model sees (the
-  28x28 image --style-from would make of it: writing.prepare_style_image), the model's
-  reconstruction, and, for a conditional model, your text written in that hand (a button
-  writes the whole alphabet). A model without classes says instead which class your letter
-  falls among: the votes of its 5 nearest test images in latent space.
+- Your hand: draw one letter and say which it is. The page shows what the model sees (the
+  28x28 image --style-from would make of it, framed as the model's training data:
+  writing.prepare_style_image with writing.read_framing), the letter as the model writes it in
+  your hand, and, for a conditional model, your text and the alphabet written in that hand. A
+  button keeps the letter and clears the box for another: the hand's style comes from every
+  letter kept in this session and the one in the box (style.infer_style), and the page shows
+  how many, and the slant and stroke width of your letters beside those of the letters it
+  wrote. "Start over" forgets them. A model without classes says instead which class your
+  letter falls among: the votes of its 5 nearest test images in latent space.
 - Explore: the test images' latent means on the latent plane (PCA for more than two
-  dimensions), your letter marked on it. Click the plane or move the sliders to see what the
-  decoder draws there (for a conditional model, as the letter you pick).
+  dimensions), your hand's style marked on it. Click the plane or move the sliders to see what
+  the decoder draws there (for a conditional model, as the letter you pick).
 - With --save-to DIR, a button saves your letter as drawn into DIR/<letter>/0001.png, 0002.png, ...
   (the layout the scripts' --images DIR reads), and the page shows how many of each letter are
   there and the command that fine-tunes the model on them.
@@ -30,10 +34,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+import attributes
 import cli
 import writing
 from files import REPO_DIR, UserError, read_saved_run
@@ -41,9 +47,10 @@ from files import REPO_DIR, UserError, read_saved_run
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry and no version check (read at gr.Blocks())
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-DEFAULT_MODEL = REPO_DIR / "outputs" / "letters-conditional" / "model.keras"
+DEFAULT_MODEL = REPO_DIR / "outputs" / "demo" / "model.keras"  # the Makefile's DEMO_MODEL
 CANVAS = 280       # px side of the sketchpad
 ZOOM = 6           # a 28x28 image is shown at 168x168
+HAND_ZOOM = 3      # the hand's letters are shown at 84x84 each
 TEXT_ZOOM = 2      # written text is shown at twice its 28 px line height
 WRAP = 440         # px of a line of handwriting (at 28 px glyphs) before a word wraps
 MAX_TEXT = 300     # characters of text written at most
@@ -68,11 +75,12 @@ class Demo:
     The methods take and return plain values (numpy images as uint8 ink on paper, strings),
     so the tests call them directly, as Gradio does."""
 
-    def __init__(self, vae, classes, data):
+    def __init__(self, vae, classes, data, framing=None):
         import evaluation
         import figures
 
         self.vae, self.classes, self.conditional = vae, classes, vae.conditional
+        self.framing = framing  # how the model's training data frames its letters (writing.Framing; None: EMNIST's)
         self.decode = evaluation.decoder_fn(vae)
         self.z_test = evaluation.encode_all(vae, data.x_test, data.y_test)
         self.y_test = data.y_test
@@ -117,60 +125,105 @@ class Demo:
         """text as the model's classes spell it (upper case for letters), as writing.unknown_characters maps it."""
         return "".join(c if c in self.classes or len(c.upper()) != 1 else c.upper() for c in text)
 
-    # -- Your letter
+    # -- Your hand: the letters drawn in this session
 
-    def your_letter(self, drawing, letter=None, text=""):
-        """The Your-letter page for a drawing (a PIL image, or the sketchpad's value, a dict with a
-        'composite' image) of `letter`. Returns (message, seen, reconstruction, written, nearest, z):
-        written is None for a model without classes, nearest (5-NN votes per class) None for a
-        conditional one; z is None, and the images too, when there is no letter to see."""
-        started = time.perf_counter()
-        nothing = (None, None, None, None, None)
+    def prepare(self, image):
+        """What the model sees of a drawing: the 28x28 image in 0..1, white ink on black, framed as
+        the model's training data frames its letters."""
+        return writing.prepare_style_image(image, self.framing)
+
+    def read(self, drawing, letter=None):
+        """(problem, seen): what the model sees of a drawing (a PIL image, or the sketchpad's value,
+        a dict with a 'composite' image) of `letter`, or why it cannot be read (seen None)."""
         image = drawing.get("composite") if isinstance(drawing, dict) else drawing
         problem = drawing_problem(image)
         if problem:
-            return (problem, *nothing)
+            return problem, None
         if self.conditional and (not letter or letter not in self.classes):
-            return (f"Pick the letter you drew (one of {self.classes}).", *nothing)
+            return f"Pick the letter you drew (one of {self.classes}).", None
         try:
-            seen = writing.prepare_style_image(image)
+            return None, self.prepare(image)
         except UserError as error:  # its message starts with the 'file name', an image object here
-            return ("Your drawing: " + str(error).split(": ", 1)[-1] + ".", *nothing)
-        label = self.classes.index(letter) if self.conditional else None
-        z = self.encode(seen, label)
-        reconstruction = self.decode(z[None], None if label is None else [label])[0, ..., 0]
-        written = nearest = None
-        if self.conditional:
-            text = (text or "")[:MAX_TEXT]
-            unknown = writing.unknown_characters(text, self.classes)
-            if unknown:
-                message = f"The model cannot write {', '.join(map(repr, unknown))}: it knows {self.classes} (and spaces, new lines)."
-                return (message, ink_on_paper(seen, ZOOM), ink_on_paper(reconstruction, ZOOM), None, None, z)
-            text = self.model_text(text)
-            canvas = writing.compose_text(self.glyphs(z, writing.text_characters(text)), text, rng=0, max_width=WRAP)
-            written = ink_on_paper(canvas, TEXT_ZOOM)
-            what = f"Your '{letter}', and your text in its hand"
-        else:
-            votes = self.knn.predict_proba(z[None])[0]
-            nearest = {self.classes[k]: float(votes[i]) for i, k in enumerate(self.knn.classes_)}
-            what = f"Your letter; its 5 nearest test images are mostly '{max(nearest, key=nearest.get)}'"
-        message = f"{what} ({1000 * (time.perf_counter() - started):.0f} ms)."
-        return message, ink_on_paper(seen, ZOOM), ink_on_paper(reconstruction, ZOOM), written, nearest, z
+            return "Your drawing: " + str(error).split(": ", 1)[-1] + ".", None
 
-    def alphabet(self, z):
-        """Every class written in the style z (the drawn letter's), or a message without one."""
-        if z is None:
-            return "Draw a letter first: the alphabet is written in its hand.", None
+    def keep(self, drawing, letter, kept):
+        """(problem, kept): the letters kept so far with this drawing of `letter` added (a new list
+        of (seen, class index) pairs), or why it cannot be added and the letters as they were."""
+        problem, seen = self.read(drawing, letter)
+        if problem:
+            return problem, kept
+        return None, [*kept, (seen, self.classes.index(letter))]
+
+    def start_over(self):
+        """"Start over": no letters kept, and the page's Answer with none (and the box empty)."""
+        return [], self.your_letter(None)
+
+    def hand_style(self, letters):
+        """The style.Style of [(seen, class index), ...] together (a product of their posteriors and
+        the prior: each letter narrows it), or None without letters."""
+        import style
+
+        if not letters:
+            return None
+        images, labels = zip(*letters)
+        return style.infer_style(self.vae, np.stack(images), np.array(labels))
+
+    def your_letter(self, drawing, letter=None, text="", kept=()):
+        """The Your-hand page for a drawing of `letter` and the letters kept before it (kept: [(seen,
+        class index), ...], from keep). Returns an Answer; its images are None where there is nothing
+        to show: no letter in the box, and for a conditional model no letter kept either."""
+        started = time.perf_counter()
+        problem, seen = self.read(drawing, letter)
+        if not self.conditional:
+            return self.nearest_class(seen, started) if seen is not None else Answer(problem)
+        letters = [*kept] + ([] if seen is None else [(seen, self.classes.index(letter))])
+        if not letters:
+            return Answer(problem, hand=NO_LETTERS)
+        found = self.hand_style(letters)
+        glyphs = self.glyphs(found.mean, self.classes)  # the alphabet in the hand: the text's glyphs, and what is measured
+        yours = np.stack([image for image, _ in letters])
+        hand = (f"**Your hand: {plural(len(letters), 'letter')}** ({' '.join(self.classes[k] for _, k in letters)}) · "
+                + carried_over(yours, np.stack(list(glyphs.values()))))
+        answer = Answer(
+            None, None if seen is None else ink_on_paper(seen, ZOOM),
+            None if seen is None else ink_on_paper(glyphs[letter], ZOOM), None, self.alphabet(glyphs),
+            ink_on_paper(side_by_side(yours), HAND_ZOOM), None, found.mean, hand)
+        text = (text or "")[:MAX_TEXT]
+        unknown = writing.unknown_characters(text, self.classes)
+        if unknown:
+            message = f"The model cannot write {', '.join(map(repr, unknown))}: it knows {self.classes} (and spaces, new lines)."
+            return answer._replace(message=message)
+        text = self.model_text(text)
+        written = ink_on_paper(writing.compose_text(glyphs, text, rng=0, max_width=WRAP), TEXT_ZOOM)
+        if seen is None:  # the box is empty (or unreadable): the hand kept so far
+            message = problem if problem != EMPTY else f"Your text in the hand of the {plural(len(kept), 'letter')} you kept: draw another to add it."
+        else:
+            what = f"Your '{letter}', and your text in its hand" if len(letters) == 1 else \
+                f"Your '{letter}' and the {plural(len(kept), 'letter')} you kept, and your text in their hand"
+            message = f"{what} ({1000 * (time.perf_counter() - started):.0f} ms)."
+        return answer._replace(message=message, written=written)
+
+    def nearest_class(self, seen, started):
+        """The Answer for a model without classes: the drawing, its reconstruction, and the 5-NN votes."""
+        z = self.encode(seen)
+        reconstruction = self.decode(z[None])[0, ..., 0]
+        votes = self.knn.predict_proba(z[None])[0]
+        nearest = {self.classes[k]: float(votes[i]) for i, k in enumerate(self.knn.classes_)}
+        message = (f"Your letter; its 5 nearest test images are mostly '{max(nearest, key=nearest.get)}' "
+                   f"({1000 * (time.perf_counter() - started):.0f} ms).")
+        return Answer(message, ink_on_paper(seen, ZOOM), ink_on_paper(reconstruction, ZOOM), nearest=nearest, z=z)
+
+    def alphabet(self, glyphs):
+        """Every class written with glyphs (the hand's: {class: (28, 28) image}), as shown."""
         half = (len(self.classes) + 1) // 2  # two lines for the 26 letters
         text = self.classes if len(self.classes) <= 13 else self.classes[:half] + "\n" + self.classes[half:]
-        canvas = writing.compose_text(self.glyphs(z, self.classes), text, rng=0)
-        return f"The whole alphabet ({self.classes}) in your hand.", ink_on_paper(canvas, TEXT_ZOOM)
+        return ink_on_paper(writing.compose_text(glyphs, text, rng=0), TEXT_ZOOM)
 
     # -- Explore
 
     def explore(self, x, y, letter=None, z_mine=None):
         """(decoded, plane): the character the decoder draws at (x, y) of the plane (as `letter`
-        for a conditional model), and the plane with that point and your letter marked."""
+        for a conditional model), and the plane with that point and z_mine (your hand's style) marked."""
         z = self.from_plane(float(x), float(y))
         labels = [self.classes.index(letter if letter and letter in self.classes else self.classes[0])] if self.conditional else None
         decoded = ink_on_paper(self.decode(z, labels)[0, ..., 0], ZOOM)
@@ -182,7 +235,7 @@ class Demo:
         if z_mine is not None:
             mx, my = self.to_pixel(*self.to_plane(np.asarray(z_mine)[None])[0])
             draw.ellipse([mx - 8, my - 8, mx + 8, my + 8], outline=(0, 0, 0), width=3)
-            draw.text((mx + 10, my - 18), "your letter", fill=(0, 0, 0))
+            draw.text((mx + 10, my - 18), "your hand" if self.conditional else "your letter", fill=(0, 0, 0))
         return decoded, np.asarray(plane)
 
     def to_pixel(self, x, y):
@@ -217,16 +270,53 @@ class Demo:
         return image
 
 
+class Answer(NamedTuple):
+    """What the Your-hand page shows for a drawing, in the order of build_app's outputs."""
+
+    message: str
+    seen: np.ndarray = None            # the letter in the box as the model sees it (ink on paper, zoomed)
+    reconstruction: np.ndarray = None  # that letter as the model writes it in the hand (or rebuilds it, without classes)
+    written: np.ndarray = None         # the text in the hand
+    alphabet: np.ndarray = None        # every class in the hand
+    letters: np.ndarray = None         # the hand's letters as the model saw them, side by side
+    nearest: dict = None               # 5-NN votes per class (a model without classes)
+    z: np.ndarray = None               # the hand's style (the letter's code, without classes): what Explore rings
+    hand: str = ""                     # how many letters the style comes from, and what carried over
+
+
+def plural(n, word):
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def carried_over(yours, written):
+    """'slant: yours 0.21, written 0.18 · stroke: yours 2.6 px, written 2.4 px': the mean slant and
+    stroke width (attributes.py) of the visitor's letters and of the letters the model wrote in their hand."""
+    return (f"slant: yours {attributes.slant(yours).mean():.2f}, written {attributes.slant(written).mean():.2f} · "
+            f"stroke: yours {attributes.stroke_width(yours).mean():.1f} px, written {attributes.stroke_width(written).mean():.1f} px")
+
+
+def side_by_side(images, gap=2):
+    """(n, 28, 28) images in a row, gap px of black between them."""
+    row = []
+    for image in images:
+        row += [image, np.zeros((image.shape[0], gap), np.float32)]
+    return np.hstack(row[:-1])
+
+
+EMPTY = "Draw one letter in the box."
+NO_LETTERS = "Your hand: no letters yet."
+
+
 def drawing_problem(image):
     """Why a drawing cannot be read as a letter (empty, or a dot), or None when it can."""
     if image is None:
-        return "Draw one letter in the box."
+        return EMPTY
     rgba = np.asarray(image.convert("RGBA"), np.float32) / 255
     alpha = rgba[..., 3]
     grey = rgba[..., :3].mean(-1) * alpha + (1 - alpha)  # on white paper
     rows, cols = np.flatnonzero((grey < 0.5).any(1)), np.flatnonzero((grey < 0.5).any(0))
     if rows.size == 0:
-        return "Draw one letter in the box."
+        return EMPTY
     if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 < DOT * min(grey.shape):
         return "That is only a dot: draw a whole letter, as large as the box."
     return None
@@ -299,8 +389,9 @@ def ink_on_paper(image, zoom):
 
 
 def load(model_path, data_dir):
-    """The Demo for a saved model: its classes, the model (TensorFlow loads here), its test images."""
+    """The Demo for a saved model: its classes and framing, the model (TensorFlow loads here), its test images."""
     variant, classes = read_classes(model_path)
+    framing = writing.read_framing(model_path)  # EMNIST's for a model saved before runs stored theirs
     import common
     import loaders
 
@@ -311,7 +402,7 @@ def load(model_path, data_dir):
     if vae.conditional and vae.num_classes != len(classes):
         raise UserError(f"{model_path}: the model has {vae.num_classes} classes, its metrics.json names {classes}")
     data = loaders.load_variant(variant, Path(data_dir), chars=None if variant == "digits" else classes)
-    return Demo(vae, classes, data)
+    return Demo(vae, classes, data, framing)
 
 
 # ----------------------------------------------------------------------------
@@ -336,32 +427,40 @@ def build_app(demo, save_to=None, fine_tune=None):
         gr.Markdown(f"## Draw a letter, see your hand\nA VAE of {len(classes)} classes ({classes}), {kind}, "
                     f"latent dimension {demo.vae.latent_dim}.")
         z_mine = gr.State(None)
-        with gr.Tab("Your letter"):
+        kept = gr.State([])  # the letters kept in this session: [(28x28 image as the model saw it, class index), ...]
+        with gr.Tab("Your hand" if conditional else "Your letter"):
             with gr.Row():
-                sketch = gr.Sketchpad(
-                    type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
-                    brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
-                    label="Draw one letter", elem_id="sketch", height=CANVAS + 120, width=CANVAS + 40)
+                with gr.Column():
+                    sketch = gr.Sketchpad(
+                        type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
+                        brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
+                        label="Draw one letter", elem_id="sketch", height=CANVAS + 120)
+                    with gr.Row(visible=conditional):  # under the box: what a hand does with the letter in it
+                        keep_button = gr.Button("Keep this letter, draw another", elem_id="keep")
+                        start_over_button = gr.Button("Start over (forget my letters)", elem_id="start-over")
                 with gr.Column():
                     # A saved letter goes in its letter's folder, for a model without classes too.
                     letter = gr.Radio(list(classes), value=classes[0], label="Which letter is it?",
                                       elem_id="letter", visible=conditional or save_to is not None)
                     text = gr.Textbox("The quick brown fox jumps over the lazy dog", label="Text to write",
                                       lines=2, max_length=MAX_TEXT, elem_id="text", visible=conditional)
-                    message = gr.Markdown("Draw one letter in the box.", elem_id="message")
+                    message = gr.Markdown(EMPTY, elem_id="message")
+                    hand = gr.Markdown(NO_LETTERS, elem_id="hand", visible=conditional)
+                    letters = image_box("Your letters as the model saw them", "letters", visible=conditional,
+                                        height=28 * HAND_ZOOM + 50)
                     if save_to is not None:
                         save_button = gr.Button("Save this letter", elem_id="save")
                         saved = gr.Markdown(collection(), elem_id="saved")
             with gr.Row():
                 seen = image_box("What the model sees (28×28)", "seen", height=28 * ZOOM + 50)
-                reconstruction = image_box("Its reconstruction", "reconstruction", height=28 * ZOOM + 50)
+                reconstruction = image_box("The model's, in your hand" if conditional else "Its reconstruction",
+                                           "reconstruction", height=28 * ZOOM + 50)
                 nearest = gr.Label(label="Nearest class (5-NN among the test images)", num_top_classes=3,
                                    elem_id="nearest", visible=not conditional)
             written = image_box("Your text in your hand", "written", visible=conditional)
-            alphabet_button = gr.Button("Write the whole alphabet in your hand", visible=conditional)
             alphabet = image_box("The alphabet in your hand", "alphabet", visible=conditional)
         with gr.Tab("Explore"):
-            gr.Markdown("The test images' latent means (one colour per class); the black ring is your letter. "
+            gr.Markdown(f"The test images' latent means (one colour per class); the black ring is your {'hand' if conditional else 'letter'}. "
                         "Click the plane, or move the sliders, to see what the decoder draws there.")
             with gr.Row():
                 plane = gr.Image(label="The latent plane", type="numpy", format="png", interactive=False,
@@ -377,12 +476,27 @@ def build_app(demo, save_to=None, fine_tune=None):
         def click(event: gr.SelectData):
             return demo.to_point(*event.index[:2])
 
+        def keep(drawing, letter, letters):
+            problem, letters = demo.keep(drawing, letter, letters)
+            if problem:  # said in a pop-up; the box is left as it is
+                raise gr.Error(problem, title="Not kept", print_exception=False)
+            return letters
+
+        def forget():
+            letters, answer = demo.start_over()
+            return letters, *answer
+
         explore_inputs, explore_outputs = [x, y, explore_letter, z_mine], [decoded, plane]
+        answer_inputs = [sketch, letter, text, kept]
+        answer_outputs = [message, seen, reconstruction, written, alphabet, letters, nearest, z_mine, hand]  # Answer's order
         for trigger in (sketch.change, letter.change, text.change):
-            trigger(demo.your_letter, [sketch, letter, text], [message, seen, reconstruction, written, nearest, z_mine],
-                    show_progress="hidden", trigger_mode="always_last").then(
+            trigger(demo.your_letter, answer_inputs, answer_outputs, show_progress="hidden", trigger_mode="always_last").then(
                 demo.explore, explore_inputs, explore_outputs, show_progress="hidden")
-        alphabet_button.click(demo.alphabet, z_mine, [message, alphabet], show_progress="hidden")
+        # Both empty the box with the sketchpad's own button (a None sent to it clears it only once),
+        # whose change answers anew with the letters kept.
+        keep_button.click(keep, [sketch, letter, kept], kept, show_progress="hidden").success(None, js=CLEAR_BOX)
+        start_over_button.click(forget, None, [kept, *answer_outputs], show_progress="hidden").then(
+            demo.explore, explore_inputs, explore_outputs, show_progress="hidden").then(None, js=CLEAR_BOX)
         for trigger in (x.change, y.change, explore_letter.change):
             trigger(demo.explore, explore_inputs, explore_outputs, show_progress="hidden", trigger_mode="always_last")
         plane.select(click, None, [x, y], show_progress="hidden")
@@ -406,6 +520,18 @@ PICK_BRUSH = """() => {
   };
   pick();
 }"""
+
+
+# Empty the sketchpad with its own "Clear canvas" button. That puts the brush down a moment later:
+# wait for it (up to 1 s), then pick it again.
+CLEAR_BOX = """() => {
+  const brush = () => document.querySelector('#sketch button[aria-label="Brush"]');
+  document.querySelector('#sketch button[aria-label="Clear canvas"]')?.click();
+  let tries = 0;
+  const still_up = () => brush()?.classList.contains('highlight') && tries++ < 20;
+  const pick_when_down = () => still_up() ? setTimeout(pick_when_down, 50) : (%s)();
+  pick_when_down();
+}""" % PICK_BRUSH
 
 
 def image_box(label, elem_id, visible=True, height=None):
@@ -439,7 +565,7 @@ def main(argv=None):
 
     parser = cli.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
     parser.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL, metavar="MODEL",
-                        help="a model.keras saved by the scripts (default: outputs/letters-conditional/model.keras)")
+                        help="a model.keras saved by the scripts (default: outputs/demo/model.keras)")
     parser.add_argument("--data", type=Path, default=REPO_DIR / "data", metavar="DIR",
                         help="folder with the data files, for the test images (default: data/ beside the scripts)")
     parser.add_argument("--save-to", type=Path, metavar="DIR",

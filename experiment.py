@@ -30,6 +30,7 @@ import evaluation
 import figures
 import loaders
 import report as report_page
+import style
 import training
 import writing
 from files import UserError, atomic_write, write_json
@@ -85,8 +86,10 @@ def load_data(settings):
         download_data(settings.data, what=("mnist",) if settings.variant == "digits" else ("emnist",))
     if settings.images is not None:
         print(f"Loading your images from {settings.images} ...", flush=True)
+        # Fine-tuning: the images are framed as the base model's training data was.
+        framing = writing.read_framing(settings.fine_tune) if settings.fine_tune is not None else None
         return loaders.load_image_folder(settings.images, VARIANTS[settings.variant], settings.chars, settings.limit,
-                                         seed=settings.seed, cache_dir=settings.data)
+                                         seed=settings.seed, cache_dir=settings.data, framing=framing)
     print(f"Loading the {settings.variant} from {settings.data} ...", flush=True)
     return loaders.load_variant(settings.variant, settings.data, settings.chars, settings.limit)
 
@@ -134,10 +137,12 @@ def train_and_report(settings, data, strategy):
     time_limit = training.StopAtTimeLimit(settings.time_limit)
     callbacks.append(time_limit)
     epochs_before = len(pd.read_csv(checkpoint_dir / "history.csv")) if settings.resume else 0
+    # --hands: simulated hands' letters, each decoded from another of its hand, so z learns the hand.
+    hands = loaders.simulated_hands(settings.data, data.classes, settings.hands) if settings.hands else None
     train_started = time.time()
     try:
         with strategy.scope():
-            history = training.train(vae, data, settings, checkpoint_dir, callbacks)
+            history = training.train(vae, data, settings, checkpoint_dir, callbacks, hands=hands)
     except KeyboardInterrupt:  # the second Ctrl-C, in the middle of a step or a checkpoint
         print("\nInterrupted at once: run again with --resume to go on from the last checkpoint.", flush=True)
         return Results(None, vae, [], None, data, status=130)
@@ -219,7 +224,7 @@ CAPTIONS = {  # one sentence per file, for the page (the README says the same)
     "generated.png": "New characters decoded from random draws of the model's prior.",
     "alphabet.png": "Every class in one hand per row: styles taken from test images and drawn from the prior.",
     "analogies.png": "Real test images, each redrawn as every other class with its own style code.",
-    "style_input.png": "Your letters, the 28×28 images the model saw after the EMNIST-style conversion, and what it redraws from their style code.",
+    "style_input.png": "Your letters, the 28×28 images the model saw, framed as its training data, and what it redraws from their style code.",
     "written.png": "Text written in one style, one decoded character at a time.",
     "history.png": "Total, reconstruction and KL loss per epoch, training and validation, in nats per image.",
 }
@@ -233,6 +238,7 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
     classifier_paths = list(dict.fromkeys([model_dir / "classifier.keras", out / "classifier.keras"]))
     train_metrics, test, x_test, z_test = evaluation.evaluate(vae, data, settings, classifier_paths)
     evaluation_seconds = time.time() - evaluation_started
+    framing = data_framing(settings, data)
     metrics = {
         "variant": settings.variant,
         "source": data.source,
@@ -254,6 +260,7 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
         "free_bits": vae.free_bits,
         "style_mmd": vae.style_mmd,
         "kl_warmup": settings.kl_warmup,
+        "hands": settings.hands,  # simulated hands trained on beside the data (--hands), each letter decoding another
         "binarized": settings.binarize,
         "strategy": settings.strategy,
         "replicas": training.replicas(vae),
@@ -267,13 +274,16 @@ def report(settings, data, vae, history, train_seconds, epochs_trained, interrup
         "train": {**train_metrics, "images": len(data.x_train)},
         "test": {**test, "images": len(x_test)},
         "train_seconds": round(train_seconds, 2) if train_seconds else None,
-        # This run's epochs only: a resumed run does not count the epochs before it.
-        "images_per_second": round(len(data.x_train) * epochs_trained / train_seconds, 1) if train_seconds else None,
+        # This run's epochs only: a resumed run does not count the epochs before it. An epoch holds --hands' letters too.
+        "images_per_second": round((len(data.x_train) + settings.hands * 2 * len(data.classes)) * epochs_trained
+                                   / train_seconds, 1) if train_seconds else None,
         "evaluation_seconds": round(evaluation_seconds, 2),
         "seed": settings.seed,
+        "framing": framing.to_dict(),  # how the training data frames its letters: a user's letter is framed so too
     }
 
-    drawings = choose_figures(settings, data, vae, history, x_test, z_test, report_page.run_title(metrics), gif_frames)
+    drawings = choose_figures(settings, data, vae, history, x_test, z_test, report_page.run_title(metrics), gif_frames,
+                              framing)
     print(f"Evaluated in {evaluation_seconds:.1f} s. Drawing {len(drawings)} figures into {out}/ ...", flush=True)
     for name, draw in tqdm(drawings.items(), unit="figure", file=sys.stdout, disable=settings.quiet):
         draw(out / name)
@@ -321,8 +331,23 @@ def grid_decoder(vae, data, settings):
     return class_decoder(vae, data.classes.index(settings.grid_char) if settings.grid_char else 0)
 
 
-def choose_figures(settings, data, vae, history, x_test, z_test, title, gif_frames=None):
-    """{file name: draw(path)}: every figure this run draws, in the order they are drawn."""
+def data_framing(settings, data):
+    """How the model's training data frames its letters (writing.Framing), stored in metrics.json: a
+    model fine-tuned on --images keeps its base model's (its images were framed to it), a --load-ed
+    model the one saved with it; otherwise, or for a model saved before framings were, measured on
+    the training images."""
+    if settings.fine_tune is not None and settings.images is not None:
+        return writing.read_framing(settings.fine_tune)
+    if settings.load is not None:
+        saved = writing.read_framing(settings.load or settings.out / "model.keras", default=None)
+        if saved is not None:
+            return saved
+    return writing.Framing.from_images(data.x_train)
+
+
+def choose_figures(settings, data, vae, history, x_test, z_test, title, gif_frames=None, framing=None):
+    """{file name: draw(path)}: every figure this run draws, in the order they are drawn; a user's
+    letters (--style-from) framed as `framing` (a writing.Framing; None: EMNIST's)."""
     y_test, classes = data.y_test, data.classes
     decode, decode_grid = evaluation.decoder_fn(vae), grid_decoder(vae, data, settings)
     prior = evaluation.learned_prior_samples(vae, seed=settings.seed)  # None for N(0, I)
@@ -352,7 +377,7 @@ def choose_figures(settings, data, vae, history, x_test, z_test, title, gif_fram
             cycle, vae.latent_dim, settings.sample, path, title, settings.seed,
             z=evaluation.prior_samples(vae, settings.sample, settings.seed), prior=vae.prior.describe())
     if vae.conditional:
-        drawings.update(conditional_figures(vae, data, settings, x_test, z_test, title))
+        drawings.update(conditional_figures(vae, data, settings, x_test, z_test, title, framing))
     if history is not None:
         drawings["history.png"] = lambda path: figures.plot_history(history, path, title)
     if gif_frames:
@@ -360,14 +385,19 @@ def choose_figures(settings, data, vae, history, x_test, z_test, title, gif_fram
     return drawings
 
 
-def conditional_figures(vae, data, settings, x_test, z_test, title):
-    """The figures only a conditional model can draw: one hand across every class."""
+def conditional_figures(vae, data, settings, x_test, z_test, title, framing=None):
+    """The figures only a conditional model can draw: one hand across every class; the user's
+    letters (--style-from) framed as `framing` (None: as settings prepared them, EMNIST's way)."""
     decode, classes, y_test = evaluation.decoder_fn(vae), data.classes, data.y_test
     styles, names = [], []
-    if settings.style_images is not None:
-        # One letter is a noisy sample of a hand: the style is the mean of the letters' codes.
+    style_images = settings.style_images
+    if style_images is not None and framing is not None:
+        # Settings prepared them EMNIST's way, to fail before training; now framed as the data is.
+        style_images = [writing.prepare_style_image(path, framing) for path in settings.style_from]
+    if style_images is not None:
+        # Each letter is a noisy sample of a hand: their posteriors are combined (style.infer_style).
         drawn = np.array([classes.index(char) for char in settings.style_char])
-        styles.append(evaluation.encode_all(vae, np.array(settings.style_images)[..., None], drawn).mean(axis=0))
+        styles.append(style.infer_style(vae, np.array(style_images), drawn).mean)
         names.append(f"your '{settings.style_char}'" if len(drawn) == 1 else f"your {len(drawn)} letters")
         redrawn = decode(np.repeat(styles[0][None], len(drawn), 0), drawn)[..., 0]
     for i in evaluation.one_per_class(y_test, 4, seed=settings.seed + 1):
@@ -382,16 +412,16 @@ def conditional_figures(vae, data, settings, x_test, z_test, title):
         "analogies.png": lambda path: figures.plot_analogies(
             decode, z_test[shown], y_test[shown], x_test[shown, ..., 0], classes, path, title),
     }
-    if settings.style_images is not None:
+    if style_images is not None:
         drawings["style_input.png"] = lambda path: figures.plot_style_input(
-            settings.style_from, settings.style_images, redrawn, path, title)
+            settings.style_from, style_images, redrawn, path, title)
     if settings.write is not None:
-        if settings.style_images is not None:
-            style, style_name = styles[0], names[0]
+        if style_images is not None:
+            code, style_name = styles[0], names[0]
         else:
             seed = settings.seed if settings.style is None else settings.style
-            style, style_name = evaluation.prior_samples(vae, 1, seed)[0], f"style {seed} from the prior"
-        canvas, text = written_text(decode, style, settings.write, classes, settings.seed), settings.write
+            code, style_name = evaluation.prior_samples(vae, 1, seed)[0], f"style {seed} from the prior"
+        canvas, text = written_text(decode, code, settings.write, classes, settings.seed), settings.write
         drawings["written.png"] = lambda path: figures.plot_written(canvas, text, path, title, style_name)
     return drawings
 

@@ -12,6 +12,7 @@ all read the data through this module; the model is in common.py.
 import dataclasses
 import gzip
 import hashlib
+import json
 import math
 import string
 import sys
@@ -283,6 +284,32 @@ def synthetic_letters(data_dir, seed=0):
     return arrays
 
 
+def simulated_hands(data_dir, classes, n):
+    """--hands N: N simulated hands (synthetic_letters.make_hands, hand seeds from HAND_SEEDS_FROM), each
+    writing every one of `classes` twice, as float32 (N * 2 * len(classes), 28, 28, 1) in 0..1 and labels;
+    hand i's letters are the i-th run of 2 * len(classes), interleaved class by class. Drawn once, cached
+    in data_dir as the offline letters are."""
+    from synthetic_letters import HAND_SEEDS_FROM, HANDS_CACHE_NAME, make_hands
+
+    bad = sorted({char for char in classes if char not in string.ascii_uppercase + string.digits})
+    if bad or len(classes) < 2:
+        why = f"no simulated hand writes {', '.join(map(repr, bad))}" if bad else "pairs need two classes at least"
+        raise UserError(f"--hands: {why} (the classes are {classes})")
+    cache = Path(data_dir) / HANDS_CACHE_NAME.format(chars=classes, n=n)
+    try:
+        with np.load(cache) as saved:
+            x, y = saved["x"], saved["y"]
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error):
+        print(f"Drawing {n:,} simulated hands (once; cached as {cache}) ...", flush=True)
+        x, y = make_hands(classes, range(HAND_SEEDS_FROM, HAND_SEEDS_FROM + n))
+        try:
+            Path(data_dir).mkdir(parents=True, exist_ok=True)
+            atomic_write(cache, lambda tmp: np.savez_compressed(tmp, x=x, y=y))
+        except OSError:
+            pass  # a read-only data folder: no cache, still correct
+    return (x.astype(np.float32) / 255.0)[..., None], y
+
+
 def load_variant(variant, data_dir, chars=None, limit=None):
     """The data a script trains on: MNIST digits, or letters (chars, default: the variant's)."""
     if variant == "digits":
@@ -398,14 +425,15 @@ def scan_image_folder(folder, alphabet):
     return ImageFolder(classes, skipped)
 
 
-def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_dir=None):
+def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_dir=None, framing=None):
     """--images `folder` as Data: every image prepared as --style-from's are, split per class.
 
     chars: the classes to keep (the user's --chars, each must be a subfolder), or None for
     every class in the folder, in the alphabet's order. Each class gives TEST_SHARE of its
     images (at least one) to the test set, chosen with `seed`; limit keeps the first training
-    images. The prepared images are cached in cache_dir (None: no cache) under a hash of
-    every file's name and bytes, so a changed folder is prepared again.
+    images. framing: the writing.Framing to frame them to (--fine-tune: the base model's data's;
+    None: EMNIST's). The prepared images are cached in cache_dir (None: no cache) under a hash of
+    every file's name and bytes and the framing, so a changed folder is prepared again.
     """
     folder = Path(folder)
     scanned = scan_image_folder(folder, alphabet)
@@ -418,7 +446,7 @@ def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_di
             raise UserError(f"--chars: {', '.join(missing)} not in {folder} (its classes: {''.join(scanned.classes)})")
     paths = [path for char in chars for path in scanned.classes[char]]
     labels = np.array([index for index, char in enumerate(chars) for _ in scanned.classes[char]], np.int64)
-    images = _prepared_images(folder, paths, cache_dir)
+    images = _prepared_images(folder, paths, cache_dir, framing)
 
     # Split each class on its own: sklearn's stratify can leave a class of two or three
     # images out of the test set (or out of training) altogether.
@@ -444,14 +472,18 @@ def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_di
     return Data(x[train], labels[train], x[test], labels[test], chars, str(folder), about)
 
 
-def _prepared_images(folder, paths, cache_dir):
-    """writing.prepare_style_image of every path, float32 (n, 28, 28), cached in cache_dir."""
+def _prepared_images(folder, paths, cache_dir, framing=None):
+    """writing.prepare_style_image of every path framed as framing (None: EMNIST's), float32
+    (n, 28, 28), cached in cache_dir."""
     import writing
     from tqdm import tqdm
 
-    # The key covers each file's name (its class) and bytes, and the preparation's own code,
-    # so an added, removed, renamed or edited image, or a new preparation, is prepared again.
-    digest = hashlib.sha256(Path(writing.__file__).read_bytes())
+    # The key covers each file's name (its class) and bytes, the preparation's own code and the
+    # framing, so an added, removed, renamed or edited image, a new preparation, or a base model
+    # whose data frames its letters otherwise, is prepared again.
+    framing = writing.Framing() if framing is None else framing
+    digest = hashlib.sha256(Path(writing.__file__).read_bytes() + Path(writing.attributes.__file__).read_bytes())
+    digest.update(json.dumps(framing.to_dict(), sort_keys=True).encode() + b"\0")
     for path in paths:
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         try:
@@ -469,7 +501,7 @@ def _prepared_images(folder, paths, cache_dir):
             pass  # no cache yet, or a damaged one: prepared again
     print(f"Preparing {len(paths)} images from {folder}" + (f" (once; cached as {cache})" if cache else ""), flush=True)
     with tqdm(paths, unit="image", file=sys.stdout, disable=len(paths) <= PROGRESS_FROM) as bar:
-        images = np.stack([writing.prepare_style_image(path) for path in bar]).astype(np.float32)
+        images = np.stack([writing.prepare_style_image(path, framing) for path in bar]).astype(np.float32)
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)

@@ -177,6 +177,10 @@ class Settings(ModelConfig):
     kl_warmup: int = option(0, "raise the KL weight from 0 to beta over the first E epochs", "training", minimum=0,
                             metavar="E")
     binarize: bool = option(False, "dynamic binarization of the pixels (the setting of published likelihoods)", "training")
+    hands: int = option(0, "conditional: also train on N simulated hands (synthetic_letters.make_hand, hand seeds "
+                        "1000000 on), each writing every class twice, each of their letters decoded from the code of "
+                        "another letter of the same hand, so that z learns to hold the hand; 0 = none", "training",
+                        minimum=0, metavar="N")
     resume: bool = option(False, "continue the interrupted run whose checkpoint is in --out", "training")
     fine_tune: Path = option(None, "start from this saved model (a model.keras with its metrics.json) and train it "
                              "on the data; the data's classes must be among the model's. The model's own weights "
@@ -273,6 +277,8 @@ class Settings(ModelConfig):
                 raise UserError(f"{flag(name)}: not with --load (a saved model keeps the penalty it was trained with)")
             if value and not self.conditional:
                 raise UserError(f"{flag(name)} needs a conditional model (--conditional)")
+        if self.hands:
+            self.check_hands()
         if self.load is None and not self.conditional and self.conditional_option():
             raise UserError(f"{self.conditional_option()} needs a conditional model (--conditional)")
         self.fill_model_defaults(self.conditional, fine_tune=self.fine_tune is not None)
@@ -309,6 +315,15 @@ class Settings(ModelConfig):
         if self.out.resolve() == self.fine_tune.parent.resolve():
             raise UserError(f"--out: {self.out} holds the model to fine-tune; name another folder for the new one")
         self.conditional, self.fine_tune_classes = saved["conditional"], saved["classes"]
+
+    def check_hands(self):
+        """--hands: a conditional model to train (the class says which letter, so z can hold the hand alone)."""
+        if not self.conditional:
+            raise UserError("--hands needs a conditional model (--conditional)")
+        if self.load is not None:
+            raise UserError("--hands: not with --load (the simulated hands only change training)")
+        if self.arch == "ladder":
+            raise UserError("--hands: not with --arch ladder (its lower latent holds the input letter's own pixels)")
 
     def check_combinations(self):
         """The options that need another (`requires`) or refuse one (`not_with`), as declared."""

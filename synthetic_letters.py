@@ -28,7 +28,8 @@ the Hershey forms and the distortions give the variety.
 Everything is drawn from per-letter random streams, so a letter's images do not depend on which
 other letters are requested, and a large set (see _PARALLEL_FROM) is drawn by one process per core.
 
-make_hand draws the letters of one fixed hand instead: a person's letters, for bench/user_hand.py.
+make_hand draws the letters of one fixed hand instead: a person's letters, for bench/user_hand.py;
+make_hands those of many hands, for --hands.
 """
 import concurrent.futures
 import contextlib
@@ -386,3 +387,32 @@ def make_hand(chars: str, n_per_class: int, hand_seed: int = 0, sample_seed: int
         for i in range(n_per_class):
             out[i, k] = _emnist_frame(_draw(_write(paths, rng, hand), hand["width"]), hand["box"])
     return out.reshape(-1, _SIZE, _SIZE), np.tile(np.arange(len(chars), dtype=np.int64), n_per_class)
+
+
+# ------------------------------------------------------------------------------------------
+# Many fixed hands: --hands N, training the style code to hold the hand (issue 45)
+# ------------------------------------------------------------------------------------------
+
+HANDS_CACHE_NAME = "hershey-hands-v1-{chars}-{n}.npz"  # the caller formats it with the classes and the count
+# --hands' hand seeds start here: far from the benchmarks' held-out hands (seeds below 100,000).
+HAND_SEEDS_FROM = 1_000_000
+
+
+def make_hands(chars: str, hand_seeds, n_per_class: int = 2):
+    """Return x, y: make_hand(chars, n_per_class, hand_seed) for each of hand_seeds, one after another.
+
+    Hand i's images are x[i * n_per_class * len(chars):(i + 1) * n_per_class * len(chars)], interleaved
+    class by class as make_hand's. From _PARALLEL_FROM images on, worker processes draw the hands, so a
+    script must call this under `if __name__ == "__main__":`, as for make_synthetic_letters."""
+    hand_seeds = list(hand_seeds)
+    tasks = [(chars, n_per_class, seed) for seed in hand_seeds]
+    workers = min(os.cpu_count() or 1, len(tasks)) if len(tasks) * n_per_class * len(chars) >= _PARALLEL_FROM else 1
+    pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn")) if workers > 1 else None
+    with tqdm(total=len(tasks), desc="Hershey hands", unit="hand", leave=False) as bar, pool or contextlib.nullcontext():
+        hands = []
+        # A hand of 2 x 26 letters takes ~0.13 s: 16 hands per trip to a worker repay its cost.
+        for x, _ in pool.map(make_hand, *zip(*tasks), chunksize=16) if pool else itertools.starmap(make_hand, tasks):
+            hands.append(x)
+            bar.update()
+    y = np.tile(np.arange(len(chars), dtype=np.int64), n_per_class * len(hand_seeds))
+    return np.concatenate(hands), y

@@ -85,9 +85,25 @@ def chunking(n_batches, most):
     return steps, n_batches // steps * steps
 
 
-def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=None):
+def hand_partners(indices, hands_from, classes, shift, sample, where=np.where):
+    """The index of each image's target for the transfer objective (--hands): x[hands_from:] holds the
+    hands' letters, each hand 2 × `classes` of them (loaders.simulated_hands); a hand letter's target is
+    its hand's letter `sample` (0 or 1) of the class `shift` (1 .. classes − 1) after its own, so always
+    another letter of the same hand; an image before hands_from is its own target. NumPy arrays, or
+    TensorFlow tensors with where=tf.where."""
+    k = indices - hands_from  # the position among the hands' letters; negative: the run's own data
+    hand_start = hands_from + k // (2 * classes) * (2 * classes)
+    return where(k >= 0, hand_start + sample * classes + (k % classes + shift) % classes, indices)
+
+
+def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=None, hands_from=None, classes=None):
     """Training images (and labels, unless y is None), shuffled afresh each epoch, in full
     minibatches, prefetched.
+
+    hands_from: where --hands' letters start in x (None: no hands), `classes` classes each hand writes
+    twice: each element is then (images, labels, target images, target labels), each hand letter's
+    target another letter of the same hand drawn afresh each epoch (hand_partners), every other
+    image its own target.
 
     The last partial minibatch of an epoch is left out (other images each epoch). With
     steps_per_chunk, minibatches come stacked in chunks (steps, batch, 28, 28, 1) of at most
@@ -96,7 +112,7 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
     Without TensorFlow: Minibatches (no chunks).
     """
     if tf is None:
-        return Minibatches(x, y, batch_size, seed=seed, binarize=binarize)
+        return Minibatches(x, y, batch_size, seed=seed, binarize=binarize, hands_from=hands_from, classes=classes)
     images, labels = tf.constant(x), None if y is None else tf.constant(y)
     batch_size = min(batch_size, len(x))
     n_batches = len(x) // batch_size
@@ -107,7 +123,13 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
         # One permutation per epoch in a single op, cut into minibatches of indices: tf.data's
         # shuffle buffer, image by image, cost ~8 % of a dense epoch on two cores.
         order = tf.random.experimental.stateless_shuffle(tf.range(len(x)), seed=tf.stack([epoch_seed, 0]))
-        return tf.data.Dataset.from_tensor_slices(tf.reshape(order[: n_batches * batch_size], (n_batches, -1)))
+        order = tf.reshape(order[: n_batches * batch_size], (n_batches, -1))
+        if hands_from is None:
+            return tf.data.Dataset.from_tensor_slices(order)
+        draw = lambda stream, low, high: tf.random.stateless_uniform(  # the epoch's pairs, in one op each
+            tf.shape(order), tf.stack([epoch_seed, stream]), low, high, dtype=tf.int32)
+        partners = hand_partners(order, hands_from, classes, draw(1, 1, classes), draw(2, 0, 2), where=tf.where)
+        return tf.data.Dataset.from_tensor_slices((order, partners))
 
     dataset = tf.data.Dataset.random(seed, rerandomize_each_iteration=True).take(1).flat_map(epoch_order)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))  # Keras needs the epoch's length
@@ -115,22 +137,32 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
         dataset = dataset.batch(steps_per_chunk)
     if labels is None:
         dataset = dataset.map(lambda indices: tf.gather(images, indices))
-    else:
+    elif hands_from is None:
         dataset = dataset.map(lambda indices: ((tf.gather(images, indices), tf.gather(labels, indices)),))
+    else:
+        dataset = dataset.map(lambda indices, partners: ((tf.gather(images, indices), tf.gather(labels, indices),
+                                                          tf.gather(images, partners), tf.gather(labels, partners)),))
     if binarize:
         draw = lambda batch: tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32)
-        dataset = dataset.map(draw if labels is None else lambda pair: ((draw(pair[0]), pair[1]),))
+        if labels is None:
+            dataset = dataset.map(draw)
+        elif hands_from is None:
+            dataset = dataset.map(lambda pair: ((draw(pair[0]), pair[1]),))
+        else:
+            dataset = dataset.map(lambda four: ((draw(four[0]), four[1], draw(four[2]), four[3]),))
     return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
 
 
 class Minibatches(keras.utils.PyDataset):
     """The NumPy twin of make_dataset (seed None: in order, the last minibatch smaller) and of
     training_dataset (a seed: full minibatches in a fresh permutation each epoch, drawn from
-    the seed and the epoch; binarize: Bernoulli pixels drawn afresh), for JAX and PyTorch."""
+    the seed and the epoch; binarize: Bernoulli pixels drawn afresh; hands_from, classes: --hands'
+    targets, as there), for JAX and PyTorch."""
 
-    def __init__(self, x, y, batch_size, seed=None, binarize=False):
+    def __init__(self, x, y, batch_size, seed=None, binarize=False, hands_from=None, classes=None):
         super().__init__()
         self.x, self.y, self.batch_size, self.seed, self.binarize = x, y, min(batch_size, len(x)), seed, binarize
+        self.hands_from, self.classes = hands_from, classes
         self.epoch = 0
         self.order = self.epoch_order()
 
@@ -145,11 +177,24 @@ class Minibatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         indices = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = self.images(indices, [self.seed, self.epoch, index])
+        if self.y is None:
+            return images
+        if self.hands_from is None:
+            return ((images, self.y[indices]),)
+        rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+        partners = hand_partners(indices, self.hands_from, self.classes, rng.integers(1, self.classes, len(indices)),
+                                 rng.integers(0, 2, len(indices)))
+        targets = self.images(partners, [self.seed, self.epoch, index, 2])
+        return ((images, self.y[indices], targets, self.y[partners]),)
+
+    def images(self, indices, stream):
+        """x[indices], binarized from the random stream `stream` with binarize."""
         images = self.x[indices]
         if self.binarize:
-            pixels = np.random.default_rng([self.seed, self.epoch, index]).random(images.shape, dtype=np.float32)
+            pixels = np.random.default_rng(stream).random(images.shape, dtype=np.float32)
             images = (pixels < images).astype(np.float32)
-        return images if self.y is None else ((images, self.y[indices]),)
+        return images
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -425,9 +470,12 @@ class LatentGridFrames(keras.callbacks.Callback):
 # Training
 
 
-def train(vae, data, args, checkpoint_dir, callbacks=()):
+def train(vae, data, args, checkpoint_dir, callbacks=(), hands=None):
     """Fit the VAE with early stopping; keep the best weights and, every few epochs, a backup.
     Returns the history DataFrame.
+
+    hands: --hands' letters (images, labels) from loaders.simulated_hands, trained on beside the
+    data, each decoded from another letter of its hand (training_dataset); validation is the data's.
 
     args: the run's Settings (settings.py): lr, batch_size, epochs, seed, binarize, beta,
     kl_warmup, patience, quiet and fine_tune (the model it starts from, or None).
@@ -447,9 +495,13 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
     non_finite = StopOnNonFinite()
     compile_vae(vae, args.lr)
     chunk = steps_per_chunk()
-    minibatches = len(data.x_train) // min(args.batch_size, len(data.x_train))
+    x_train, y_train, hands_from, classes = data.x_train, data.y_train, None, None
+    if hands is not None:
+        x_train, y_train, hands_from = np.concatenate([x_train, hands[0]]), np.concatenate([y_train, hands[1]]), len(x_train)
+        classes = len(data.classes)
+    minibatches = len(x_train) // min(args.batch_size, len(x_train))
     steps, minibatches = chunking(minibatches, chunk) if chunk else (1, minibatches)  # what the progress bar counts
-    y_train, y_test = (data.y_train, data.y_test) if vae.conditional else (None, None)
+    y_train, y_test = (y_train, data.y_test) if vae.conditional else (None, None)
     validation = make_dataset(evaluation_images(data.x_test, args), y_test, validation_batch_size(len(data.x_test)))
     if args.fine_tune is not None:
         # The model's own weights are the first "best": an epoch must beat them on the held-out
@@ -464,8 +516,8 @@ def train(vae, data, args, checkpoint_dir, callbacks=()):
         start = json.loads(start_file.read_text())["val_loss"]  # after --resume too
         best_so_far = start if best_so_far is None else min(best_so_far, start)
     vae.fit(
-        training_dataset(data.x_train, y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
-                         steps_per_chunk=chunk),
+        training_dataset(x_train, y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
+                         steps_per_chunk=chunk, hands_from=hands_from, classes=classes),
         validation_data=validation,
         epochs=args.epochs,
         shuffle=False,  # the tf.data pipeline shuffles

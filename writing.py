@@ -13,18 +13,28 @@ image before TensorFlow loads.
 """
 
 import contextlib
+import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+import attributes
 from files import UserError
 
 SIZE = 28            # the model's images are SIZE x SIZE
 BORDER = 2           # EMNIST: the ink's box ends BORDER px from the frame's edge at SIZE x SIZE
 FRAME = 128          # EMNIST blurs (sigma 1 px) at this resolution before downsampling to SIZE
 WORK = 1024          # larger photos are shrunk to this longer side before the ink is found
-STROKE = 0.12        # thinner strokes are widened to this fraction of the ink box's side (~3 px at 28x28, as MNIST)
+STROKE = 0.12        # the default framing widens strokes to this fraction of the ink box's side (~3 px at 28x28, as MNIST)
+# The edges tried to match the data's softness, sharpest first: (blur sigma in px at FRAME, contrast about
+# half the maximum, which sharpens the edge without moving it, for a letter already soft when it came in).
+EDGES = ((0.0, 4.0), (0.0, 3.0), (0.0, 2.5), (0.0, 2.0), (0.0, 1.75), (0.0, 1.5), (0.0, 1.25),
+         (0.0, 1.0), (0.5, 1.0), (1.0, 1.0), (1.5, 1.0), (2.0, 1.0), (2.5, 1.0), (3.0, 1.0), (4.0, 1.0))
+EMNIST_EDGE = (1.0, 1.0)  # EMNIST's blur, sigma 1 px at FRAME
+SAMPLE = 2000        # images a framing is measured on (a random sample of larger sets: ~0.5 s)
 
 LETTER_GAP = 2       # px between the ink of two letters of a word
 WORD_GAP = 10        # px of blank for a space
@@ -38,23 +48,117 @@ INK = 0.1            # a column holds ink when some pixel exceeds this
 # The user's letter in
 
 
-def prepare_style_image(path):
+@dataclasses.dataclass(frozen=True)
+class Framing:
+    """How a training set frames its characters at SIZE x SIZE: what prepare_style_image frames a
+    user's letter to, so that the model sees it as it saw its training data.
+
+    Measured on the ink as attributes measures it (the pixels at or above half the image's
+    brightest). The default is EMNIST's framing as this module assumed before it measured the
+    data (the ink's box 24 px: BORDER; strokes at least STROKE of it; EMNIST's blur; the box
+    centred): for a model saved without its framing. Framing.from_images measures a data set.
+    """
+    box: float = float(SIZE - 2 * BORDER)  # mean longer side of the ink's box, px
+    # 5th, 50th and 95th percentile of the pen's width (attributes.stroke_width), px; None: not known
+    stroke: tuple = (round(STROKE * (SIZE - 2 * BORDER), 2), None, None)
+    soft: float = None  # mean share of an image's ink (> 0.1 of its max) that is partial (< 0.9); None: EMNIST's blur
+    centre: str = "box"  # what the data centres: the ink's box ("box", EMNIST) or its centre of mass ("mass", MNIST)
+    at: tuple = ((SIZE - 1) / 2, (SIZE - 1) / 2)  # where that centre sits on average: (row, column), px
+
+    @classmethod
+    def from_images(cls, images, sample=SAMPLE):
+        """The framing of images (n, SIZE, SIZE) or (n, SIZE, SIZE, 1), ink bright on black, uint8
+        or float; measured on a random sample of `sample` of them (fixed seed), blank ones left out."""
+        images = np.asarray(images, np.float32).reshape(-1, SIZE, SIZE)
+        images = images[images.reshape(len(images), -1).max(axis=1) > 0]
+        if not len(images):
+            raise ValueError("no image holds ink: nothing to measure the framing on")
+        if len(images) > sample:
+            images = images[np.sort(np.random.default_rng(0).choice(len(images), sample, replace=False))]
+        widths = attributes.stroke_width(images)
+        centres = {"box": _box_centres(images), "mass": _mass_centres(images)}
+        # The data centres the one that sits nearer the frame's middle (root mean square distance).
+        middle = (SIZE - 1) / 2
+        centre = min(centres, key=lambda name: np.sqrt(((centres[name] - middle) ** 2).sum(axis=1).mean()))
+        return cls(box=round(float(attributes.ink_box(images).max(axis=1).mean()), 2),
+                   stroke=tuple(round(float(width), 2) for width in np.percentile(widths, (5, 50, 95))),
+                   soft=round(float(softness(images).mean()), 3), centre=centre,
+                   at=tuple(round(float(value), 2) for value in centres[centre].mean(axis=0)))
+
+    def to_dict(self):
+        """As plain JSON values (metrics.json's "framing")."""
+        return {**dataclasses.asdict(self), "stroke": list(self.stroke), "at": list(self.at)}
+
+    @classmethod
+    def from_dict(cls, saved):
+        """The framing to_dict wrote. Raises ValueError, KeyError or TypeError when it is not one."""
+        low, median, high = (None if value is None else float(value) for value in saved["stroke"])
+        framing = cls(box=float(saved["box"]), stroke=(low, median, high),
+                      soft=None if saved.get("soft") is None else float(saved["soft"]),
+                      centre=str(saved["centre"]), at=tuple(float(value) for value in saved["at"]))
+        if framing.centre not in ("box", "mass") or len(framing.at) != 2 or not 0 < framing.box <= SIZE:
+            raise ValueError(f"not a framing: {saved!r}")
+        return framing
+
+
+def read_framing(model_path, default=Framing()):
+    """The Framing of the data a saved model learned from: metrics.json's "framing" beside the
+    model file (model.keras); `default` (EMNIST's) for a model saved before runs stored it.
+    Raises UserError when metrics.json is missing or unreadable, or its framing is damaged."""
+    path = Path(model_path).parent / "metrics.json"
+    try:
+        saved = json.loads(path.read_text()).get("framing")
+        return default if saved is None else Framing.from_dict(saved)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise UserError(f"{path}: missing or unreadable; the framing of the model's letters is read from "
+                        "the metrics.json its run wrote beside it") from None
+
+
+def softness(images):
+    """Per image, the share of its ink (pixels above 0.1 of its brightest) that is partial (below 0.9):
+    how soft the edges are, from blur and anti-aliasing."""
+    images = np.asarray(images, np.float32).reshape(-1, SIZE, SIZE)
+    level = images / np.maximum(images.reshape(len(images), -1).max(axis=1), 1e-6)[:, None, None]
+    inked = (level > 0.1).sum(axis=(1, 2))
+    return ((level > 0.1) & (level < 0.9)).sum(axis=(1, 2)) / np.maximum(inked, 1)
+
+
+def _box_centres(images):
+    """(n, 2): the middle of each image's ink box (attributes.ink_masks), (row, column) in px."""
+    centres = []
+    for mask in attributes.ink_masks(images):
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        centres.append(((rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2) if len(rows) else ((SIZE - 1) / 2,) * 2)
+    return np.array(centres, np.float64).reshape(-1, 2)
+
+
+def _mass_centres(images):
+    """(n, 2): each image's centre of mass (brightness-weighted), (row, column) in px."""
+    images = np.asarray(images, np.float64).reshape(-1, SIZE, SIZE)
+    weights = images / np.maximum(images.sum(axis=(1, 2), keepdims=True), 1e-12)
+    index = np.arange(SIZE)
+    return np.column_stack([(weights.sum(axis=2) * index).sum(axis=1), (weights.sum(axis=1) * index).sum(axis=1)])
+
+
+def prepare_style_image(path, framing=None):
     """A photo or scan of one handwritten character (a file, or a PIL image in memory such as
-    the demo's drawing) as a (28, 28) float32 image in 0..1, white ink on black, framed the
-    EMNIST way (Cohen et al. 2017).
+    the demo's drawing) as a (28, 28) float32 image in 0..1, white ink on black, framed as the
+    model's training data is: `framing`, a Framing (None: EMNIST's, Framing()).
 
     Dark ink on light paper and light ink on dark both work (the background is told from the
     border pixels); PNG, JPEG or anything Pillow reads, any size, with or without transparency,
     8 or 16 bits, EXIF rotation applied. Steps: grey; ink bright on dark; the paper's level
     and uneven lighting removed (a morphological opening as wide as a third of the image
     estimates the paper everywhere, Otsu's threshold splits ink from paper); contrast
-    stretched so solid ink is 1; specks far smaller than the letter dropped; strokes thinner
-    than STROKE of the letter's size thickened (a ballpoint on a phone photo would otherwise
-    be a faint hairline at 28x28); the ink's bounding box centred in a square frame keeping
-    its aspect ratio, with a margin that becomes BORDER px at 28x28; resized to 128x128,
-    Gaussian blur sigma 1 px, bicubic down to 28x28; scaled so the brightest ink is 1.
-    EMNIST centres the bounding box, MNIST the centre of mass: an "L" sits lower-left of the
-    middle by its centre of mass, as in EMNIST.
+    stretched so solid ink is 1; specks far smaller than the letter dropped; then framed as
+    EMNIST frames (Cohen et al. 2017: the ink cropped into a square frame keeping its aspect
+    ratio, resized to 128x128, blurred, bicubic down to 28x28, the brightest ink 1), to the
+    framing's numbers, each measured on the 28x28 result and corrected: the ink box's longer
+    side to the data's mean; the ink's box (EMNIST) or centre of mass (MNIST) where the data
+    has it; the pen kept as it is, a hand's width being part of its style, unless it comes
+    out thinner than the data's thin pens (5th percentile: widened to it, or a ballpoint on a
+    phone photo would be a faint hairline at 28x28) or thicker than its thick ones (95th:
+    thinned to it); the blur whose softness is nearest the data's.
 
     Raises UserError naming the file when it is not a readable image, is empty, is a
     single colour, or holds no ink that stands out from the paper.
@@ -67,8 +171,7 @@ def prepare_style_image(path):
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     light = np.median(border) > (grey.min() + grey.max()) / 2  # light paper, dark ink
     ink, mask = _find_ink(1 - grey if light else grey, light, path)  # ink bright, paper dark
-    ink, mask = _thicken(ink, mask)
-    return _frame(ink, mask)
+    return _fit(ink, mask, Framing() if framing is None else framing)
 
 
 def style_letters(paths, chars, classes):
@@ -191,36 +294,130 @@ def _find_ink(image, light, path):
     return ink * near, mask
 
 
-def _thicken(ink, mask):
-    """Strokes thinner than STROKE of the ink box's longer side, widened to it (soft-edged)."""
+def _fit(ink, mask, framing):
+    """The ink framed to `framing` at SIZE x SIZE: placed by its mask's box, then framed, measured
+    at SIZE (the pen at FRAME) and corrected: box and centre after every change, the pen up to
+    twice, the edge's softness once. Scaling moves the half-maximum edge by a fraction of a pixel
+    that depends on the blur, so the mask's box alone would not give the data's box."""
+    edge = EMNIST_EDGE  # until the softness is matched
+    place = _first_place(ink, mask, framing)
+    for _ in range(2):
+        place = _corrected(_frame(ink, place, edge), place, framing)
+    low, _, high = framing.stroke
+    for _ in range(2):  # a second look: widening a hairline at the photo's resolution falls short
+        width = _pen(_window(ink, place), edge[0])
+        wanted = max(width, low) if low is not None else width
+        wanted = min(wanted, high) if high is not None else wanted
+        if abs(wanted - width) < 0.1:
+            break
+        ink, mask = _restroke(ink, mask, (wanted - width) / 2 / place[0])
+        place = _corrected(_frame(ink, place, edge), place, framing)
+    if framing.soft is not None:
+        edge = _edge_for(_window(ink, place), framing.soft)
+    place = _corrected(_frame(ink, place, edge), place, framing)
+    return _frame(ink, place, edge)
+
+
+def _edge_for(big, soft):
+    """The one of EDGES whose softness, for the window big, is nearest soft."""
+    best, gap = EDGES[0], np.inf
+    for edge in EDGES:  # sharpest first: the softness only grows, so stop once it passed soft
+        off = float(softness(_shrink(big, edge))[0]) - soft
+        if abs(off) < gap:
+            best, gap = edge, abs(off)
+        if off > 0:
+            break
+    return best
+
+
+def _pen(big, sigma):
+    """The pen's width at SIZE x SIZE (attributes.stroke_width) of a FRAME x FRAME window blurred by
+    sigma: measured at FRAME, since at SIZE a stroke thinner than 2 px still reads 2 (it is all edge)."""
+    blurred = ndimage.gaussian_filter(big, sigma) if sigma else big
+    return float(attributes.stroke_width(blurred)[0]) * SIZE / FRAME
+
+
+def _first_place(ink, mask, framing):
+    """(scale: px at SIZE per px of ink, row, column of the frame's top left corner on the ink):
+    the mask's box scaled to the data's box, its middle (or the ink's centre of mass) where the
+    data has it."""
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    side = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-    edge = mask & ~ndimage.binary_erosion(mask)
-    width = 2 * mask.sum() / max(edge.sum(), 1)  # area / half the perimeter ~ stroke width
-    grow = (STROKE * side - width) / 2
-    if grow <= 0.5:
+    scale = framing.box / max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0])
+    if framing.centre == "mass":
+        y, x = np.array(ndimage.center_of_mass(ink)) + 0.5  # pixel i covers [i, i + 1)
+    else:
+        y, x = (rows[0] + rows[-1] + 1) / 2, (cols[0] + cols[-1] + 1) / 2
+    return scale, y - (framing.at[0] + 0.5) / scale, x - (framing.at[1] + 0.5) / scale
+
+
+def _corrected(small, place, framing):
+    """place corrected by what the framed image `small` measures: moved so that its centre lands
+    on the data's, then scaled about it by the data's box over its box."""
+    scale, top, left = place
+    (y0, y1), (x0, x1) = _span(small.max(axis=1)), _span(small.max(axis=0))
+    centre = _mass_centres(small)[0] if framing.centre == "mass" else ((y0 + y1) / 2, (x0 + x1) / 2)
+    y, x = top + (centre[0] + 0.5) / scale, left + (centre[1] + 0.5) / scale  # the ink's centre
+    scale *= framing.box / max(y1 - y0, x1 - x0, 1.0)
+    return scale, y - (framing.at[0] + 0.5) / scale, x - (framing.at[1] + 0.5) / scale
+
+
+def _span(profile):
+    """(start, end) px where a row's or column's profile (its brightest, the maximum 1) crosses half,
+    to a fraction of a pixel: whole pixels would move the letter by up to half a pixel at each try.
+    On average as attributes.ink_box counts: end - start is the box's side, their mean its middle."""
+    inked = np.flatnonzero(profile >= 0.5)
+    first, last = inked[0], inked[-1]
+    def crossing(inside, outside):  # where the profile falls to 0.5 between two neighbours, from inside
+        return (profile[inside] - 0.5) / max(profile[inside] - profile[outside], 1e-6)
+    start = first - (crossing(first, first - 1) if first > 0 else 0.5)
+    end = last + (crossing(last, last + 1) if last < len(profile) - 1 else 0.5)
+    return start, end
+
+
+def _restroke(ink, mask, grow):
+    """Every stroke widened by `grow` px on each side (thinned, below 0), soft-edged."""
+    if grow > 0:
+        distance = ndimage.distance_transform_edt(~mask)
+        return np.maximum(ink, np.clip(grow + 0.5 - distance, 0, 1)), distance <= grow
+    inside = ndimage.distance_transform_edt(mask)
+    thinned = inside > -grow
+    if thinned.sum() < 0.2 * mask.sum():  # thinning would all but erase the letter: leave it
         return ink, mask
-    distance = ndimage.distance_transform_edt(~mask)
-    return np.maximum(ink, np.clip(grow + 0.5 - distance, 0, 1)), distance <= grow
+    return np.minimum(ink, np.clip(inside + grow + 0.5, 0, 1)), thinned
 
 
-def _frame(ink, mask):
-    """The ink's box centred in a square frame (BORDER/SIZE margin), blurred at FRAME px, SIZE x SIZE."""
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    side = max(bottom - top, right - left)
-    frame_side = max(1, round(side * SIZE / (SIZE - 2 * BORDER)))
-    # Take the frame straight from the (zero-padded) image, so soft edges just outside the box stay.
-    pad = frame_side
-    padded = np.pad(ink, pad)
-    y0 = pad + (top + bottom - frame_side) // 2
-    x0 = pad + (left + right - frame_side) // 2
-    frame = padded[y0:y0 + frame_side, x0:x0 + frame_side]
-    big = Image.fromarray(np.ascontiguousarray(frame, np.float32)).resize((FRAME, FRAME), Image.Resampling.BICUBIC)
-    blurred = ndimage.gaussian_filter(np.asarray(big, np.float32), 1.0)
+def _frame(ink, place, edge):
+    """ink placed by place (_first_place) in a SIZE x SIZE frame, with the edge of _shrink."""
+    return _shrink(_window(ink, place), edge)
+
+
+def _window(ink, place):
+    """The square of ink that place puts in the frame, at FRAME x FRAME (zero beyond the image)."""
+    scale, top, left = place
+    side = SIZE / scale
+    # Cut a little more than the square (zero-padded where it leaves the image), then let PIL
+    # resize the exact square: its corners fall between pixels.
+    y0, x0 = int(np.floor(top)) - 2, int(np.floor(left)) - 2
+    n = int(np.ceil(side)) + 5
+    cut = np.zeros((n, n), np.float32)
+    ys, ye = max(y0, 0), min(y0 + n, ink.shape[0])
+    xs, xe = max(x0, 0), min(x0 + n, ink.shape[1])
+    if ys < ye and xs < xe:
+        cut[ys - y0:ye - y0, xs - x0:xe - x0] = ink[ys:ye, xs:xe]
+    box = (left - x0, top - y0, left - x0 + side, top - y0 + side)
+    return np.asarray(Image.fromarray(cut).resize((FRAME, FRAME), Image.Resampling.BICUBIC, box=box), np.float32)
+
+
+def _shrink(big, edge):
+    """A FRAME x FRAME window blurred, bicubic down to SIZE x SIZE, its brightest 1, its contrast
+    raised about half the maximum: edge = (blur sigma in px at FRAME, contrast; 1: as it is)."""
+    sigma, contrast = edge
+    blurred = ndimage.gaussian_filter(big, sigma) if sigma else big
     small = np.asarray(Image.fromarray(blurred).resize((SIZE, SIZE), Image.Resampling.BICUBIC), np.float32)
-    small = np.clip(small, 0, None)
-    return (small / max(float(small.max()), 1e-6)).astype(np.float32)
+    small = np.clip(small, 0, None) / max(float(small.max()), 1e-6)
+    if contrast != 1:  # the pixels at or above half the maximum stay so: the ink's box and strokes keep
+        small = np.clip(0.5 + (small - 0.5) * contrast, 0, 1)
+    return small.astype(np.float32)
 
 
 # ----------------------------------------------------------------------------

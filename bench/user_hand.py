@@ -84,15 +84,16 @@ def write_hand_folders(out, chars, ns, heldout, hand_seed):
     return folders, (x_held, y_held)
 
 
-def prepared_folder(folder, chars):
+def prepared_folder(folder, chars, framing=None):
     """Every image of an --images folder as the test set: (x (n, 28, 28, 1) float32, class indices
-    into chars), each prepared as --images prepares it (writing.prepare_style_image). Unlike
-    load_image_folder, none goes to a training split."""
+    into chars), each prepared as --images prepares it (writing.prepare_style_image, framed as
+    `framing`: with --fine-tune, the base model's; None: EMNIST's). Unlike load_image_folder, none
+    goes to a training split."""
     import writing
 
     scanned = loaders.scan_image_folder(folder, chars)
     paths = [(path, chars.index(char)) for char, files in scanned.classes.items() for path in files]
-    x = np.stack([writing.prepare_style_image(path) for path, _ in paths]).astype(np.float32)
+    x = np.stack([writing.prepare_style_image(path, framing) for path, _ in paths]).astype(np.float32)
     return x[..., None], np.array([label for _, label in paths], np.int64)
 
 
@@ -253,9 +254,10 @@ def main(argv=None):
 
     import common
     import evaluation
+    import writing
     from training import validation_batch_size
 
-    x, y = prepared_folder(folders["heldout"], chars)
+    x, y = prepared_folder(folders["heldout"], chars, writing.read_framing(args.base))  # as the fine-tunes saw theirs
     print(f"{len(x)} held-out letters; prepared from their PNGs they differ from the drawn ones by "
           f"{np.abs(x[..., 0] - x_drawn[np.lexsort((np.arange(len(y_drawn)), y_drawn))] / 255).mean():.3f} "
           f"(mean |pixel|, 0..1)", flush=True)

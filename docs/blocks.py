@@ -11,7 +11,9 @@ block is written by the script that keeps the runs' numbers:
 - docs/runs.py, from docs/figures/runs.json (the runs `make figures` makes for the docs' pictures
   and small studies: each run's metrics.json, as it wrote it);
 - bench/user_hand.py, from bench/user_hand.json (fine-tuning on a simulated hand: docs/own-letters.md
-  and a sentence of README.md).
+  and a sentence of README.md);
+- bench/likeness.py, from bench/likeness.json (how much of a hand comes through: docs/conditional.md
+  and bench/README.md).
 
 So a hand edit or a stale copy of a number fails the docs test until this script writes it again.
 Numbers that are no one run's measurement (published results, a default, a size) are typed; dated
@@ -27,6 +29,7 @@ sys.path[:0] = [str(REPO / "bench"), str(REPO / "docs")]
 import runs  # noqa: E402  (docs/runs.py: no TensorFlow at import)
 import results  # noqa: E402  (bench/results.py: no TensorFlow at import)
 import user_hand  # noqa: E402  (bench/user_hand.py: no TensorFlow at import)
+import likeness  # noqa: E402  (bench/likeness.py: no TensorFlow at import)
 
 
 def between_markers(text, name, new=None):
@@ -47,7 +50,7 @@ def between_markers(text, name, new=None):
 
 def blocks():
     """(Markdown file, block name, its text) for every block, from each writer."""
-    return [*results.blocks(), *runs.blocks(), *user_hand.blocks()]
+    return [*results.blocks(), *runs.blocks(), *user_hand.blocks(), *likeness.blocks()]
 
 
 def differences():

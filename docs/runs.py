@@ -84,9 +84,10 @@ RUNS += [(f"ladder-study-{arch}-z{latent}", f"ladder-study/{arch}-z{latent}",
          for latent in (16, 2) for arch in ("conv", "ladder")]
 RUNS += [("letters-train-k5", "letters-train-k5", ["vae_letters.py", "--epochs", "20", "--train-k", "5"], {}),
          ("letters-e50", "letters-e50", ["vae_letters.py", "--epochs", "50", "--lr", "0.001"], {})]
-# The model `make demo` trains, whose page bench/demo_timing.py draws on and photographs (docs/demo.md);
-# and three pictures of larger codes for docs/results.md.
-RUNS += [("demo", "letters-conditional", ["vae_letters.py", "--conditional"], {}),
+# The model `make demo-model` trains (the Makefile's DEMO_FLAGS), whose page bench/demo_timing.py draws on
+# and photographs (docs/demo.md); and three pictures of larger codes for docs/results.md.
+DEMO_FLAGS = re.search(r"^DEMO_FLAGS := (.*)$", (REPO / "Makefile").read_text(), re.M).group(1).split()
+RUNS += [("demo", "demo", ["vae_letters.py", *DEMO_FLAGS], {}),
          ("results-digits-conv-z2", "results/digits-conv-z2", ["vae_digits.py", "--data", str(EMPTY), "--arch", "conv"],
           {"latent_grid.png": "results/digits-conv-z2-latent_grid.png"}),
          ("results-digits-conv-z16", "results/digits-conv-z16",

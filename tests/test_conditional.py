@@ -47,6 +47,7 @@ def test_digits_end_to_end_writes_the_conditional_figures_and_metrics(trained_di
     assert not (out / "interpolation.png").exists()  # between classes means nothing when the class is given
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["conditional"] is True and metrics["classes"] == "0123456789"
+    assert metrics["framing"]["centre"] == "mass"  # MNIST centres the centre of mass: a user's digit is framed so
     # The two lines of "2026\n1 7": the written page is taller than one line of glyphs.
     assert iio.imread(out / "written.png").shape[0] > 150
 
@@ -78,7 +79,9 @@ def test_load_redraws_a_conditional_model_and_writes_in_the_users_style(trained_
     assert run_script(vae_digits, argv) == 0
     for name in [*CONDITIONAL_FIGURES, "style_input.png", "written.png"]:
         assert iio.imread(again / name).ndim == 3
-    assert json.loads((again / "metrics.json").read_text())["loaded_from"].endswith("model.keras")
+    metrics = json.loads((again / "metrics.json").read_text())
+    assert metrics["loaded_from"].endswith("model.keras")
+    assert metrics["framing"] == json.loads((out / "metrics.json").read_text())["framing"]  # the model's own
 
 
 @pytest.mark.slow

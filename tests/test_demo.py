@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+import attributes
 import demo
+import style
 import vae_letters
 import writing
 from conftest import REPO, headless_chromium
@@ -31,9 +33,11 @@ QUICK = ["--epochs", "4", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, synthetic_data_dir):
-    """A conditional letters model trained for four epochs on 4,000 synthetic letters (a minute): (data dir, model)."""
-    out = tmp_path_factory.mktemp("demo") / "letters-conditional"
-    argv = ["--data", synthetic_data_dir, "--out", out, "--conditional", "--limit", "4000", "--lr", "3e-3", *QUICK]
+    """A conditional letters model with an 8-number style code, as the Makefile's DEMO_FLAGS train it, but
+    for four epochs on 4,000 synthetic letters (a minute): (data dir, model)."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    argv = ["--data", synthetic_data_dir, "--out", out, "--conditional", "--latent-dim", "8", "--limit", "4000",
+            "--lr", "3e-3", *QUICK]
     assert run_script(vae_letters, argv) == 0
     return synthetic_data_dir, out / "model.keras"
 
@@ -110,11 +114,41 @@ def test_saving_a_letter_takes_the_next_free_number_and_never_overwrites(tmp_pat
 
 
 def test_the_fine_tuning_command_names_the_models_script_and_the_paths(tmp_path):
-    folder, model = tmp_path / "my letters", Path("outputs/letters-conditional/model.keras")
+    folder, model = tmp_path / "my letters", Path("outputs/demo/model.keras")
     command = demo.fine_tune_command(folder, model, "letters")
     assert shlex.split(command) == ["python", "vae_letters.py", "--images", str(folder), "--fine-tune", str(model)]
     assert shlex.split(demo.fine_tune_command(folder, model, "digits"))[1] == "vae_digits.py"
     assert shlex.split(demo.fine_tune_command(folder, model, "vowels"))[1] == "vae_vowels.py"
+
+
+def test_the_makefile_trains_the_demos_model_where_demo_py_looks_for_it():
+    makefile = (REPO / "Makefile").read_text()
+    model = re.search(r"^DEMO_MODEL := (\S+)$", makefile, re.M).group(1)
+    assert REPO / model == demo.DEFAULT_MODEL
+    assert re.search(r"^DEMO_FLAGS := .*--conditional", makefile, re.M)
+    assert re.search(r"^demo-model:.*\n\t\$\(PY\) vae_letters\.py \$\(DEMO_FLAGS\) --out \$\(dir \$\(DEMO_MODEL\)\)$", makefile, re.M)
+    # make figures trains the same model for the demo's picture (docs/runs.py).
+    sys.path.insert(0, str(REPO / "docs"))
+    import runs
+
+    flags = re.search(r"^DEMO_FLAGS := (.*)$", makefile, re.M).group(1).split()
+    assert {name: command for name, _, command, _ in runs.RUNS}["demo"] == ["vae_letters.py", *flags]
+
+
+def test_letters_side_by_side_and_what_carried_over():
+    a, b = np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32)
+    row = demo.side_by_side([a, b])
+    assert row.shape == (28, 58) and (row[:, :28] == 0).all() and (row[:, 28:30] == 0).all() and (row[:, 30:] == 1).all()
+    upright, leaning = np.zeros((28, 28), np.float32), np.zeros((28, 28), np.float32)
+    upright[4:24, 12:15] = 1
+    for row_index in range(4, 24):  # a stroke that moves right as it goes up
+        leaning[row_index, 18 - row_index // 3 : 21 - row_index // 3] = 1
+    said = demo.carried_over(np.stack([upright]), np.stack([leaning, leaning]))
+    yours, written = re.fullmatch(r"slant: yours (-?\d\.\d\d), written (-?\d\.\d\d) · "
+                                  r"stroke: yours \d\.\d px, written \d\.\d px", said).groups()
+    assert float(yours) == 0 and float(written) > 0.2
+    assert said.endswith(f"stroke: yours {attributes.stroke_width(upright)[0]:.1f} px, "
+                         f"written {attributes.stroke_width(leaning)[0]:.1f} px")
 
 
 def test_save_to_must_be_a_folder(tmp_path):
@@ -130,27 +164,32 @@ def test_save_to_must_be_a_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app, tmp_path):
-    message, seen, reconstruction, written, nearest, z = app.your_letter(drawing(LETTER_A), "A", "Hello world")
+def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app, trained, tmp_path):
+    message, seen, reconstruction, written, alphabet, letters, nearest, z, hand = app.your_letter(drawing(LETTER_A), "A", "Hello world")
     assert message.startswith("Your 'A'") and " ms)" in message
-    # What the model sees is what --style-from makes of the same drawing saved as a PNG, as ink on paper.
+    # What the model sees is what --style-from makes of the same drawing saved as a PNG (framed as the
+    # model's training data), as ink on paper.
     drawing(LETTER_A)["composite"].save(tmp_path / "a.png")
-    expected = writing.prepare_style_image(tmp_path / "a.png")
+    expected = writing.prepare_style_image(tmp_path / "a.png", writing.read_framing(trained[1]))
     assert seen.shape == reconstruction.shape == (28 * demo.ZOOM, 28 * demo.ZOOM) and seen.dtype == np.uint8
     assert np.abs(seen[:: demo.ZOOM, :: demo.ZOOM] / 255 - (1 - expected)).max() < 0.01
     assert seen.min() < 30 and seen.max() == 255 and reconstruction.max() > reconstruction.min()
     assert written.dtype == np.uint8 and written.shape[0] == text_height(1) and written.min() < 128
-    assert nearest is None and z.shape == (2,) and np.isfinite(z).all()
+    assert nearest is None and z.shape == (8,) and np.isfinite(z).all()
+    # The hand so far: this one letter, as the model saw it, and what carried over from it.
+    assert letters.shape == (28 * demo.HAND_ZOOM, 28 * demo.HAND_ZOOM) and np.array_equal(letters[:: demo.HAND_ZOOM, :: demo.HAND_ZOOM], seen[:: demo.ZOOM, :: demo.ZOOM])
+    assert hand.startswith("**Your hand: 1 letter** (A) · slant: yours ")
+    assert alphabet.shape[0] == text_height(2) and alphabet.min() < 128
 
 
 @pytest.mark.slow
 def test_a_long_text_is_wrapped_and_new_lines_kept(app):
     long = "the quick brown fox jumps over the lazy dog " * 3
-    written = app.your_letter(drawing(LETTER_A), "A", long)[3]
+    written = app.your_letter(drawing(LETTER_A), "A", long).written
     lines = round((written.shape[0] / demo.TEXT_ZOOM - 2 * writing.MARGIN + writing.LINE_GAP) / (writing.SIZE + writing.LINE_GAP))
     assert lines >= 4 and written.shape[0] == text_height(lines)
     assert written.shape[1] <= demo.TEXT_ZOOM * (demo.WRAP + 2 * writing.MARGIN)
-    assert app.your_letter(drawing(LETTER_A), "A", "ab\ncd")[3].shape[0] == text_height(2)
+    assert app.your_letter(drawing(LETTER_A), "A", "ab\ncd").written.shape[0] == text_height(2)
 
 
 @pytest.mark.slow
@@ -158,9 +197,9 @@ def test_the_letter_and_the_drawing_change_the_result(app):
     as_a = app.your_letter(drawing(LETTER_A), "A", "abc")
     as_l = app.your_letter(drawing(LETTER_A), "L", "abc")
     other = app.your_letter(drawing(LETTER_L), "A", "abc")
-    assert not np.array_equal(as_a[5], as_l[5]), "the letter did not change the style code"
-    assert np.array_equal(as_a[1], as_l[1]), "what the model sees depends on the drawing alone"
-    assert np.abs(as_a[1].astype(float) - other[1]).mean() > 10 and not np.array_equal(as_a[5], other[5])
+    assert not np.array_equal(as_a.z, as_l.z), "the letter did not change the style code"
+    assert np.array_equal(as_a.seen, as_l.seen), "what the model sees depends on the drawing alone"
+    assert np.abs(as_a.seen.astype(float) - other.seen).mean() > 10 and not np.array_equal(as_a.z, other.z)
 
 
 @pytest.mark.slow
@@ -172,29 +211,56 @@ def test_the_letter_and_the_drawing_change_the_result(app):
     (drawing([[(140, 140), (142, 141)]]), "only a dot"),
 ])
 def test_an_empty_drawing_or_a_dot_gives_a_message(app, value, says):
-    message, *images, z = app.your_letter(value, "A", "abc")
-    assert says in message and images == [None] * 4 and z is None
+    message, *images, z, hand = app.your_letter(value, "A", "abc")
+    assert says in message and images == [None] * 6 and z is None and hand == demo.NO_LETTERS
 
 
 @pytest.mark.slow
 def test_characters_the_model_lacks_give_a_message(app):
-    message, seen, reconstruction, written, _, z = app.your_letter(drawing(LETTER_A), "A", "Hi, 7!")
-    assert "'!', ',', '7'" in message and written is None
-    assert seen is not None and z is not None  # the letter itself is still shown
+    answer = app.your_letter(drawing(LETTER_A), "A", "Hi, 7!")
+    assert "'!', ',', '7'" in answer.message and answer.written is None
+    assert answer.seen is not None and answer.alphabet is not None and answer.z is not None  # the hand is still shown
     assert "Pick the letter" in app.your_letter(drawing(LETTER_A), None, "abc")[0]
 
 
 @pytest.mark.slow
 def test_the_whole_alphabet_in_one_hand(app):
-    z = app.your_letter(drawing(LETTER_A), "A", "")[5]
-    message, image = app.alphabet(z)
-    assert "ABCDEFGHIJKLMNOPQRSTUVWXYZ" in message and image.shape[0] == text_height(2)
-    assert "Draw a letter first" in app.alphabet(None)[0] and app.alphabet(None)[1] is None
+    answer = app.your_letter(drawing(LETTER_A), "A", "")
+    glyphs = app.glyphs(answer.z, app.classes)
+    assert np.array_equal(answer.alphabet, app.alphabet(glyphs)) and answer.alphabet.shape[0] == text_height(2)
+    assert answer.alphabet.min() < 128 and answer.alphabet.shape[1] > answer.written.shape[1]
+
+
+@pytest.mark.slow
+def test_two_letters_give_the_style_of_both_and_start_over_forgets_them(app):
+    problem, kept = app.keep(drawing(LETTER_L), "L", [])
+    assert problem is None and len(kept) == 1 and kept[0][1] == app.classes.index("L")
+    one = app.your_letter(drawing([]), "L", "abc", kept)  # the box cleared after keeping: the hand kept so far
+    assert "the 1 letter you kept" in one.message and one.seen is None and one.hand.startswith("**Your hand: 1 letter** (L)")
+    two = app.your_letter(drawing(LETTER_A), "A", "abc", kept)  # and a second letter drawn
+    assert two.hand.startswith("**Your hand: 2 letters** (L A)") and "and the 1 letter you kept" in two.message
+    images = np.stack([writing.prepare_style_image(drawing(lines)["composite"], app.framing) for lines in (LETTER_L, LETTER_A)])
+    both = style.infer_style(app.vae, images, [app.classes.index("L"), app.classes.index("A")])
+    assert both.letters == 2 and np.allclose(two.z, both.mean, atol=1e-6)
+    assert np.all(both.variance < app.hand_style(kept).variance)  # the second letter narrowed the style
+    assert not np.array_equal(one.written, two.written) and one.written.shape[0] == two.written.shape[0]
+    assert two.letters.shape == (28 * demo.HAND_ZOOM, (2 * 28 + 2) * demo.HAND_ZOOM)
+    # Keeping the second letter too gives the same style with the box empty; the first list is left as it was.
+    problem, kept_both = app.keep(drawing(LETTER_A), "A", kept)
+    assert problem is None and len(kept) == 1 and len(kept_both) == 2
+    assert np.allclose(app.your_letter(None, "A", "abc", kept_both).z, both.mean, atol=1e-6)
+    # A drawing that is no letter is not kept.
+    assert app.keep(drawing([]), "A", kept) == (demo.EMPTY, kept)
+    assert "Pick the letter" in app.keep(drawing(LETTER_A), None, kept)[0]
+    # Start over: no letters kept, and nothing written.
+    kept, nothing = app.start_over()
+    assert kept == [] and nothing.message == demo.EMPTY and nothing.z is None and nothing.written is None
+    assert nothing.hand == demo.NO_LETTERS and nothing == app.your_letter(drawing([]), "A", "abc", kept)
 
 
 @pytest.mark.slow
 def test_explore_decodes_where_the_plane_is_clicked(app):
-    z = app.your_letter(drawing(LETTER_A), "A", "")[5]
+    z = app.your_letter(drawing(LETTER_A), "A", "").z
     here, plane = app.explore(0.0, 0.0, "A", z)
     assert here.shape == (28 * demo.ZOOM, 28 * demo.ZOOM) and plane.shape == (demo.PLANE, demo.PLANE, 3)
     there = app.explore(*app.to_point(20, 20), "A", z)[0]
@@ -213,8 +279,9 @@ def test_a_model_without_classes_says_which_class_a_letter_falls_among(tmp_path,
     vae.save(tmp_path / "model.keras")
     (tmp_path / "metrics.json").write_text(json.dumps({"variant": "vowels", "classes": "AEIOU"}))
     plain = demo.load(tmp_path / "model.keras", synthetic_data_dir)
-    message, seen, reconstruction, written, nearest, z = plain.your_letter(drawing(LETTER_A), None, "ignored")
+    message, seen, reconstruction, written, alphabet, letters, nearest, z, hand = plain.your_letter(drawing(LETTER_A), None, "ignored")
     assert "5 nearest test images" in message and written is None and seen.shape == reconstruction.shape
+    assert alphabet is None and letters is None and hand == ""
     assert set(nearest) <= set("AEIOU") and abs(sum(nearest.values()) - 1) < 1e-6
     assert plain.explore(0.0, 0.0, None, z)[0].shape == (28 * demo.ZOOM, 28 * demo.ZOOM)
 
@@ -415,6 +482,17 @@ def network_requests(driver):
     return urls
 
 
+def settled(driver, quiet=2.0):
+    """network_requests until the page has sent none for `quiet` seconds: every answer it waited for is in."""
+    urls = network_requests(driver)
+    while True:
+        time.sleep(quiet)
+        more = network_requests(driver)
+        if not more:
+            return urls
+        urls += more
+
+
 @pytest.mark.slow
 def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browser, server, tmp_path):
     _, url, _ = server
@@ -434,13 +512,29 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
         assert differ(first[output], second[output], 2), f"{output} did not change with the drawing"
 
     browser.find_element("xpath", "//*[@id='letter']//label[normalize-space()='L']").click()
-    _, as_l = after_update(browser, ["written"], sources)
+    sources, as_l = after_update(browser, ["written"], sources)
     assert "Your 'L'" in browser.find_element("id", "message").text
     assert differ(as_l["written"], second["written"], 1), "the text did not change with the letter"
 
+    # Keep the "L" and draw a second one: the style comes from both, and the text changes with it.
+    hand = lambda: browser.find_element("id", "hand").text
+    assert "Your hand: 1 letter (L)" in hand() and re.search(r"slant: yours -?\d\.\d\d, written -?\d\.\d\d", hand())
+    browser.find_element("id", "keep").click()
+    wait_for(lambda: "you kept" in browser.find_element("id", "message").text)  # the box emptied, the L kept
+    assert not browser.find_elements("css selector", "#seen img") and "Your hand: 1 letter" in hand()
+    wait_for(lambda: "select the draw tool" not in browser.find_element("id", "sketch").text)  # the brush picked again
+    stroke(browser, canvas, [(-50, -100), (-60, 50), (40, 50)])  # another "L"
+    wait_for(lambda: "Your hand: 2 letters (L L)" in hand())
+    _, two = after_update(browser, ["written"], sources)
+    assert differ(two["written"], as_l["written"], 1), "the second letter did not change the text"
+    assert "and the 1 letter you kept" in browser.find_element("id", "message").text
+
+    browser.find_element("id", "start-over").click()
+    wait_for(lambda: "Your hand: no letters yet." in hand() and not browser.find_elements("css selector", "#written img"))
+
+    requests = settled(browser)  # start over's last answers in: leaving the page would cut them off, an error
     browser.save_screenshot(str(tmp_path / "demo.png"))
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    requests = network_requests(browser)
     assert len(requests) > 20, "the performance log saw none of the page's requests"
     assert [url for url in requests if urlparse(url).hostname != "127.0.0.1"] == []
 

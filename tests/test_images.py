@@ -79,7 +79,8 @@ def count_preparations(monkeypatch):
     """How many images writing.prepare_style_image has prepared since the test began."""
     calls = []
     prepare = writing.prepare_style_image
-    monkeypatch.setattr(writing, "prepare_style_image", lambda path: calls.append(path) or prepare(path))
+    monkeypatch.setattr(writing, "prepare_style_image",
+                        lambda path, framing=None: calls.append(path) or prepare(path, framing))
     return calls
 
 
@@ -327,7 +328,7 @@ def test_unreadable_image_names_the_file_and_caches_nothing(tmp_path):
 def test_progress_bar_for_many_images(tmp_path, monkeypatch, capsys):
     make_folder(tmp_path / "few", {"A": 25, "E": 25})
     make_folder(tmp_path / "many", {"A": 26, "E": 25})
-    monkeypatch.setattr(writing, "prepare_style_image", lambda path: np.zeros((28, 28), np.float32))
+    monkeypatch.setattr(writing, "prepare_style_image", lambda path, framing=None: np.zeros((28, 28), np.float32))
     load(tmp_path / "few")
     assert "50/50" not in capsys.readouterr().out
     load(tmp_path / "many")

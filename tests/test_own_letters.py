@@ -108,6 +108,8 @@ def test_train_on_a_folder_then_fine_tune_on_a_few_letters_of_another(tmp_path, 
     # A conditional model stays conditional and keeps its classes: the alphabet draws all three in the new hand.
     assert metrics["conditional"] and metrics["classes"] == "ABC" and metrics["fine_tuned_from"] == str(base / "model.keras")
     assert metrics["data"]["description"] == f"your images from {few}: 5 per class"
+    # The few letters were framed as the base model's data, and the tuned model keeps that framing.
+    assert metrics["framing"] == json.loads((base / "metrics.json").read_text())["framing"]
     assert (metrics["n_train"], metrics["n_test"]) == (8, 2) and 1 <= metrics["epochs_run"] <= 3
     assert "fine-tuned from" in (tuned / "report.html").read_text(encoding="utf-8")
     for name in ("model.keras", "alphabet.png", "reconstructions.png", "latent_grid.png", "history.png"):

