@@ -12,8 +12,9 @@ $(VENV)/installed: requirements.txt
 	touch $@
 
 .PHONY: run digits vowels demo demo-model test test-fast bench results figures
-# The demo's model: how `make demo-model` trains it and where `make demo` looks for it (docs/runs.py reads both).
-DEMO_FLAGS := --conditional --latent-dim 8
+# The demo's model, chosen by bench/likeness.py (bench/README.md, "Your hand, measured"): how `make demo-model`
+# trains it and where `make demo` looks for it (docs/runs.py reads both).
+DEMO_FLAGS := --conditional --latent-dim 16 --hands 500
 DEMO_MODEL := outputs/demo/model.keras
 run: $(VENV)/installed
 	$(PY) vae_letters.py

@@ -474,7 +474,7 @@ def _thumbnail(path, size=400):
 def plot_style_input(original_paths, prepared, redrawn, path, title, most=8):
     """One row per letter of the user's (up to `most`): the photo (a thumbnail), the 28x28 image
     prepared from it (writing.prepare_style_image), what the model saw, and the same character
-    redrawn from the style code (the mean of all the letters' codes): whether the code kept the hand."""
+    redrawn from the style code (all the letters combined: style.infer_style): whether the code kept the hand."""
     rows = min(len(prepared), most)
     fig, axes = plt.subplots(rows, 3, figsize=(9, 3.1 * rows + 1.3), layout="constrained", squeeze=False)
     for (left, middle, right), original, image, again in zip(axes, original_paths, prepared, redrawn):
@@ -497,9 +497,9 @@ def plot_style_input(original_paths, prepared, redrawn, path, title, most=8):
         _show(middle, _images(np.asarray(image)[None])[0])
         middle.set_title("what the model sees\n28×28", fontsize=11)
         _show(right, _images(np.asarray(again)[None])[0])
-        right.set_title("redrawn from your style code" + (f"\n(the mean of {len(prepared)} letters)" if len(prepared) > 1 else ""),
+        right.set_title("redrawn from your style code" + (f"\n(combined from {len(prepared)} letters)" if len(prepared) > 1 else ""),
                         fontsize=11)
-    axes[-1][1].set_xlabel("grey, ink found and cropped, centred,\nblurred and shrunk as EMNIST", fontsize=9)
+    axes[-1][1].set_xlabel("grey, ink found and cropped, centred,\nframed as the training data frames its letters", fontsize=9)
     more = f" (the first {most} of {len(prepared)})" if len(prepared) > most else ""
     fig.suptitle(f"Your handwriting, as the model sees it and redraws it{more}\n{title}")
     save_figure(fig, path)

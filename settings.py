@@ -208,7 +208,7 @@ class Settings(ModelConfig):
     style_from: list = option(None, "conditional: photos or scans of letters you wrote (PNG, JPEG or any image "
                               "Pillow reads), one letter each, "
                               "or a folder of them named by their character (A.png, b.jpg): the style to write in, "
-                              "averaged", "figures", metavar="IMAGE", nargs="+", cli_type=Path)
+                              "all of them combined", "figures", metavar="IMAGE", nargs="+", cli_type=Path)
     style_char: list = option(None, "the character in each --style-from image, in the same order", "figures",
                               metavar="C", nargs="+", upper=True, cli_type=str)
     load: str = option(None, "skip training: load --out/model.keras (or PATH) and redraw every figure and metric",

@@ -188,6 +188,31 @@ def plot_before_after(rows, chars, path, title):
     plt.close(fig)
 
 
+def preparation_cost(base, heldout, chars, x_drawn, y_drawn):
+    """The base model's −ELBO on the held-out letters as drawn, and as prepared from their PNGs with
+    the default (EMNIST's) framing and with its training data's: the nats the preparation costs."""
+    import common
+    import evaluation
+    import writing
+    from training import validation_batch_size
+
+    vae = common.load_vae(base)
+    framing = writing.read_framing(base, default=None)
+    if framing is None:  # a model saved before framings were: measured on its data now
+        framing = writing.Framing.from_images(loaders.load_letters(REPO / "data", chars).x_train)
+
+    def loss(x, y):
+        common.keras.utils.set_random_seed(0)
+        return evaluation.negative_elbo(vae, x, y, validation_batch_size(len(x)))["loss"]
+
+    drawn = loss((x_drawn.astype(np.float32) / 255)[..., None], y_drawn)
+    print(f"base {shown(base)}: −ELBO on the {len(y_drawn)} held-out letters as drawn {drawn:.2f} nats")
+    for name, chosen in (("EMNIST's (the default)", writing.Framing()), ("its training data's", framing)):
+        x, y = prepared_folder(heldout, chars, chosen)
+        prepared = loss(x, y)
+        print(f"  prepared, framed {name}: {prepared:.2f} nats ({prepared - drawn:+.2f} from preparation)")
+
+
 # ----------------------------------------------------------------------------
 
 
@@ -213,6 +238,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="most epochs of each fine-tune (default: vae_letters.py's)")
     parser.add_argument("--reuse", action="store_true", help="keep fine-tuned models already in --out (measure again only)")
     parser.add_argument("--folders-only", action="store_true", help="write the hand's folders and stop")
+    parser.add_argument("--preparation", action="store_true",
+                        help="only measure what preparing the held-out letters costs the base model, framed "
+                             "EMNIST's way and as its training data, and stop")
     parser.add_argument("--json", type=Path, help="also write every number here")
     args = parser.parse_args(argv)
     if min(args.n) < 2 or args.heldout < 2:
@@ -241,6 +269,9 @@ def main(argv=None):
     print(f"hand {args.hand}: wrote {', '.join(shown(folders[n]) for n in args.n)} and {shown(folders['heldout'])}", flush=True)
     if args.folders_only:
         return
+
+    if args.preparation:
+        return preparation_cost(args.base, folders["heldout"], chars, x_drawn, y_drawn)
 
     tuned = {}
     for n in args.n:
