@@ -99,13 +99,19 @@ def model_default_text(name):
         if value == value_of[0]:
             continue
         where = {i for i, v in enumerate(value_of) if v == value}
-        # The kinds of run that get this value, each said by one input where that is enough ("conv",
-        # "fine-tuning"), else by the inputs that matter together ("conditional, latent ≥ 8").
-        slices = [(key, option) for key in inputs for option in inputs[key]
-                  if {i for i, run in enumerate(runs) if run[key] == option} <= where]
-        covered = {i for i, run in enumerate(runs) for key, option in slices if run[key] == option}
+        # The kinds of run that get this value, each said by one input where that is enough ("fine-tuning"),
+        # or two ("conv, latent ≥ 8"), else by the inputs that matter together ("dense, conditional, latent ≥ 8").
+        def runs_of(conditions):
+            return {i for i, run in enumerate(runs) if all(run[key] == option for key, option in conditions)}
+
+        singles = [((key, option),) for key in inputs for option in inputs[key] if runs_of([(key, option)]) <= where]
+        pairs = [((first, a), (second, b)) for n, first in enumerate(inputs) for second in list(inputs)[n + 1:]
+                 for a in inputs[first] for b in inputs[second]]
+        pairs = [pair for pair in pairs if runs_of(pair) <= where and not any(runs_of(one) >= runs_of(pair) for one in singles)]
+        slices = pairs + singles
+        covered = set().union(*(runs_of(conditions) for conditions in slices))
         if slices and covered == where:
-            words = " or ".join(inputs[key][option] for key, option in slices)
+            words = " or ".join(", ".join(inputs[key][option] for key, option in conditions) for conditions in slices)
         else:
             matters = [key for key in inputs if any(len({model_defaults(**{**run, key: other})[name]
                                                          for other in inputs[key]}) > 1 for run in runs)]

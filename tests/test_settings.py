@@ -79,15 +79,17 @@ def test_each_option_is_declared_once_with_its_help_and_a_default_in_help():
     help_text = " ".join(cli.make_parser("", "letters").format_help().split())
     for field in option_fields(Settings):
         assert "--" + field.name.replace("_", "-") in help_text, field.name
-    assert "Adam learning rate (default: 0.003; 0.001 for conv or fine-tuning)" in help_text
-    assert "(default: 0; 30 for dense, conditional, latent ≥ 8)" in help_text
+    assert "Adam learning rate (default: 0.003; 0.001 for conv, latent ≥ 8 or fine-tuning)" in help_text
+    assert "(default: 0; 30 for dense, conditional, latent ≥ 8 or conv, conditional, latent ≥ 8)" in help_text
 
 
 def test_the_defaults_table_gives_each_model_its_own():
-    assert Settings().lr == Settings(arch="ladder").lr == 0.003 and Settings(arch="conv").lr == 0.001
+    assert Settings().lr == Settings(arch="ladder").lr == Settings(arch="conv").lr == 0.003
+    assert Settings(arch="conv", latent_dim=8).lr == Settings(arch="conv", latent_dim=16).lr == 0.001
     assert Settings(arch="conv", lr=0.01).lr == 0.01
     assert Settings().style_adversary == 0 and Settings(conditional=True).style_adversary == 10
     assert Settings(conditional=True).style_mmd == 0 and Settings(conditional=True, latent_dim=16).style_mmd == 30
-    assert Settings(conditional=True, latent_dim=16, arch="conv").style_mmd == 0
+    assert Settings(conditional=True, latent_dim=16, arch="conv").style_mmd == 30  # chosen by bench/likeness.py
+    assert Settings(conditional=True, latent_dim=16, arch="ladder").style_mmd == 0
     assert Settings(prior="vamp").pseudo_inputs == 100 and Settings().pseudo_inputs is None
     assert Settings(prior="mog").prior_components == 10
