@@ -4,6 +4,7 @@ the other letters in the style of a few of theirs.
     python bench/likeness.py outputs/likeness/*/model.keras --json bench/likeness.json
     python bench/likeness.py MODEL --hands 50 --refine 30        # also with test-time refinement
     python bench/likeness.py MODEL --figure likeness.png         # 8 hands: references | true | drawn
+                                                                 # (into likeness-<model's folder>.png)
     python bench/likeness.py --write                             # the tables from bench/likeness.json
 
 Simulated hands (synthetic_letters.make_hand, seeds HAND_SEEDS: no training set draws them) stand
@@ -281,6 +282,9 @@ def plot_hands(vae, letters, path, title, k=8, shown=8):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    from PIL import Image
+
+    Image.open(path).convert("L").save(path, optimize=True)  # grey: half the file
 
 
 # ----------------------------------------------------------------------------
