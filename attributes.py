@@ -50,13 +50,20 @@ def stroke_width(images):
     return np.array(widths)
 
 
-def ink_box(images):
-    """(height, width) of the ink's bounding box in px, (n, 2)."""
-    boxes = []
+def ink_bounds(images):
+    """(n, 4): the first and last row, then the first and last column, of the ink's bounding box
+    (inclusive, px); NaN for an image without ink."""
+    bounds = []
     for mask in ink_masks(images):
         rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-        boxes.append((rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) if len(rows) else (0, 0))
-    return np.array(boxes, np.float64).reshape(-1, 2)
+        bounds.append((rows[0], rows[-1], cols[0], cols[-1]) if len(rows) else (np.nan,) * 4)
+    return np.array(bounds, np.float64).reshape(-1, 4)
+
+
+def ink_box(images):
+    """(height, width) of the ink's bounding box in px, (n, 2); 0 for an image without ink."""
+    top, bottom, left, right = ink_bounds(images).T
+    return np.nan_to_num(np.column_stack([bottom - top + 1, right - left + 1]))
 
 
 def ink(images):

@@ -124,12 +124,10 @@ def softness(images):
 
 
 def _box_centres(images):
-    """(n, 2): the middle of each image's ink box (attributes.ink_masks), (row, column) in px."""
-    centres = []
-    for mask in attributes.ink_masks(images):
-        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-        centres.append(((rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2) if len(rows) else ((SIZE - 1) / 2,) * 2)
-    return np.array(centres, np.float64).reshape(-1, 2)
+    """(n, 2): the middle of each image's ink box (attributes.ink_bounds), (row, column) in px; the
+    frame's middle for an image without ink."""
+    top, bottom, left, right = attributes.ink_bounds(images).T
+    return np.nan_to_num(np.column_stack([(top + bottom) / 2, (left + right) / 2]), nan=(SIZE - 1) / 2)
 
 
 def _mass_centres(images):

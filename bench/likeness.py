@@ -46,6 +46,9 @@ sys.path.insert(0, str(REPO))
 import attributes  # noqa: E402  (NumPy only)
 from synthetic_letters import make_hand  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+from results import num  # noqa: E402  (the guides' number format, said once in bench/results.py)
+
 RESULTS = REPO / "bench" / "likeness.json"
 GUIDE, BENCH_README = REPO / "docs" / "conditional.md", REPO / "bench" / "README.md"
 HAND_SEEDS = range(20_000, 20_050)  # held-out hands: training (--hands) uses 1,000,000 on, bench/user_hand.py < 10
@@ -292,7 +295,8 @@ def plot_hands(vae, letters, path, title, k=8, shown=8):
 
 
 def fmt(value):
-    return "—" if value is None or value != value else f"{value:.2f}"
+    """A measured number as the guides print it (bench/results.num), or a dash where there is none."""
+    return "—" if value is None or value != value else num(value)
 
 
 def table(stored):
