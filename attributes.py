@@ -67,7 +67,8 @@ def ink_box(images):
 
 
 def ink(images):
-    """The mean brightness, 0..1 (ink over the whole frame; the pen's width and the letter's size both set it)."""
+    """The mean brightness, 0..1 (ink over the whole frame; the pen's width and the letter's size both
+    set it)."""
     images = _batch(images)
     top = 255.0 if images.max(initial=0) > 1 else 1.0
     return images.reshape(len(images), -1).mean(axis=1) / top

@@ -42,21 +42,26 @@ from PIL import Image, ImageDraw
 import attributes
 import cli
 import writing
-from files import REPO_DIR, UserError, read_saved_run
+from files import REPO_DIR, UserError, missing, read_saved_run
+from settings import option_field
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # no telemetry and no version check (read at gr.Blocks())
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Gradio answers each event for one visitor at a time unless told otherwise, so a visitor's drawing waits
+# for every other's: answer up to 4 at once (read at gr.Blocks(); set in the environment, that value wins).
+os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", "4")
 
 DEFAULT_MODEL = REPO_DIR / "outputs" / "demo" / "model.keras"  # the Makefile's DEMO_MODEL
-CANVAS = 280       # px side of the sketchpad
-ZOOM = 6           # a 28x28 image is shown at 168x168
-HAND_ZOOM = 3      # the hand's letters are shown at 84x84 each
-TEXT_ZOOM = 2      # written text is shown at twice its 28 px line height
-WRAP = 440         # px of a line of handwriting (at 28 px glyphs) before a word wraps
-MAX_TEXT = 300     # characters of text written at most
-DOT = 0.08         # a drawing whose ink spans less than this of the canvas is a dot, not a letter
-PLANE = 420        # px side of the Explore plane
-SHOWN = 2000       # test images drawn on the plane (drawn in proportion to every class)
+TEST_IMAGES = "test_images.npz"  # beside a Space's model (space.py): its test images, no data folder needed
+CANVAS = 280  # px side of the sketchpad
+ZOOM = 6  # a 28x28 image is shown at 168x168
+HAND_ZOOM = 3  # the hand's letters are shown at 84x84 each
+TEXT_ZOOM = 2  # written text is shown at twice its 28 px line height
+WRAP = 440  # px of a line of handwriting (at 28 px glyphs) before a word wraps
+MAX_TEXT = 300  # characters of text written at most
+DOT = 0.08  # a drawing whose ink spans less than this of the canvas is a dot, not a letter
+PLANE = 420  # px side of the Explore plane
+SHOWN = 2000  # test images drawn on the plane (drawn in proportion to every class)
 
 
 # ----------------------------------------------------------------------------
@@ -75,15 +80,17 @@ class Demo:
     The methods take and return plain values (numpy images as uint8 ink on paper, strings),
     so the tests call them directly, as Gradio does."""
 
-    def __init__(self, vae, classes, data, framing=None):
+    def __init__(self, vae, classes, x_test, y_test, framing=None):
         import evaluation
         import figures
 
         self.vae, self.classes, self.conditional = vae, classes, vae.conditional
-        self.framing = framing  # how the model's training data frames its letters (writing.Framing; None: EMNIST's)
+        self.framing = (
+            framing  # how the model's training data frames its letters (writing.Framing; None: EMNIST's)
+        )
         self.decode = evaluation.decoder_fn(vae)
-        self.z_test = evaluation.encode_all(vae, data.x_test, data.y_test)
-        self.y_test = data.y_test
+        self.z_test = evaluation.encode_all(vae, x_test, y_test)
+        self.y_test = y_test
         self.knn = None
         if not self.conditional:  # which class a drawing falls among: its 5 nearest test images
             from sklearn.neighbors import KNeighborsClassifier
@@ -98,7 +105,7 @@ class Demo:
         self.lo, self.hi = lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo) + 1e-3
         shown = evaluation.stratified_subset(self.y_test, SHOWN)
         self.scatter = self._scatter(points[shown], self.y_test[shown])
-        self.encode(data.x_test[0, ..., 0], 0 if self.conditional else None)  # the first call traces the model: now, not on the first drawing
+        self.encode(x_test[0, ..., 0], 0)  # the first call traces the model: now, not on the first drawing
 
     # -- the maths
 
@@ -111,7 +118,7 @@ class Demo:
         return (center + x * axes[0] + y * axes[1])[None].astype(np.float32)
 
     def encode(self, image, label=None):
-        """z_mean of one (28, 28) image (given its class, for a conditional model)."""
+        """z_mean of one (28, 28) image (given its class, which a model without classes ignores)."""
         import evaluation
 
         labels = None if label is None else np.array([label])
@@ -122,7 +129,8 @@ class Demo:
         return writing.decode_glyphs(self.decode, z, chars, self.classes)
 
     def model_text(self, text):
-        """text as the model's classes spell it (upper case for letters), as writing.unknown_characters maps it."""
+        """text as the model's classes spell it (upper case for letters), as writing.unknown_characters
+        maps it."""
         return "".join(c if c in self.classes or len(c.upper()) != 1 else c.upper() for c in text)
 
     # -- Your hand: the letters drawn in this session
@@ -155,7 +163,7 @@ class Demo:
         return None, [*kept, (seen, self.classes.index(letter))]
 
     def start_over(self):
-        """"Start over": no letters kept, and the page's Answer with none (and the box empty)."""
+        """ "Start over": no letters kept, and the page's Answer with none (and the box empty)."""
         return [], self.your_letter(None)
 
     def hand_style(self, letters):
@@ -180,26 +188,53 @@ class Demo:
         if not letters:
             return Answer(problem, hand=NO_LETTERS)
         found = self.hand_style(letters)
-        glyphs = self.glyphs(found.mean, self.classes)  # the alphabet in the hand: the text's glyphs, and what is measured
+        # the alphabet in the hand: the text's glyphs, and what is measured
+        glyphs = self.glyphs(found.mean, self.classes)
         yours = np.stack([image for image, _ in letters])
-        hand = (f"**Your hand: {plural(len(letters), 'letter')}** ({' '.join(self.classes[k] for _, k in letters)}) · "
-                + carried_over(yours, np.stack(list(glyphs.values()))))
+        hand = (
+            f"**Your hand: {plural(len(letters), 'letter')}** "
+            f"({' '.join(self.classes[k] for _, k in letters)}) · "
+            + carried_over(yours, np.stack(list(glyphs.values())))
+        )
         answer = Answer(
-            None, None if seen is None else ink_on_paper(seen, ZOOM),
-            None if seen is None else ink_on_paper(glyphs[letter], ZOOM), None, self.alphabet(glyphs),
-            ink_on_paper(side_by_side(yours), HAND_ZOOM), None, found.mean, hand)
+            None,
+            None if seen is None else ink_on_paper(seen, ZOOM),
+            None if seen is None else ink_on_paper(glyphs[letter], ZOOM),
+            None,
+            self.alphabet(glyphs),
+            ink_on_paper(side_by_side(yours), HAND_ZOOM),
+            None,
+            found.mean,
+            hand,
+        )
         text = (text or "")[:MAX_TEXT]
         unknown = writing.unknown_characters(text, self.classes)
         if unknown:
-            message = f"The model cannot write {', '.join(map(repr, unknown))}: it knows {self.classes} (and spaces, new lines)."
+            message = (
+                f"The model cannot write {', '.join(map(repr, unknown))}: "
+                f"it knows {self.classes} (and spaces, new lines)."
+            )
             return answer._replace(message=message)
         text = self.model_text(text)
         written = ink_on_paper(writing.compose_text(glyphs, text, rng=0, max_width=WRAP), TEXT_ZOOM)
         if seen is None:  # the box is empty (or unreadable): the hand kept so far
-            message = problem if problem != EMPTY else f"Your text in the hand of the {plural(len(kept), 'letter')} you kept: draw another to add it."
+            message = (
+                problem
+                if problem != EMPTY
+                else (
+                    f"Your text in the hand of the {plural(len(kept), 'letter')} you kept: "
+                    "draw another to add it."
+                )
+            )
         else:
-            what = f"Your '{letter}', and your text in its hand" if len(letters) == 1 else \
-                f"Your '{letter}' and the {plural(len(kept), 'letter')} you kept, and your text in their hand"
+            what = (
+                f"Your '{letter}', and your text in its hand"
+                if len(letters) == 1
+                else (
+                    f"Your '{letter}' and the {plural(len(kept), 'letter')} you kept, "
+                    "and your text in their hand"
+                )
+            )
             message = f"{what} ({1000 * (time.perf_counter() - started):.0f} ms)."
         return answer._replace(message=message, written=written)
 
@@ -209,9 +244,13 @@ class Demo:
         reconstruction = self.decode(z[None])[0, ..., 0]
         votes = self.knn.predict_proba(z[None])[0]
         nearest = {self.classes[k]: float(votes[i]) for i, k in enumerate(self.knn.classes_)}
-        message = (f"Your letter; its 5 nearest test images are mostly '{max(nearest, key=nearest.get)}' "
-                   f"({1000 * (time.perf_counter() - started):.0f} ms).")
-        return Answer(message, ink_on_paper(seen, ZOOM), ink_on_paper(reconstruction, ZOOM), nearest=nearest, z=z)
+        message = (
+            f"Your letter; its 5 nearest test images are mostly '{max(nearest, key=nearest.get)}' "
+            f"({1000 * (time.perf_counter() - started):.0f} ms)."
+        )
+        return Answer(
+            message, ink_on_paper(seen, ZOOM), ink_on_paper(reconstruction, ZOOM), nearest=nearest, z=z
+        )
 
     def alphabet(self, glyphs):
         """Every class written with glyphs (the hand's: {class: (28, 28) image}), as shown."""
@@ -225,7 +264,9 @@ class Demo:
         """(decoded, plane): the character the decoder draws at (x, y) of the plane (as `letter`
         for a conditional model), and the plane with that point and z_mine (your hand's style) marked."""
         z = self.from_plane(float(x), float(y))
-        labels = [self.classes.index(letter if letter and letter in self.classes else self.classes[0])] if self.conditional else None
+        labels = [
+            self.classes.index(letter if letter and letter in self.classes else self.classes[0])
+        ]  # ignored without classes
         decoded = ink_on_paper(self.decode(z, labels)[0, ..., 0], ZOOM)
         plane = self.scatter.copy()
         draw = ImageDraw.Draw(plane)
@@ -274,14 +315,16 @@ class Answer(NamedTuple):
     """What the Your-hand page shows for a drawing, in the order of build_app's outputs."""
 
     message: str
-    seen: np.ndarray = None            # the letter in the box as the model sees it (ink on paper, zoomed)
-    reconstruction: np.ndarray = None  # that letter as the model writes it in the hand (or rebuilds it, without classes)
-    written: np.ndarray = None         # the text in the hand
-    alphabet: np.ndarray = None        # every class in the hand
-    letters: np.ndarray = None         # the hand's letters as the model saw them, side by side
-    nearest: dict = None               # 5-NN votes per class (a model without classes)
-    z: np.ndarray = None               # the hand's style (the letter's code, without classes): what Explore rings
-    hand: str = ""                     # how many letters the style comes from, and what carried over
+    seen: np.ndarray = None  # the letter in the box as the model sees it (ink on paper, zoomed)
+    reconstruction: np.ndarray = (
+        None  # that letter as the model writes it in the hand (or rebuilds it, without classes)
+    )
+    written: np.ndarray = None  # the text in the hand
+    alphabet: np.ndarray = None  # every class in the hand
+    letters: np.ndarray = None  # the hand's letters as the model saw them, side by side
+    nearest: dict = None  # 5-NN votes per class (a model without classes)
+    z: np.ndarray = None  # the hand's style (the letter's code, without classes): what Explore rings
+    hand: str = ""  # how many letters the style comes from, and what carried over
 
 
 def plural(n, word):
@@ -290,9 +333,14 @@ def plural(n, word):
 
 def carried_over(yours, written):
     """'slant: yours 0.21, written 0.18 · stroke: yours 2.6 px, written 2.4 px': the mean slant and
-    stroke width (attributes.py) of the visitor's letters and of the letters the model wrote in their hand."""
-    return (f"slant: yours {attributes.slant(yours).mean():.2f}, written {attributes.slant(written).mean():.2f} · "
-            f"stroke: yours {attributes.stroke_width(yours).mean():.1f} px, written {attributes.stroke_width(written).mean():.1f} px")
+    stroke width (attributes.py) of the visitor's letters and of the letters the model wrote in their
+    hand."""
+    return (
+        f"slant: yours {attributes.slant(yours).mean():.2f}, "
+        f"written {attributes.slant(written).mean():.2f} · "
+        f"stroke: yours {attributes.stroke_width(yours).mean():.1f} px, "
+        f"written {attributes.stroke_width(written).mean():.1f} px"
+    )
 
 
 def side_by_side(images, gap=2):
@@ -370,8 +418,10 @@ def saved_counts(folder, classes):
     for here in Path(folder).iterdir() if Path(folder).is_dir() else []:
         if here.is_dir() and here.name.upper() in char_of:
             counts[char_of[here.name.upper()]] += sum(
-                1 for path in here.iterdir()
-                if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES)
+                1
+                for path in here.iterdir()
+                if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
+            )
     saved = " · ".join(f"{char} {n}" for char, n in counts.items() if n)
     return f"Saved in `{folder}`: {saved or 'nothing yet'}"
 
@@ -389,20 +439,35 @@ def ink_on_paper(image, zoom):
 
 
 def load(model_path, data_dir):
-    """The Demo for a saved model: its classes and framing, the model (TensorFlow loads here), its test images."""
+    """The Demo for a saved model: its classes and framing, the model (TensorFlow loads here), its test
+    images."""
     variant, classes = read_classes(model_path)
     framing = writing.read_framing(model_path)  # EMNIST's for a model saved before runs stored theirs
     import common
-    import loaders
 
     try:
         vae = common.load_vae(model_path)
     except UserError as error:
         raise UserError(str(error).removeprefix("--load: ")) from None
     if vae.conditional and vae.num_classes != len(classes):
-        raise UserError(f"{model_path}: the model has {vae.num_classes} classes, its metrics.json names {classes}")
+        raise UserError(
+            f"{model_path}: the model has {vae.num_classes} classes, its metrics.json names {classes}"
+        )
+    return Demo(vae, classes, *load_test_images(model_path, variant, classes, data_dir), framing)
+
+
+def load_test_images(model_path, variant, classes, data_dir):
+    """(x_test, y_test): the test images (float32 (n, 28, 28, 1) in 0..1) and their classes. From the
+    TEST_IMAGES file beside the model when there is one (a Space's folder: space.py), else the test
+    split loaded from data_dir the way the scripts load it."""
+    saved = Path(model_path).parent / TEST_IMAGES
+    if saved.is_file():
+        with np.load(saved) as images:
+            return (images["x_test"].astype(np.float32) / 255)[..., None], images["y_test"]
+    import loaders
+
     data = loaders.load_variant(variant, Path(data_dir), chars=None if variant == "digits" else classes)
-    return Demo(vae, classes, data, framing)
+    return data.x_test, data.y_test
 
 
 # ----------------------------------------------------------------------------
@@ -422,55 +487,107 @@ def build_app(demo, save_to=None, fine_tune=None):
     def save(drawing, letter):
         return save_letter(save_to, drawing, letter, classes), collection()
 
-    kind = "conditional" if conditional else "without classes"
     with gr.Blocks(title="Draw a letter, see your hand", analytics_enabled=False) as app:
-        gr.Markdown(f"## Draw a letter, see your hand\nA VAE of {len(classes)} classes ({classes}), {kind}, "
-                    f"latent dimension {demo.vae.latent_dim}.")
+        gr.Markdown(
+            f"## Draw a letter, see your hand\nA VAE of {len(classes)} classes ({classes})"
+            f"{'' if conditional else ', without classes'}: {demo.vae.describe()}."
+        )
         z_mine = gr.State(None)
-        kept = gr.State([])  # the letters kept in this session: [(28x28 image as the model saw it, class index), ...]
+        kept = gr.State(
+            []
+        )  # the letters kept in this session: [(28x28 image as the model saw it, class index), ...]
         with gr.Tab("Your hand" if conditional else "Your letter"):
             with gr.Row():
                 with gr.Column():
                     sketch = gr.Sketchpad(
-                        type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
+                        type="pil",
+                        image_mode="RGBA",
+                        canvas_size=(CANVAS, CANVAS),
+                        fixed_canvas=True,
+                        layers=False,
                         brush=gr.Brush(default_size=10, colors=["#000000"], color_mode="fixed"),
-                        label="Draw one letter", elem_id="sketch", height=CANVAS + 120)
+                        label="Draw one letter",
+                        elem_id="sketch",
+                        height=CANVAS + 120,
+                    )
                     with gr.Row(visible=conditional):  # under the box: what a hand does with the letter in it
                         keep_button = gr.Button("Keep this letter, draw another", elem_id="keep")
                         start_over_button = gr.Button("Start over (forget my letters)", elem_id="start-over")
                 with gr.Column():
                     # A saved letter goes in its letter's folder, for a model without classes too.
-                    letter = gr.Radio(list(classes), value=classes[0], label="Which letter is it?",
-                                      elem_id="letter", visible=conditional or save_to is not None)
-                    text = gr.Textbox("The quick brown fox jumps over the lazy dog", label="Text to write",
-                                      lines=2, max_length=MAX_TEXT, elem_id="text", visible=conditional)
+                    letter = gr.Radio(
+                        list(classes),
+                        value=classes[0],
+                        label="Which letter is it?",
+                        elem_id="letter",
+                        visible=conditional or save_to is not None,
+                    )
+                    text = gr.Textbox(
+                        "The quick brown fox jumps over the lazy dog",
+                        label="Text to write",
+                        lines=2,
+                        max_length=MAX_TEXT,
+                        elem_id="text",
+                        visible=conditional,
+                    )
                     message = gr.Markdown(EMPTY, elem_id="message")
                     hand = gr.Markdown(NO_LETTERS, elem_id="hand", visible=conditional)
-                    letters = image_box("Your letters as the model saw them", "letters", visible=conditional,
-                                        height=28 * HAND_ZOOM + 50)
+                    letters = image_box(
+                        "Your letters as the model saw them",
+                        "letters",
+                        visible=conditional,
+                        height=28 * HAND_ZOOM + 50,
+                    )
                     if save_to is not None:
                         save_button = gr.Button("Save this letter", elem_id="save")
                         saved = gr.Markdown(collection(), elem_id="saved")
             with gr.Row():
                 seen = image_box("What the model sees (28×28)", "seen", height=28 * ZOOM + 50)
-                reconstruction = image_box("The model's, in your hand" if conditional else "Its reconstruction",
-                                           "reconstruction", height=28 * ZOOM + 50)
-                nearest = gr.Label(label="Nearest class (5-NN among the test images)", num_top_classes=3,
-                                   elem_id="nearest", visible=not conditional)
+                reconstruction = image_box(
+                    "The model's, in your hand" if conditional else "Its reconstruction",
+                    "reconstruction",
+                    height=28 * ZOOM + 50,
+                )
+                nearest = gr.Label(
+                    label="Nearest class (5-NN among the test images)",
+                    num_top_classes=3,
+                    elem_id="nearest",
+                    visible=not conditional,
+                )
             written = image_box("Your text in your hand", "written", visible=conditional)
             alphabet = image_box("The alphabet in your hand", "alphabet", visible=conditional)
         with gr.Tab("Explore"):
-            gr.Markdown(f"The test images' latent means (one colour per class); the black ring is your {'hand' if conditional else 'letter'}. "
-                        "Click the plane, or move the sliders, to see what the decoder draws there.")
+            gr.Markdown(
+                "The test images' latent means (one colour per class); "
+                f"the black ring is your {'hand' if conditional else 'letter'}. "
+                "Click the plane, or move the sliders, to see what the decoder draws there."
+            )
             with gr.Row():
-                plane = gr.Image(label="The latent plane", type="numpy", format="png", interactive=False,
-                                 elem_id="plane", buttons=[], height=PLANE + 40, width=PLANE + 20)
+                plane = gr.Image(
+                    label="The latent plane",
+                    type="numpy",
+                    format="png",
+                    interactive=False,
+                    elem_id="plane",
+                    buttons=[],
+                    height=PLANE + 40,
+                    width=PLANE + 20,
+                )
                 with gr.Column():
-                    explore_letter = gr.Radio(list(classes), value=classes[0], label="Draw it as the letter",
-                                              elem_id="explore-letter", visible=conditional)
+                    explore_letter = gr.Radio(
+                        list(classes),
+                        value=classes[0],
+                        label="Draw it as the letter",
+                        elem_id="explore-letter",
+                        visible=conditional,
+                    )
                     names = ("z[0]", "z[1]") if demo.vae.latent_dim == 2 else ("PC1", "PC2")
-                    x = gr.Slider(float(demo.lo[0]), float(demo.hi[0]), value=0, step=0.01, label=names[0], elem_id="x")
-                    y = gr.Slider(float(demo.lo[1]), float(demo.hi[1]), value=0, step=0.01, label=names[1], elem_id="y")
+                    x = gr.Slider(
+                        float(demo.lo[0]), float(demo.hi[0]), value=0, step=0.01, label=names[0], elem_id="x"
+                    )
+                    y = gr.Slider(
+                        float(demo.lo[1]), float(demo.hi[1]), value=0, step=0.01, label=names[1], elem_id="y"
+                    )
                     decoded = image_box("The decoder there", "decoded", height=28 * ZOOM + 50)
 
         def click(event: gr.SelectData):
@@ -488,21 +605,47 @@ def build_app(demo, save_to=None, fine_tune=None):
 
         explore_inputs, explore_outputs = [x, y, explore_letter, z_mine], [decoded, plane]
         answer_inputs = [sketch, letter, text, kept]
-        answer_outputs = [message, seen, reconstruction, written, alphabet, letters, nearest, z_mine, hand]  # Answer's order
+        answer_outputs = [
+            message,
+            seen,
+            reconstruction,
+            written,
+            alphabet,
+            letters,
+            nearest,
+            z_mine,
+            hand,
+        ]  # Answer's order
         for trigger in (sketch.change, letter.change, text.change):
-            trigger(demo.your_letter, answer_inputs, answer_outputs, show_progress="hidden", trigger_mode="always_last").then(
-                demo.explore, explore_inputs, explore_outputs, show_progress="hidden")
+            trigger(
+                demo.your_letter,
+                answer_inputs,
+                answer_outputs,
+                show_progress="hidden",
+                trigger_mode="always_last",
+            ).then(demo.explore, explore_inputs, explore_outputs, show_progress="hidden")
         # Both empty the box with the sketchpad's own button (a None sent to it clears it only once),
         # whose change answers anew with the letters kept.
-        keep_button.click(keep, [sketch, letter, kept], kept, show_progress="hidden").success(None, js=CLEAR_BOX)
+        keep_button.click(keep, [sketch, letter, kept], kept, show_progress="hidden").success(
+            None, js=CLEAR_BOX
+        )
         start_over_button.click(forget, None, [kept, *answer_outputs], show_progress="hidden").then(
-            demo.explore, explore_inputs, explore_outputs, show_progress="hidden").then(None, js=CLEAR_BOX)
+            demo.explore, explore_inputs, explore_outputs, show_progress="hidden"
+        ).then(None, js=CLEAR_BOX)
         for trigger in (x.change, y.change, explore_letter.change):
-            trigger(demo.explore, explore_inputs, explore_outputs, show_progress="hidden", trigger_mode="always_last")
+            trigger(
+                demo.explore,
+                explore_inputs,
+                explore_outputs,
+                show_progress="hidden",
+                trigger_mode="always_last",
+            )
         plane.select(click, None, [x, y], show_progress="hidden")
         if save_to is not None:
             # "multiple": every click saves, even one made while the last save is still running.
-            save_button.click(save, [sketch, letter], [message, saved], show_progress="hidden", trigger_mode="multiple")
+            save_button.click(
+                save, [sketch, letter], [message, saved], show_progress="hidden", trigger_mode="multiple"
+            )
             app.load(collection, None, saved)  # a reload counts the files added since
         app.load(demo.explore, explore_inputs, explore_outputs)
         app.load(None, js=PICK_BRUSH)
@@ -524,35 +667,56 @@ PICK_BRUSH = """() => {
 
 # Empty the sketchpad with its own "Clear canvas" button. That puts the brush down a moment later:
 # wait for it (up to 1 s), then pick it again.
-CLEAR_BOX = """() => {
+CLEAR_BOX = (
+    """() => {
   const brush = () => document.querySelector('#sketch button[aria-label="Brush"]');
   document.querySelector('#sketch button[aria-label="Clear canvas"]')?.click();
   let tries = 0;
   const still_up = () => brush()?.classList.contains('highlight') && tries++ < 20;
   const pick_when_down = () => still_up() ? setTimeout(pick_when_down, 50) : (%s)();
   pick_when_down();
-}""" % PICK_BRUSH
+}"""
+    % PICK_BRUSH
+)
 
 
 def image_box(label, elem_id, visible=True, height=None):
     import gradio as gr
 
-    return gr.Image(label=label, type="numpy", format="png", interactive=False, elem_id=elem_id,
-                    buttons=[], visible=visible, height=height)
+    return gr.Image(
+        label=label,
+        type="numpy",
+        format="png",
+        interactive=False,
+        elem_id=elem_id,
+        buttons=[],
+        visible=visible,
+        height=height,
+    )
 
 
 def theme():
     """Gradio's default look with the system's fonts: no font files fetched from anywhere."""
     import gradio as gr
 
-    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
-                             font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"])
+    return gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    )
 
 
 def launch(app, host="127.0.0.1", port=7860, share=False):
     """Start the server in the background and return its address."""
-    app.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
-               ssr_mode=False, theme=theme(), footer_links=[])
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        prevent_thread_lock=True,
+        quiet=True,
+        ssr_mode=False,
+        theme=theme(),
+        footer_links=[],
+    )
     return app.share_url if share and app.share_url else app.local_url
 
 
@@ -560,24 +724,48 @@ def launch(app, host="127.0.0.1", port=7860, share=False):
 # The command line
 
 
-def main(argv=None):
-    import cli
+def add_model_argument(parser):
+    """MODEL, the model.keras to show: the demo's first argument, and space.py's and the benchmarks'."""
+    parser.add_argument(
+        "model",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_MODEL,
+        metavar="MODEL",
+        help="a model.keras saved by the scripts (default: outputs/demo/model.keras)",
+    )
 
+
+def main(argv=None):
     parser = cli.ArgumentParser(description=__doc__, formatter_class=cli.HelpFormatter)
-    parser.add_argument("model", nargs="?", type=Path, default=DEFAULT_MODEL, metavar="MODEL",
-                        help="a model.keras saved by the scripts (default: outputs/demo/model.keras)")
-    parser.add_argument("--data", type=Path, default=REPO_DIR / "data", metavar="DIR",
-                        help="folder with the data files, for the test images (default: data/ beside the scripts)")
-    parser.add_argument("--save-to", type=Path, metavar="DIR",
-                        help="show a button that saves your letters into DIR/<letter>/0001.png, ... (created when "
-                             "missing), to fine-tune the model on with --images DIR (default: off, no button)")
+    add_model_argument(parser)
+    cli.add_option(parser, option_field("data"))  # the scripts' --data: the test images come from there
+    parser.add_argument(
+        "--save-to",
+        type=Path,
+        metavar="DIR",
+        help="show a button that saves your letters into DIR/<letter>/0001.png, ... (created when "
+        "missing), to fine-tune the model on with --images DIR (default: off, no button)",
+    )
     # Gradio's own variables set the defaults, as a Hugging Face Space sets them.
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                        help="address to serve on (0.0.0.0: every network interface)")
-    parser.add_argument("--port", type=cli.positive_int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
-                        help="port to serve on")
-    parser.add_argument("--share", action="store_true", help="also make a public link through Gradio's servers")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="address to serve on (0.0.0.0: every network interface)",
+    )
+    parser.add_argument(
+        "--port",
+        type=cli.positive_int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+        help="port to serve on",
+    )
+    parser.add_argument(
+        "--share", action="store_true", help="also make a public link through Gradio's servers"
+    )
     args = parser.parse_args(argv)
+    if problem := missing("gradio", "the demo"):  # at once, before TensorFlow loads
+        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     try:
         variant, _ = read_classes(args.model)  # at once, before TensorFlow loads
@@ -595,9 +783,13 @@ def main(argv=None):
     except OSError as error:  # the port is taken
         print(f"{parser.prog}: error: --port {args.port}: {error}", file=sys.stderr)
         return 2
-    print(f"Ready in {time.perf_counter() - started:.1f} s: open {url} in a browser (Ctrl-C stops it)", flush=True)
+    print(
+        f"Ready in {time.perf_counter() - started:.1f} s: open {url} in a browser (Ctrl-C stops it)",
+        flush=True,
+    )
     signal.signal(signal.SIGTERM, stop)  # `kill` stops it as cleanly as Ctrl-C
-    # Ctrl-C too when started as a background job (`python demo.py &`), which a shell starts with SIGINT ignored.
+    # Ctrl-C too when started as a background job (`python demo.py &`): a shell starts those with
+    # SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         while True:

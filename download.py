@@ -1,13 +1,17 @@
 """Fetch the real MNIST and EMNIST (letters + digits) files into a data folder.
 
     python download.py [data_dir]        # default: data/
+    python download.py --only emnist     # one data set
 
-The standard library and tqdm (the progress bar) only. Downloads go to <name>.part and
+The standard library, tqdm (the progress bar) and files.UserError only. Downloads go to <name>.part and
 resume from there, every file is checked before it is moved into place with os.replace,
 so an interrupted run never leaves a truncated file behind, and a second run fetches only
 what is missing. Mirrors can be swapped with the MNIST_URL (folder) and EMNIST_URL (zip)
-environment variables; EMNIST_MD5 then gives the zip's checksum, if known.
+environment variables; whichever served them, the files must match the digests below.
+A file that does not is deleted, and the error names it (exit status 2; other failures 1).
 """
+
+import argparse
 import gzip
 import hashlib
 import http.client
@@ -22,6 +26,8 @@ import zlib
 
 from tqdm import tqdm
 
+from files import UserError
+
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 # sha256 of the DECOMPRESSED files: mirrors re-wrap the gzip, the content is the same.
 MNIST_SHA256 = {
@@ -31,13 +37,15 @@ MNIST_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 EMNIST_URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"  # about 560 MB
-EMNIST_MD5 = "58c8d27c78d21e728a6bc7b3cc06412e"  # the value torchvision checks for this zip
+# sha256 of the zip as tensorflow_datasets records it (url_checksums/emnist.txt, 561,753,746 bytes).
+EMNIST_SHA256 = "fb9bb67e33772a9cc0b895e4ecf36d2cf35be8b709693c3564cea2a019fcda8e"
 EMNIST_ZIP = "emnist-gzip.zip"  # kept only until its members are extracted
 # The members we keep (inside the zip they sit in a gzip/ folder); the rest is skipped.
-EMNIST_FILES = [f"emnist-{split}-{part}-ubyte.gz"
-                for split in ("letters", "digits")
-                for part in ("train-images-idx3", "train-labels-idx1",
-                             "test-images-idx3", "test-labels-idx1")]
+EMNIST_FILES = [
+    f"emnist-{split}-{part}-ubyte.gz"
+    for split in ("letters", "digits")
+    for part in ("train-images-idx3", "train-labels-idx1", "test-images-idx3", "test-labels-idx1")
+]
 EMNIST_FILES += ["emnist-letters-mapping.txt", "emnist-digits-mapping.txt"]
 HINT = "Put the files in data/ by hand (see data/README.md)"
 CHUNK = 1 << 20
@@ -45,6 +53,10 @@ CHUNK = 1 << 20
 
 class DownloadError(OSError):
     """A download failed; the message is one line naming the URL or file and the problem."""
+
+
+class ChecksumError(DownloadError, UserError):
+    """A downloaded file is not the known one (deleted). A UserError, so the scripts exit with 2."""
 
 
 def download_data(data_dir="data", what=("mnist", "emnist"), progress=True):
@@ -72,8 +84,11 @@ def _get_mnist(data_dir, progress):
             got = _gunzip_sha256(part)
             if got != want:
                 os.remove(part)  # a bad download must not be resumed either
-                raise DownloadError(f"{url}: checksum mismatch (sha256 of the unpacked data "
-                                    f"{got or 'unreadable'}, expected {want}); deleted it, run again")
+                raise ChecksumError(
+                    f"{url}: checksum mismatch (sha256 of the unpacked data "
+                    f"{got or 'unreadable'}, expected {want}); deleted {part}; "
+                    "run again, or set MNIST_URL to another mirror"
+                )
             os.replace(part, path)
         paths.append(path)
     return paths
@@ -84,23 +99,24 @@ def _get_emnist(data_dir, progress):
     if all(_intact(p) for p in paths):
         return paths
     url = os.environ.get("EMNIST_URL", EMNIST_URL)
-    want = os.environ.get("EMNIST_MD5") or (EMNIST_MD5 if url == EMNIST_URL else None)
     zpath = os.path.join(data_dir, EMNIST_ZIP)
     if not os.path.exists(zpath):  # an already verified zip (extraction interrupted) is reused
         part = _fetch(url, zpath + ".part", progress)
-        if want and (got := _file_md5(part)) != want.lower():
-            os.remove(part)
-            raise DownloadError(f"{url}: checksum mismatch (md5 {got}, expected {want}); "
-                                "deleted it, run again")
+        if (got := _file_sha256(part)) != EMNIST_SHA256:
+            os.remove(part)  # a bad download must not be resumed either
+            raise ChecksumError(
+                f"{url}: checksum mismatch (sha256 {got}, expected {EMNIST_SHA256}); "
+                f"deleted {part}; run again, or set EMNIST_URL to another mirror"
+            )
         os.replace(part, zpath)
-    try:  # reading a member checks its CRC-32, so a corrupt zip is caught even without an md5
+    try:  # reading a member checks its CRC-32: a zip damaged on this disk since it was checked
         with zipfile.ZipFile(zpath) as zf:
             for name, path in zip(EMNIST_FILES, paths):
                 with zf.open("gzip/" + name) as src:
                     _atomic_copy(src, path)
     except (zipfile.BadZipFile, KeyError, EOFError, zlib.error) as e:
         os.remove(zpath)
-        raise DownloadError(f"{url}: bad zip archive ({e}); deleted it, run again") from None
+        raise DownloadError(f"{url}: bad zip archive ({e}); deleted {zpath}, run again") from None
     os.remove(zpath)  # about 560 MB we no longer need
     return paths
 
@@ -116,8 +132,9 @@ def _fetch(url, part, progress):
             return part
         raise DownloadError(f"{url}: HTTP error {e.code} {e.reason}") from None
     except (urllib.error.URLError, OSError) as e:
-        raise DownloadError(f"cannot reach {url}: {getattr(e, 'reason', e)}; "
-                            f"are you online? {HINT}") from None
+        raise DownloadError(
+            f"cannot reach {url}: {getattr(e, 'reason', e)}; are you online? {HINT}"
+        ) from None
     except ValueError as e:
         raise DownloadError(f"bad URL {url!r}: {e}") from None
     with resp:
@@ -128,8 +145,15 @@ def _fetch(url, part, progress):
             have = 0
         length = resp.headers.get("Content-Length")
         total = have + int(length) if length else None
-        bar = tqdm(total=total, initial=have, desc=os.path.basename(url), unit="B", unit_scale=True,
-                   file=sys.stderr, disable=not progress)
+        bar = tqdm(
+            total=total,
+            initial=have,
+            desc=os.path.basename(url),
+            unit="B",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not progress,
+        )
         try:
             with bar, open(part, "ab" if resumed else "wb") as f:
                 while chunk := resp.read(CHUNK):
@@ -137,8 +161,9 @@ def _fetch(url, part, progress):
                     have += len(chunk)
                     bar.update(len(chunk))
         except (OSError, http.client.HTTPException) as e:
-            raise DownloadError(f"{url}: download failed after {have} bytes ({e}); "
-                                "run again to resume") from None
+            raise DownloadError(
+                f"{url}: download failed after {have} bytes ({e}); run again to resume"
+            ) from None
     if total and have < total:
         raise DownloadError(f"{url}: connection closed after {have} of {total} bytes; run again to resume")
     return part
@@ -163,8 +188,8 @@ def _intact(path):
     return _gunzip_sha256(path) is not None if path.endswith(".gz") else os.path.getsize(path) > 0
 
 
-def _file_md5(path):
-    h = hashlib.md5()
+def _file_sha256(path):
+    h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             h.update(chunk)
@@ -184,9 +209,18 @@ def _atomic_copy(src, dest):
         raise
 
 
-if __name__ == "__main__":
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Fetch the real MNIST and EMNIST files into a data folder.")
+    parser.add_argument("data_dir", nargs="?", default="data", help="where the files go (default: data)")
+    parser.add_argument("--only", choices=("mnist", "emnist"), help="fetch one data set (default: both)")
+    args = parser.parse_args(argv)
     try:
-        for p in download_data(sys.argv[1] if len(sys.argv) > 1 else "data"):
-            print(p)
+        for path in download_data(args.data_dir, (args.only,) if args.only else ("mnist", "emnist")):
+            print(path)
     except DownloadError as e:
-        sys.exit(f"error: {e}")
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        sys.exit(2 if isinstance(e, ChecksumError) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -17,9 +17,9 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from common import keras, layers, ops, tf
+from common import iwae_bound, keras, layers, ops, tf
 from files import atomic_write, write_json
-from training import compile_vae, evaluation_images, make_dataset, validation_batch_size
+from training import compile_vae, evaluation_images, validation_batch_size, validation_dataset
 
 
 def stratified_subset(labels, n, seed=0):
@@ -49,24 +49,26 @@ def one_per_class(labels, n, seed=0):
 
 
 def encode_all(vae, x, labels=None, batch_size=4096):
-    """z_mean of every image (given its class, for a conditional model).
+    """z_mean of every image (given its class, which a model without classes ignores).
 
     The encoder is called directly, batch by batch: Keras' predict() would build a new input
     pipeline on every call, 3 times the cost of the encoding itself for the GIF's 2,000 images
     after each epoch."""
     means = []
     for start in range(0, len(x), batch_size):
-        batch_labels = None if labels is None or not vae.conditional else labels[start : start + batch_size]
+        batch_labels = None if labels is None else labels[start : start + batch_size]
         means.append(ops.convert_to_numpy(vae.encode(x[start : start + batch_size], batch_labels)[0]))
     return np.concatenate(means) if means else np.zeros((0, vae.latent_dim), np.float32)
 
 
 def decoder_fn(vae):
     """decode(z[, labels]) → images (n, 28, 28, 1) in 0..1, as numpy, for the figures."""
+
     def decode(z, labels=None):
         z = ops.convert_to_tensor(np.asarray(z, np.float32))
         labels = None if labels is None else ops.convert_to_tensor(np.asarray(labels, np.int32))
         return ops.convert_to_numpy(vae.decode(z, labels))
+
     return decode
 
 
@@ -74,7 +76,7 @@ def negative_elbo(vae, x, labels, batch_size):
     """Mean reconstruction, KL and their sum (β = 1) over x, one z sample per image."""
     if not vae.compiled:
         compile_vae(vae)
-    logs = vae.evaluate(make_dataset(x, labels if vae.conditional else None, batch_size), verbose=0, return_dict=True)
+    logs = vae.evaluate(validation_dataset(vae, x, labels, batch_size), verbose=0, return_dict=True)
     reconstruction, kl = logs["reconstruction"], logs["kl"]
     return {"loss": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
 
@@ -92,11 +94,11 @@ def iwae_nll(vae, x, labels=None, k=100, seed=0, batch_size=None, progress=False
     seed_generator = keras.random.SeedGenerator(seed)
 
     def batch_log_px(images, classes):
-        d = vae.draw(images, classes if vae.conditional else None, k, seed_generator)
-        return ops.logsumexp(d["log_px_given_z"] + d["log_pz"] - d["log_qz"], axis=0) - math.log(k)
+        return iwae_bound(vae.draw(images, classes, k, seed_generator))
 
     # A tf.function on TensorFlow, not XLA: its compilation took 2-3 s of a 10-s evaluation and no
-    # call ran faster with it. Eager elsewhere: jax.jit would need the seed generator's state passed in and out.
+    # call ran faster with it. Eager elsewhere: jax.jit would need the seed generator's state passed
+    # in and out.
     if tf is not None:
         batch_log_px = tf.function(batch_log_px, autograph=False)
 
@@ -156,32 +158,46 @@ CLASSIFIER_EPOCHS = 3
 
 
 def build_classifier(num_classes):
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
-        layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(num_classes),
-    ], name="classifier")
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),
+            layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(num_classes),
+        ],
+        name="classifier",
+    )
 
 
 def classifier_for(data, paths, seed=0):
     """The judge for this data: loaded from the first of `paths` (classifier.keras files) whose
     record (classifier.json beside it) names the same classes, source and training images;
     else trained for CLASSIFIER_EPOCHS epochs and saved to the last of `paths`."""
-    record = {"classes": data.classes, "source": data.source, "n_train": len(data.x_train), "epochs": CLASSIFIER_EPOCHS}
+    record = {
+        "classes": data.classes,
+        "source": data.source,
+        "n_train": len(data.x_train),
+        "epochs": CLASSIFIER_EPOCHS,
+    }
     for path in paths:
         try:
             if json.loads(path.with_suffix(".json").read_text()) == record:
                 return keras.models.load_model(path)
         except (OSError, ValueError):
             continue  # none there, or damaged: train a new one
-    print(f"Training the legibility classifier ({CLASSIFIER_EPOCHS} epochs on the training images) ...", flush=True)
+    print(
+        f"Training the legibility classifier ({CLASSIFIER_EPOCHS} epochs on the training images) ...",
+        flush=True,
+    )
     keras.utils.set_random_seed(seed)
     classifier = build_classifier(len(data.classes))
-    classifier.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"],
-                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        metrics=["accuracy"],
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     classifier.fit(data.x_train, data.y_train, batch_size=128, epochs=CLASSIFIER_EPOCHS, verbose=0)
     if paths:
         atomic_write(paths[-1], classifier.save)
@@ -201,7 +217,7 @@ def legibility(decode, classify, z, classes, batch=100):
     classes = np.arange(classes) if np.isscalar(classes) else np.asarray(classes)
     hits = 0
     for start in range(0, len(z), batch):
-        styles = z[start:start + batch]
+        styles = z[start : start + batch]
         drawn = np.tile(classes, len(styles))
         hits += int(np.sum(classify(decode(np.repeat(styles, len(classes), axis=0), drawn)) == drawn))
     return hits / (len(z) * len(classes))
@@ -234,15 +250,25 @@ def layer_metrics(vae, x, labels=None, batch_size=1000):
     dimensions, active units (as active_units, of its posterior means) and mean KL over x, in nats."""
     batches = []
     for start in range(0, len(x), batch_size):
-        batch_labels = None if labels is None or not vae.conditional else labels[start : start + batch_size]
-        batches.append([(name, ops.convert_to_numpy(means), ops.convert_to_numpy(kl))
-                        for name, means, kl in vae.layer_statistics(x[start : start + batch_size], batch_labels)])
+        batch_labels = None if labels is None else labels[start : start + batch_size]
+        batches.append(
+            [
+                (name, ops.convert_to_numpy(means), ops.convert_to_numpy(kl))
+                for name, means, kl in vae.layer_statistics(x[start : start + batch_size], batch_labels)
+            ]
+        )
     layers_ = []
     for i, (name, means, _) in enumerate(batches[0]):
         means = np.concatenate([batch[i][1] for batch in batches])
         kl = np.concatenate([batch[i][2] for batch in batches])
-        layers_.append({"name": name, "dims": int(means.shape[1]), "active_units": active_units(means),
-                        "kl": float(kl.mean())})
+        layers_.append(
+            {
+                "name": name,
+                "dims": int(means.shape[1]),
+                "active_units": active_units(means),
+                "kl": float(kl.mean()),
+            }
+        )
     return layers_
 
 
@@ -258,16 +284,18 @@ def evaluate(vae, data, args, classifier_paths=()):
     z_train, z_test = encode_all(vae, x_train, data.y_train), encode_all(vae, x_test, data.y_test)
     subset = stratified_subset(data.y_test, args.iwae_images, seed=args.seed)
     print(f"IWAE bound: k = {args.iwae_k} importance samples on {len(subset):,} test images", flush=True)
-    iwae, iwae_stderr = iwae_nll(vae, x_test[subset], data.y_test[subset], k=args.iwae_k, seed=args.seed,
-                                 progress=not args.quiet)
+    iwae, iwae_stderr = iwae_nll(
+        vae, x_test[subset], data.y_test[subset], k=args.iwae_k, seed=args.seed, progress=not args.quiet
+    )
     test = {
         **negative_elbo(vae, x_test, data.y_test, batch_size),
         "iwae_nll": iwae,
         "iwae_stderr": iwae_stderr,
         "iwae_k": args.iwae_k,
         "iwae_images": len(subset),
-        "iwae_subset": "all test images" if len(subset) == len(x_test) else
-                       f"stratified by class, seed {args.seed}",
+        "iwae_subset": "all test images"
+        if len(subset) == len(x_test)
+        else f"stratified by class, seed {args.seed}",
         "knn_accuracy": knn_accuracy(z_train, data.y_train, z_test, data.y_test),
         "knn_images": {"train": len(z_train), "test": len(z_test)},
         "active_units": active_units(z_test),

@@ -2,11 +2,11 @@
 
 Every function takes numpy arrays (and, where it draws new images, a `decode(z)` function
 that returns them) and writes one PNG (or GIF) atomically, so a reader never sees half a
-file. It knows nothing of Keras or the model: experiment.py decides what to draw
-(experiment.choose_figures). The class colours are loaders.PALETTE, shared with report.html.
+file. It knows nothing of Keras or the model: run_figures.py decides what to draw
+(run_figures.choose_figures). The class colours are loaders.PALETTE, shared with report.html.
 Images are floats in 0..1 stored as white ink on black; they are all shown with the "gray_r"
-colormap, i.e. as dark ink on white paper. `classes` is a string whose i-th character names class i, and `title`
-names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
+colormap, i.e. as dark ink on white paper. `classes` is a string whose i-th character names class i, and
+`title` names the run ("letters · synthetic · dense, latent 2"); it goes under each figure's heading.
 """
 
 import os
@@ -40,9 +40,18 @@ CMAP = "gray_r"
 # Pairs that make telling interpolations (similar shapes); those whose classes exist are used.
 DEFAULT_PAIRS = [("A", "E"), ("O", "U"), ("M", "W"), ("1", "7"), ("3", "8"), ("4", "9")]
 # "tight" trims the slack that fixed-aspect image axes leave, and never cuts off a title.
-plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "figure.titlesize": 13,
-                     "axes.spines.top": False, "axes.spines.right": False,
-                     "savefig.dpi": 120, "savefig.facecolor": "white", "savefig.bbox": "tight"})
+plt.rcParams.update(
+    {
+        "font.size": 11,
+        "axes.titlesize": 12,
+        "figure.titlesize": 13,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "savefig.dpi": 120,
+        "savefig.facecolor": "white",
+        "savefig.bbox": "tight",
+    }
+)
 
 
 # ----------------------------------------------------------------------------
@@ -112,7 +121,9 @@ def _tiles_figure(rows, captions=None, row_labels=None, space_above=None, gap=4)
         y += 28 + gap
     canvas = np.zeros((y - gap, max(len(row) for row in rows) * (28 + gap) - gap), np.float32)
     inches_per_pixel = 1.0 / 32
-    fig, ax = plt.subplots(figsize=(canvas.shape[1] * inches_per_pixel + 0.3, canvas.shape[0] * inches_per_pixel + 0.8))
+    fig, ax = plt.subplots(
+        figsize=(canvas.shape[1] * inches_per_pixel + 0.3, canvas.shape[0] * inches_per_pixel + 0.8)
+    )
     frames = []
     for r, row in enumerate(rows):
         for c, image in enumerate(row):
@@ -122,8 +133,15 @@ def _tiles_figure(rows, captions=None, row_labels=None, space_above=None, gap=4)
             canvas[tops[r] : tops[r] + 28, left : left + 28] = image
             frames.append(Rectangle((left - 0.5, tops[r] - 0.5), 28, 28))
             if captions[r] is not None:
-                ax.text(left + 13.5, tops[r] - 2, captions[r][c], ha="center", va="bottom", fontsize=12,
-                        fontweight="bold")
+                ax.text(
+                    left + 13.5,
+                    tops[r] - 2,
+                    captions[r][c],
+                    ha="center",
+                    va="bottom",
+                    fontsize=12,
+                    fontweight="bold",
+                )
         if row_labels is not None and row_labels[r]:
             ax.text(-4, tops[r] + 13.5, row_labels[r], ha="right", va="center", fontsize=10)
     ax.imshow(canvas, cmap=CMAP, vmin=0, vmax=1, interpolation="nearest")
@@ -143,8 +161,10 @@ def plot_samples(images, labels, classes, path, title, n=40):
     chosen = sorted(chosen, key=lambda i: (labels[i], i))
     cols = min(10, len(chosen))
     rows = [chosen[start : start + cols] for start in range(0, len(chosen), cols)]
-    fig, ax = _tiles_figure([[images[i] for i in row] for row in rows],
-                            captions=[[classes[labels[i]] for i in row] for row in rows])
+    fig, ax = _tiles_figure(
+        [[images[i] for i in row] for row in rows],
+        captions=[[classes[labels[i]] for i in row] for row in rows],
+    )
     ax.set_title(f"Training images\n{title}", fontsize=13)
     save_figure(fig, path)
 
@@ -181,7 +201,9 @@ def latent_plane(z):
         return np.zeros(2), np.eye(2), np.ones(2)
     pca = PCA(n_components=2).fit(z)
     # Fix each component's sign (largest entry positive) so the GIF does not flip between epochs.
-    axes = pca.components_ * np.sign(pca.components_[np.arange(2), np.abs(pca.components_).argmax(1)])[:, None]
+    axes = (
+        pca.components_ * np.sign(pca.components_[np.arange(2), np.abs(pca.components_).argmax(1)])[:, None]
+    )
     return pca.mean_, axes, np.sqrt(pca.explained_variance_)
 
 
@@ -189,7 +211,7 @@ def plane_coordinates(plane, n, prior=None):
     """Coordinates along each plane axis: Gaussian quantiles 5%..95% scaled by the spread,
     so with latent_dim 2 they cover the prior N(0, I) and with PCA the data's spread.
 
-    prior: samples (m, latent_dim) of a learned prior (the VampPrior), whose mass need not sit
+    prior: samples (m, latent_dim) of a learned prior (priors.py), whose mass need not sit
     around 0: then the 5%..95% quantiles of their projections on each axis, so the grid covers
     where that prior puts its mass."""
     if prior is None:
@@ -229,7 +251,11 @@ def plot_latent_grid(decode, z, path, title, n=20, subject=None, prior=None):
     names = {1: ("z[0]", ""), 2: ("z[0]", "z[1]")}.get(z.shape[1], ("PC1", "PC2"))
     ax.set(xlabel=names[0], ylabel=names[1])
     what = {1: "latent line", 2: "latent plane"}.get(z.shape[1], "test data's first two principal components")
-    heading = f"'{subject}' in many hands: the decoder over the {what} of styles" if subject else f"Decoder output over the {what}"
+    heading = (
+        f"'{subject}' in many hands: the decoder over the {what} of styles"
+        if subject
+        else f"Decoder output over the {what}"
+    )
     if prior is not None:
         heading += ", spaced by the learned prior's quantiles"
     fig.suptitle(f"{heading}\n{title}")
@@ -268,17 +294,36 @@ def plot_latent_scatter(z, labels, classes, path, title, method="pca", markers=N
     for c in present:
         # The median sits inside the cluster even when a few points stray far away.
         cx, cy = np.median(xy[labels == c], axis=0)
-        ax.text(cx, cy, classes[c], color=colors[c], fontsize=20, fontweight="bold",
-                ha="center", va="center", path_effects=outline)
-    handles = [Line2D([], [], linestyle="", marker="o", markersize=7, color=colors[c], label=classes[c])
-               for c in present]
+        ax.text(
+            cx,
+            cy,
+            classes[c],
+            color=colors[c],
+            fontsize=20,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            path_effects=outline,
+        )
+    handles = [
+        Line2D([], [], linestyle="", marker="o", markersize=7, color=colors[c], label=classes[c])
+        for c in present
+    ]
     if markers is not None and project is not None:
         marks = project(np.asarray(markers, dtype=np.float32))
         ax.scatter(marks[:, 0], marks[:, 1], marker="x", c="black", s=28, linewidths=1.2, zorder=3)
-        handles.append(Line2D([], [], linestyle="", marker="x", markersize=7, color="black",
-                              label=marker_name))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
-              ncols=1 if len(present) <= 13 else 2, columnspacing=0.8, handletextpad=0.2)
+        handles.append(
+            Line2D([], [], linestyle="", marker="x", markersize=7, color="black", label=marker_name)
+        )
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        frameon=False,
+        ncols=1 if len(present) <= 13 else 2,
+        columnspacing=0.8,
+        handletextpad=0.2,
+    )
     ax.set(xlabel=names[0], ylabel=names[1])
     fig.suptitle(f"Latent space: test z_mean by class{how}\n{title}")
     save_figure(fig, path)
@@ -293,9 +338,12 @@ def plot_history(history, path, title):
     adversary's accuracy, for a model that has one)."""
     epochs = history["epoch"] + 1
     # A train_k column: the loss is the negative IWAE bound with that many samples (VAE.compute_losses).
-    total = f"total loss: −IWAE bound, k = {history['train_k'].iloc[-1]:g}" if "train_k" in history else "total loss"
-    panels = [("loss", total), ("reconstruction", "reconstruction  −log p(x|z)"),
-              ("kl", "KL divergence")]
+    total = (
+        f"total loss: −IWAE bound, k = {history['train_k'].iloc[-1]:g}"
+        if "train_k" in history
+        else "total loss"
+    )
+    panels = [("loss", total), ("reconstruction", "reconstruction  −log p(x|z)"), ("kl", "KL divergence")]
     if "adversary_accuracy" in history:
         panels.append(("adversary_accuracy", "style adversary: class named from z"))
     fig, axes = plt.subplots(1, len(panels), figsize=(14 / 3 * len(panels), 4.4), layout="constrained")
@@ -306,9 +354,16 @@ def plot_history(history, path, title):
         if "kl_weight" in history and (history["kl_weight"] < history["kl_weight"].max()).any():
             # Warm-up epochs: the training loss used a smaller KL weight than validation does.
             warm = epochs[history["kl_weight"] < history["kl_weight"].max()]
-            ax.axvspan(warm.min() - 0.5, warm.max() + 0.5, color="0.92", zorder=0,
-                       label="KL warm-up (training loss weighted)" if key == "loss" else None)
-        ax.set(title=name, xlabel="epoch", ylabel="accuracy" if key == "adversary_accuracy" else "nats per image")
+            ax.axvspan(
+                warm.min() - 0.5,
+                warm.max() + 0.5,
+                color="0.92",
+                zorder=0,
+                label="KL warm-up (training loss weighted)" if key == "loss" else None,
+            )
+        ax.set(
+            title=name, xlabel="epoch", ylabel="accuracy" if key == "adversary_accuracy" else "nats per image"
+        )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_xlim(0.5, epochs.max() + 0.5)
         ax.grid(alpha=0.3)
@@ -342,7 +397,9 @@ def _interpolation_pairs(present, pairs):
     wanted = pairs if pairs is not None else DEFAULT_PAIRS
     keep = list(dict.fromkeys((a, b) for a, b in wanted if a in present and b in present and a != b))
     if pairs is None or not keep:  # top up: consecutive classes first, then any other pair
-        keep = list(dict.fromkeys(keep + list(zip(present, present[1:])) + list(combinations(present, 2))))[:3]
+        keep = list(dict.fromkeys(keep + list(zip(present, present[1:])) + list(combinations(present, 2))))[
+            :3
+        ]
     return keep
 
 
@@ -430,8 +487,13 @@ def plot_analogies(decode, z, labels, images, classes, path, title):
     images, labels = _images(images), np.asarray(labels)
     z = np.asarray(z, dtype=np.float32).reshape(len(images), -1)
     rows, cols = len(images), len(classes)
-    fig, (left, right) = plt.subplots(1, 2, width_ratios=[1, cols], layout="constrained",
-                                      figsize=(0.42 * (cols + 1) + 1.4, 0.46 * rows + 1.6))
+    fig, (left, right) = plt.subplots(
+        1,
+        2,
+        width_ratios=[1, cols],
+        layout="constrained",
+        figsize=(0.42 * (cols + 1) + 1.4, 0.46 * rows + 1.6),
+    )
     fig.get_layout_engine().set(wspace=0.03)  # a visible gap between the inputs and the redrawings
     _show(left, _tile(images, rows, 1), separators=(rows, 1))
     left.xaxis.tick_top()
@@ -468,13 +530,16 @@ def _thumbnail(path, size=400):
             grey = np.asarray(image, dtype=np.float32)
             return grey / max(float(grey.max()), 1e-6), "gray"
         rgba = image.convert("RGBA")
-        return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")), None
+        return np.asarray(
+            Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+        ), None
 
 
 def plot_style_input(original_paths, prepared, redrawn, path, title, most=8):
     """One row per letter of the user's (up to `most`): the photo (a thumbnail), the 28x28 image
     prepared from it (writing.prepare_style_image), what the model saw, and the same character
-    redrawn from the style code (all the letters combined: style.infer_style): whether the code kept the hand."""
+    redrawn from the style code (all the letters combined: style.infer_style): whether the code kept the
+    hand."""
     rows = min(len(prepared), most)
     fig, axes = plt.subplots(rows, 3, figsize=(9, 3.1 * rows + 1.3), layout="constrained", squeeze=False)
     for (left, middle, right), original, image, again in zip(axes, original_paths, prepared, redrawn):
@@ -497,9 +562,14 @@ def plot_style_input(original_paths, prepared, redrawn, path, title, most=8):
         _show(middle, _images(np.asarray(image)[None])[0])
         middle.set_title("what the model sees\n28×28", fontsize=11)
         _show(right, _images(np.asarray(again)[None])[0])
-        right.set_title("redrawn from your style code" + (f"\n(combined from {len(prepared)} letters)" if len(prepared) > 1 else ""),
-                        fontsize=11)
-    axes[-1][1].set_xlabel("grey, ink found and cropped, centred,\nframed as the training data frames its letters", fontsize=9)
+        right.set_title(
+            "redrawn from your style code"
+            + (f"\n(combined from {len(prepared)} letters)" if len(prepared) > 1 else ""),
+            fontsize=11,
+        )
+    axes[-1][1].set_xlabel(
+        "grey, ink found and cropped, centred,\nframed as the training data frames its letters", fontsize=9
+    )
     more = f" (the first {most} of {len(prepared)})" if len(prepared) > most else ""
     fig.suptitle(f"Your handwriting, as the model sees it and redraws it{more}\n{title}")
     save_figure(fig, path)
@@ -531,4 +601,6 @@ def write_gif(frames, path):
     durations = [500] * (len(frames) - 1) + [2500]  # milliseconds
     if len(durations) == 1:
         durations = durations[0]  # Pillow wants a number, not a list, for a single frame
-    atomic_write(path, lambda tmp: iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=durations, loop=0))
+    atomic_write(
+        path, lambda tmp: iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=durations, loop=0)
+    )

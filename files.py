@@ -1,10 +1,13 @@
 """What every stage shares: the errors a run ends with, and writing files safely.
 
 `UserError` is a problem in a data file or an option: the command line prints it as one line
-and exits with status 2; `TrainingFailed` (a loss that became NaN) with status 1. `atomic_write` writes a temporary file in the same folder and renames
-it, so no reader (or a Ctrl-C) ever leaves half a PNG, CSV, JSON, page or model behind.
+and exits with status 2; `TrainingFailed` (a loss that became NaN) with status 1. `atomic_write`
+writes a temporary file in the same folder and renames it, so no reader (or a Ctrl-C) ever leaves
+half a PNG, CSV, JSON, page or model behind. `missing` says in one line how to install an optional
+package (Gradio, JAX) that is not there.
 """
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -21,6 +24,21 @@ class UserError(ValueError):
 
 class TrainingFailed(Exception):
     """Training cannot go on (the loss became non-finite). Printed as one line, exit status 1."""
+
+
+# The packages beyond requirements.txt that a part of the project needs: its name, and what installs it.
+OPTIONAL = {
+    "gradio": ("Gradio", "make demo", "requirements-demo.txt"),
+    "jax": ("JAX", "make test", "requirements-dev.txt"),
+}
+
+
+def missing(package, needed_by):
+    """None if the optional `package` is installed, else the one line that says how to install it."""
+    if importlib.util.find_spec(package) is not None:
+        return None
+    name, target, requirements = OPTIONAL[package]
+    return f"{needed_by} needs {name}, which is not installed: run {target}, or pip install -r {requirements}"
 
 
 def atomic_write(path, write):
@@ -57,8 +75,13 @@ def read_saved_run(model_path, option=""):
     metrics_path = path.parent / "metrics.json"
     try:
         metrics = json.loads(metrics_path.read_text())
-        return {"variant": metrics["variant"], "classes": str(metrics["classes"]),
-                "conditional": bool(metrics.get("conditional"))}
+        return {
+            "variant": metrics["variant"],
+            "classes": str(metrics["classes"]),
+            "conditional": bool(metrics.get("conditional")),
+        }
     except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"{prefix}{metrics_path}: missing or unreadable; the model's classes are read from "
-                        "the metrics.json its run wrote beside it") from None
+        raise UserError(
+            f"{prefix}{metrics_path}: missing or unreadable; the model's classes are read from "
+            "the metrics.json its run wrote beside it"
+        ) from None

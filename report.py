@@ -34,6 +34,7 @@ from PIL import Image
 
 from files import atomic_write
 from loaders import PALETTE  # the figures' class colours (loaders.py: no TensorFlow, no matplotlib)
+from settings import ModelConfig, describe_model
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
 PAGE = "report.html"
@@ -74,7 +75,8 @@ def _grey_png(path, image):
     """Write a 0..1 white-on-black image as an 8-bit grey PNG of dark ink on white paper."""
     ink = np.clip(np.nan_to_num(np.asarray(image, dtype=np.float64)), 0.0, 1.0)
     pixels = np.round(255 * (1.0 - ink)).astype(np.uint8)
-    atomic_write(path, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG", optimize=True))
+    # zlib's default level: optimize=True made the files 1 % smaller in 5-10 times the time (1 s a run).
+    atomic_write(path, lambda tmp: Image.fromarray(pixels).save(tmp, format="PNG"))
 
 
 def sprite_file(index, name):
@@ -109,8 +111,10 @@ def _write_explorer_images(out_dir, explorer):
         raise ValueError("explorer: no sprites")
     for name, sprite in sprites.items():
         if np.shape(sprite) != (len(ys) * 28, len(xs) * 28):
-            raise ValueError(f"explorer: sprite {name!r} has shape {np.shape(sprite)}, "
-                             f"expected ({len(ys)}*28, {len(xs)}*28) for {len(ys)} ys and {len(xs)} xs")
+            raise ValueError(
+                f"explorer: sprite {name!r} has shape {np.shape(sprite)}, "
+                f"expected ({len(ys)}*28, {len(xs)}*28) for {len(ys)} ys and {len(xs)} xs"
+            )
     points = np.asarray(explorer["points"], dtype=np.float64).reshape(-1, 2)
     labels = np.asarray(explorer["labels"]).astype(int).reshape(-1)
     images = np.asarray(explorer["images"], dtype=np.float64).reshape(-1, 28, 28)
@@ -131,12 +135,15 @@ def _write_explorer_images(out_dir, explorer):
     bounds = _plane_range(xs, ys, points)
     return {
         "axis": [str(a) for a in explorer.get("axis_names", ("z[0]", "z[1]"))][:2],
-        "xs": _rounded(xs), "ys": _rounded(ys),
+        "xs": _rounded(xs),
+        "ys": _rounded(ys),
         "range": _rounded(bounds),
-        "xticks": _nice_ticks(*bounds[:2]), "yticks": _nice_ticks(*bounds[2:]),
+        "xticks": _nice_ticks(*bounds[:2]),
+        "yticks": _nice_ticks(*bounds[2:]),
         "start": _rounded([xs[len(xs) // 2], ys[len(ys) // 2]]),
         "sprites": files,
-        "points": _rounded(points), "labels": labels.tolist(),
+        "points": _rounded(points),
+        "labels": labels.tolist(),
         "sheet": {"file": POINTS, "cols": SHEET_COLUMNS, "rows": rows},
         "classes": str(explorer.get("classes", "")),
         "palette": PALETTE,
@@ -164,6 +171,7 @@ def _rounded(values, digits=4):
 def _plane_range(xs, ys, points):
     """[xmin, xmax, ymin, ymax]: the whole grid (cells reach halfway to the next grid value)
     and all but the farthest 0.5% of points at either end, plus a small margin."""
+
     def span(grid, coords):
         step = (grid[-1] - grid[0]) / (len(grid) - 1) if len(grid) > 1 else 1.0
         lo, hi = grid[0] - step / 2, grid[-1] + step / 2
@@ -182,11 +190,13 @@ def _nice_ticks(lo, hi, target=6):
     [lo, hi], labelled with just the decimals the step needs ("−2", "0.5")."""
     raw = (hi - lo) / (target + 1)  # at most about target + 1 ticks
     exponent = math.floor(math.log10(raw))
-    step = next(k * 10.0 ** exponent for k in (1, 2, 5, 10) if k * 10.0 ** exponent >= raw)
+    step = next(k * 10.0**exponent for k in (1, 2, 5, 10) if k * 10.0**exponent >= raw)
     decimals = max(0, -math.floor(math.log10(step)))
     ticks = [k * step for k in range(math.ceil(lo / step), math.floor(hi / step) + 1)]
-    return [[round(t, decimals + 1), format(t, f".{decimals}f").replace("-", "−") if round(t, decimals) else "0"]
-            for t in ticks]
+    return [
+        [round(t, decimals + 1), format(t, f".{decimals}f").replace("-", "−") if round(t, decimals) else "0"]
+        for t in ticks
+    ]
 
 
 # ----------------------------------------------------------------------------
@@ -223,20 +233,16 @@ def run_title(metrics):
 def model_description(metrics):
     """The model in one line, as the run described it (VAE.describe, metrics.json's "model"): the
     console, the page, the figures' titles and the results table print this. For a metrics.json
-    written before that line existed, its fields in the same words."""
+    written before that line existed, settings.describe_model of its fields, the prior by its name."""
     if metrics.get("model"):
         return str(metrics["model"])
-    parts = [f"{'conditional ' if metrics.get('conditional') else ''}{metrics.get('arch', '?')}, "
-             f"latent dim {metrics.get('latent_dim', '?')}"]
-    if metrics.get("pseudo_inputs"):
-        parts.append(f"the VampPrior with {metrics['pseudo_inputs']} pseudo-inputs (KL: one-sample estimate)")
-    if (metrics.get("train_k") or 1) > 1:
-        parts.append(f"trained on the IWAE bound (k = {metrics['train_k']})")
-    if metrics.get("free_bits"):
-        parts.append(f"free bits {metrics['free_bits']:g} nats per dimension")
-    parts += [f"{name} = {metrics[key]:g}" for key, name in (("style_adversary", "style adversary W"),
-                                                            ("style_mmd", "MMD penalty M")) if metrics.get(key)]
-    return ", ".join(parts)
+    prior = metrics.get("prior") or ModelConfig.prior
+    return describe_model(metrics, None if prior == ModelConfig.prior else f"the prior --prior {prior}")
+
+
+def bound_on(conditional):
+    """What the test loss and the IWAE bound are upper bounds on, per image."""
+    return "−log p(x | class)" if conditional else "−log p(x)"
 
 
 def _about(metrics):
@@ -258,17 +264,35 @@ def _banners(metrics):
     about, banners = _about(metrics), []
     if about.get("caveat"):
         level = "warning" if about.get("caveat_level") == "warning" else "note"
-        banners.append((f"{level} {about.get('kind', '')}", about["caveat"], f"This run used {about.get('description')}."))
+        banners.append(
+            (
+                f"{level} {about.get('kind', '')}",
+                about["caveat"],
+                f"This run used {about.get('description')}.",
+            )
+        )
     if metrics.get("interrupted"):
-        banners.append(("note", "Interrupted",
-                        f"Training was stopped after {metrics.get('epochs_run', '?')} epochs; "
-                        "the model is the one training had reached."))
+        banners.append(
+            (
+                "note",
+                "Interrupted",
+                f"Training was stopped after {metrics.get('epochs_run', '?')} epochs; "
+                "the model is the one training had reached.",
+            )
+        )
     if metrics.get("stopped_by_time_limit"):
-        banners.append(("note", "Time limit",
-                        f"Training stopped after {metrics.get('epochs_run', '?')} epochs, at --time-limit "
-                        f"{metrics.get('time_limit_minutes', 0):g} minutes; the model is its best epoch."))
-    return "\n".join(f'<div class="banner {_esc(cls)}" role="note"><strong>{_esc(head)}</strong>{_esc(text)}</div>'
-                     for cls, head, text in banners)
+        banners.append(
+            (
+                "note",
+                "Time limit",
+                f"Training stopped after {metrics.get('epochs_run', '?')} epochs, at --time-limit "
+                f"{metrics.get('time_limit_minutes', 0):g} minutes; the model is its best epoch.",
+            )
+        )
+    return "\n".join(
+        f'<div class="banner {_esc(cls)}" role="note"><strong>{_esc(head)}</strong>{_esc(text)}</div>'
+        for cls, head, text in banners
+    )
 
 
 def _source_text(metrics):
@@ -298,7 +322,9 @@ def _training_text(metrics):
     seconds = metrics.get("train_seconds")
     text = f"{_esc(metrics.get('epochs_run', MISSING))} epochs"
     if isinstance(seconds, (int, float)) and seconds:
-        text += f" in {_fmt(seconds, '.1f')} s" + (f" ({_fmt(seconds / 60, '.1f')} min)" if seconds >= 120 else "")
+        text += f" in {_fmt(seconds, '.1f')} s" + (
+            f" ({_fmt(seconds / 60, '.1f')} min)" if seconds >= 120 else ""
+        )
     if metrics.get("images_per_second"):
         text += f", {_fmt(metrics['images_per_second'], ',.0f')} images/s"
     strategy, replicas = metrics.get("strategy"), metrics.get("replicas")
@@ -314,7 +340,7 @@ def _training_text(metrics):
 def _facts(metrics, conditional):
     """The <dt>/<dd> pairs of the run at a glance."""
     classes = str(metrics.get("classes") or "")
-    sizes = (f"{_fmt(metrics.get('n_train'), ',d')} training / {_fmt(metrics.get('n_test'), ',d')} test images")
+    sizes = f"{_fmt(metrics.get('n_train'), ',d')} training / {_fmt(metrics.get('n_test'), ',d')} test images"
     rows = [
         ("variant", _esc(metrics.get("variant", MISSING))),
         ("data", _source_text(metrics)),
@@ -337,15 +363,24 @@ def _iwae_text(test):
 
 def _metrics_table(metrics, conditional):
     test, train = metrics.get("test") or {}, metrics.get("train") or {}
-    what = "−log p(x | class)" if conditional else "−log p(x)"
+    what = bound_on(conditional)
     k, n = _get(test, "iwae_k"), _get(test, "iwae_images")
     iwae_how = f"k = {_fmt(k, ',d')}, {_fmt(n, ',d')} test images" if k is not None else ""
     rows = [
         ("main", "−ELBO (loss)", _fmt(test.get("loss")), _fmt(train.get("loss"))),
-        ("", "&nbsp;&nbsp;reconstruction", _fmt(test.get("reconstruction")), _fmt(train.get("reconstruction"))),
+        (
+            "",
+            "&nbsp;&nbsp;reconstruction",
+            _fmt(test.get("reconstruction")),
+            _fmt(train.get("reconstruction")),
+        ),
         ("", "&nbsp;&nbsp;KL", _fmt(test.get("kl")), _fmt(train.get("kl"))),
-        ("main", f"IWAE bound on {what}" + (f'<br><span class="small">{iwae_how}</span>' if iwae_how else ""),
-         _iwae_text(test), ""),
+        (
+            "main",
+            f"IWAE bound on {what}" + (f'<br><span class="small">{iwae_how}</span>' if iwae_how else ""),
+            _iwae_text(test),
+            "",
+        ),
         ("", "5-NN accuracy of the latent means", _fmt(test.get("knn_accuracy"), ".1%"), ""),
         ("", "active latent units", _active_units(metrics), ""),
     ]
@@ -354,14 +389,19 @@ def _metrics_table(metrics, conditional):
     ids = [' id="test-loss"'] + [""] * (len(rows) - 1)  # the test loss, for people and for tests
     body = "\n".join(
         f'      <tr><td>{name}</td><td class="{cls}"{id_}>{test_value}</td><td>{train_value}</td></tr>'
-        for id_, (cls, name, test_value, train_value) in zip(ids, rows))
-    note = (f"The loss, −ELBO = reconstruction + KL, is an upper bound on {what}"
-            + (", the negative log-likelihood of an image given its class: it does not compare with "
-               "an unconditional model's −log p(x)." if conditional else
-               ", the negative log-likelihood; the IWAE bound is a tighter one on the images it names."))
-    return (f'    <table class="metrics">\n      <thead><tr><th></th><th>test</th><th>train</th></tr></thead>\n'
-            f"      <tbody>\n{body}\n      </tbody>\n    </table>\n"
-            f'    <p class="small">{note}</p>')
+        for id_, (cls, name, test_value, train_value) in zip(ids, rows)
+    )
+    note = f"The loss, −ELBO = reconstruction + KL, is an upper bound on {what}" + (
+        ", the negative log-likelihood of an image given its class: it does not compare with "
+        "an unconditional model's −log p(x)."
+        if conditional
+        else ", the negative log-likelihood; the IWAE bound is a tighter one on the images it names."
+    )
+    return (
+        f'    <table class="metrics">\n      <thead><tr><th></th><th>test</th><th>train</th></tr></thead>\n'
+        f"      <tbody>\n{body}\n      </tbody>\n    </table>\n"
+        f'    <p class="small">{note}</p>'
+    )
 
 
 def _style_rows(metrics):
@@ -370,12 +410,22 @@ def _style_rows(metrics):
     test = metrics["test"]
     chance = _fmt(test.get("chance_accuracy"), ".1%")
     rows = [
-        ("main", f"leakage: the class read from z by a logistic-regression probe"
-                 f'<br><span class="small">chance {chance}; the 5-NN accuracy above is the other probe</span>',
-         _fmt(test.get("probe_accuracy"), ".1%"), ""),
-        ("main", "legibility: test styles drawn as every class, read as that class"
-                 f'<br><span class="small">by a conv classifier that reads {_fmt(test.get("classifier_accuracy"), ".1%")} '
-                 "of the test images right</span>", _fmt(test.get("legibility"), ".1%"), ""),
+        (
+            "main",
+            f"leakage: the class read from z by a logistic-regression probe"
+            f'<br><span class="small">chance {chance}; the 5-NN accuracy above is the other probe</span>',
+            _fmt(test.get("probe_accuracy"), ".1%"),
+            "",
+        ),
+        (
+            "main",
+            "legibility: test styles drawn as every class, read as that class"
+            '<br><span class="small">by a conv classifier that reads '
+            f"{_fmt(test.get('classifier_accuracy'), '.1%')} "
+            "of the test images right</span>",
+            _fmt(test.get("legibility"), ".1%"),
+            "",
+        ),
     ]
     return rows
 
@@ -415,7 +465,8 @@ def _figures(out_dir, figures):
             f"    <figure{cls}>\n"
             f'      <img src="{_esc(quote(str(name)))}" alt="{_esc(caption)}"{dims}>\n'
             f"      <figcaption><code>{_esc(name)}</code> — {_esc(caption)}</figcaption>\n"
-            f"    </figure>")
+            f"    </figure>"
+        )
     return "\n".join(parts) or '    <p class="small">No figures in this folder.</p>'
 
 
@@ -423,7 +474,9 @@ def _class_select(data):
     """The class picker of a conditional model's explorer (nothing for one sprite)."""
     if data is None or len(data["sprites"]) < 2:
         return ""
-    options = "".join(f'<option value="{_esc(s["file"])}">{_esc(s["name"])}</option>' for s in data["sprites"])
+    options = "".join(
+        f'<option value="{_esc(s["file"])}">{_esc(s["name"])}</option>' for s in data["sprites"]
+    )
     return f'      <label class="pick">Decode as class <select id="sprite-class">{options}</select></label>'
 
 
@@ -431,18 +484,27 @@ def _explorer_intro(data, conditional):
     if data is None:
         return ""
     what = "each test image's latent mean" + (" (given its class)" if conditional else "")
-    return (f"Dots: {what}, coloured by class ({len(data['points']):,} test images). Move the pointer "
-            "over the plane to see what the decoder draws there (the nearest of its "
-            f"{len(data['xs'])}×{len(data['ys'])} grid points); point at a dot to see its test image.")
+    return (
+        f"Dots: {what}, coloured by class ({len(data['points']):,} test images). Move the pointer "
+        "over the plane to see what the decoder draws there (the nearest of its "
+        f"{len(data['xs'])}×{len(data['ys'])} grid points); point at a dot to see its test image."
+    )
 
 
 def _footer(out_dir):
-    links = [f'<a href="{name}">{name}</a>' for name in ("metrics.json", "history.csv") if (out_dir / name).is_file()]
+    links = [
+        f'<a href="{name}">{name}</a>'
+        for name in ("metrics.json", "history.csv")
+        if (out_dir / name).is_file()
+    ]
     text = "Written by report.py."
     if links:
         text += " The numbers: " + ", ".join(links) + "."
     if (out_dir / "model.keras").is_file():
-        text += " The model: <code>model.keras</code> (<code>keras.models.load_model</code> after <code>import common</code>)."
+        text += (
+            " The model: <code>model.keras</code> (<code>keras.models.load_model</code> after "
+            "<code>import common</code>)."
+        )
     return text
 
 
@@ -457,8 +519,9 @@ def render_page(out_dir, metrics, figures, data):
     out_dir = Path(out_dir)
     conditional = _conditional(metrics, data)
     title = run_title(metrics)
-    subtitle = ("A conditional VAE: the decoder draws a given class" if conditional else "A variational autoencoder") + \
-        " on 28×28 handwritten characters. Lower nats are better."
+    subtitle = (
+        "A conditional VAE: the decoder draws a given class" if conditional else "A variational autoencoder"
+    ) + " on 28×28 handwritten characters. Lower nats are better."
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=_esc(title),
         subtitle=_esc(subtitle),
@@ -471,4 +534,72 @@ def render_page(out_dir, metrics, figures, data):
         figures=_figures(out_dir, figures),
         footer=_footer(out_dir),
         explorer_json=_json_for_script(data),
+    )
+
+
+# ----------------------------------------------------------------------------
+# The console's summary
+
+
+def print_summary(metrics, out, files):
+    """The console's summary of a run, from its metrics.json: the last thing a script prints."""
+    test = metrics["test"]
+    if metrics["loaded_from"]:
+        training = f"none: loaded {metrics['loaded_from']}"
+    else:
+        training = (
+            f"{metrics['epochs_this_run']} epochs in {metrics['train_seconds']:.1f} s "
+            f"({metrics['images_per_second']:,.0f} images/s)"
+            + (" (interrupted)" if metrics["interrupted"] else "")
+            + (" (stopped by --time-limit)" if metrics.get("stopped_by_time_limit") else "")
+            + (f", fine-tuned from {metrics['fine_tuned_from']}" if metrics.get("fine_tuned_from") else "")
+        )
+    what = f"{bound_on(True)} bound" if metrics["conditional"] else "negative ELBO"
+    knn = (
+        "5-NN accuracy of the class from z (style only: near chance is good)"
+        if metrics["conditional"]
+        else "5-NN accuracy"
+    )
+    files_read = (": " + metrics["data"]["files"]) if metrics["data"]["files"] else ""
+    iwae = f"k={test['iwae_k']}, {test['iwae_images']:,} images, {test['iwae_subset']}"
+    lines = [
+        f"\nSummary ({metrics['variant']})",
+        f"  data         {metrics['data']['description']}{files_read}",
+        f"               {metrics['n_train']:,} train / {metrics['n_test']:,} test images, "
+        f"classes {metrics['classes']}",
+        f"  model        {model_description(metrics)}",
+        f"  training     {training}",
+        f"  test loss    {test['loss']:.2f} nats/image ({what}) = "
+        f"reconstruction {test['reconstruction']:.2f} + KL {test['kl']:.2f}",
+        f"  test IWAE    {test['iwae_nll']:.2f} ± {test['iwae_stderr']:.2f} nats/image ({iwae})",
+        f"  latent space {knn} {test['knn_accuracy']:.1%}, active units {test['active_units']}/"
+        f"{metrics['latent_dim']}{layers_summary(metrics)}{style_summary(metrics)}",
+        f"  files        {out}/: {', '.join(sorted(files))}",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def layers_summary(metrics):
+    """The summary's line on each stochastic layer of a hierarchical model (the ladder)."""
+    layers = metrics["test"].get("layers", [])
+    if len(layers) < 2:
+        return ""
+    return "\n  layers       " + "; ".join(
+        f"{layer['name']}: KL {layer['kl']:.2f}, active units {layer['active_units']}/{layer['dims']}"
+        for layer in layers
+    )
+
+
+def style_summary(metrics):
+    """The summary's lines on a conditional model's style code: leakage and legibility."""
+    test = metrics["test"]
+    if "legibility" not in test:
+        return ""
+    return (
+        f"\n  leakage      the class read from z by a logistic probe {test['probe_accuracy']:.1%}, "
+        f"chance {test['chance_accuracy']:.1%}"
+        f"\n  legibility   {test['legibility']:.1%} of {test['legibility_images']:,} test styles drawn "
+        "as every class are read as that class"
+        "\n               (by a conv classifier that reads "
+        f"{test['classifier_accuracy']:.1%} of the test images right)"
     )

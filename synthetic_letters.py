@@ -31,6 +31,7 @@ other letters are requested, and a large set (see _PARALLEL_FROM) is drawn by on
 make_hand draws the letters of one fixed hand instead: a person's letters, for bench/user_hand.py;
 make_hands those of many hands, for --hands.
 """
+
 import concurrent.futures
 import contextlib
 import functools
@@ -47,9 +48,9 @@ from tqdm import tqdm
 
 CACHE_NAME = "hershey-letters-v3-seed{seed}.npz"  # the caller formats it with the seed
 
-_SIZE = 28               # output side, as EMNIST
-_CANVAS = 128            # binary drawing canvas, as the NIST forms' character boxes
-_SIDE = 96               # a letter's larger side on the canvas, px (leaves room for the pen)
+_SIZE = 28  # output side, as EMNIST
+_CANVAS = 128  # binary drawing canvas, as the NIST forms' character boxes
+_SIDE = 96  # a letter's larger side on the canvas, px (leaves room for the pen)
 # Pen width at 28x28, px: log-normal (median, spread of the log), clipped. Tuned so that the ink
 # per image matches real EMNIST letters (mean 0.165, standard deviation 0.054 between images;
 # data/README.md). (A pen of one width in form units, which gives lower-case letters, smaller on
@@ -60,36 +61,70 @@ _PEN_RANGE = (1.6, 5.0)
 # less by a random amount, since real letters do not all fill the frame (mean 22.1 px above half
 # the maximum).
 _BOX = 24.0
-_SHRINK = 0.8            # mean of the exponential amount taken off _BOX, px
+_SHRINK = 0.8  # mean of the exponential amount taken off _BOX, px
 # Share of lower-case forms in a class: f / (f + _UPPER_WEIGHT), f the letter's frequency in English
 # text (%). A hypothesis, fitted to the real inks: real E is as heavy as a lower-case e (0.219),
 # J and F nearly as their capitals; this rule, with _UPPER_WEIGHT = 3.2, gives E 80 % lower case,
 # A 72 %, L 56 %, F 41 %, J 4 %, and brings the inks of E, A, L and J within 7 % of the real ones.
-_FREQUENCY = dict(zip("etaoinshrdlcumwfgypbvkjxqz",
-                      [12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2,
-                       2.0, 2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07]))
+_FREQUENCY = dict(
+    zip(
+        "etaoinshrdlcumwfgypbvkjxqz",
+        [
+            12.7,
+            9.1,
+            8.2,
+            7.5,
+            7.0,
+            6.7,
+            6.3,
+            6.1,
+            6.0,
+            4.3,
+            4.0,
+            2.8,
+            2.8,
+            2.4,
+            2.4,
+            2.2,
+            2.0,
+            2.0,
+            1.9,
+            1.5,
+            1.0,
+            0.8,
+            0.15,
+            0.15,
+            0.1,
+            0.07,
+        ],
+    )
+)
 _UPPER_WEIGHT = 3.2
 _PARALLEL_FROM = 10_000  # images from which drawing is shared among processes (they take time to start)
-_SCRIPT_SHARE = 0.4      # share of script forms among the lower case, where one is kept
+_SCRIPT_SHARE = 0.4  # share of script forms among the lower case, where one is kept
 # Script lower case kept: these look like hand printing. Left out: those with a lead-in stroke
 # from the baseline (i j m n p r s u v w x y z) and those with a looped ascender (b f h k l),
 # which a pen of EMNIST's width fills into a blob; all script capitals are copperplate
 # flourishes and are left out too.
 _SCRIPT_LOWER = "acdegoqt"
-_CAP = 21                # cap height in Hershey units (base line 9 - cap line -12), in both fonts
+_CAP = 21  # cap height in Hershey units (base line 9 - cap line -12), in both fonts
 # Hand-printed capitals the Hershey sans lacks, in Hershey units (cap line y = -12, base line 9):
 # the I with bars and the J with a bar on top. Without them the thin letters carry far less ink
 # than real ones (I 0.067 against 0.108).
 _BARRED = {
     "I": [[(-4, -12), (4, -12)], [(0, -12), (0, 9)], [(-4, 9), (4, 9)]],
-    "J": [[(-1, -12), (9, -12)], [(4, -12), (4, 4), (3, 7), (2, 8), (0, 9), (-2, 9), (-4, 8), (-5, 7), (-6, 4), (-6, 2)]],
+    "J": [
+        [(-1, -12), (9, -12)],
+        [(4, -12), (4, 4), (3, 7), (2, 8), (0, 9), (-2, 9), (-4, 8), (-5, 7), (-6, 4), (-6, 2)],
+    ],
 }
-_BARRED_SHARE = 0.8      # share of the barred form among a letter's capitals
+_BARRED_SHARE = 0.8  # share of the barred form among a letter's capitals
 
 
 # ------------------------------------------------------------------------------------------
 # Glyphs: Hershey strokes joined into pen paths
 # ------------------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=None)
 def _font(name):
@@ -137,8 +172,10 @@ def _forms(letter):
     if letter in _BARRED:
         forms = [(forms[0][0], upper * (1 - _BARRED_SHARE)), (_BARRED[letter], upper * _BARRED_SHARE)]
     if lower in _SCRIPT_LOWER:
-        forms += [(_font("futural").all_glyphs[lower].strokes, lower_share * (1 - _SCRIPT_SHARE)),
-                  (_font("scripts").all_glyphs[lower].strokes, lower_share * _SCRIPT_SHARE)]
+        forms += [
+            (_font("futural").all_glyphs[lower].strokes, lower_share * (1 - _SCRIPT_SHARE)),
+            (_font("scripts").all_glyphs[lower].strokes, lower_share * _SCRIPT_SHARE),
+        ]
     elif letter.isalpha():
         forms += [(_font("futural").all_glyphs[lower].strokes, lower_share)]
     paths = [[path / _CAP for path in _join(strokes)] for strokes, _ in forms]
@@ -149,16 +186,33 @@ def _forms(letter):
 # One hand: distortions of the pen paths (all lengths in cap heights)
 # ------------------------------------------------------------------------------------------
 
-_STEP = 0.012   # resampling step: about 1 canvas pixel
-_LONG = 0.3     # paths shorter than this (the dots on i and j, small loops) keep their ends as they are
+_STEP = 0.012  # resampling step: about 1 canvas pixel
+_LONG = 0.3  # paths shorter than this (the dots on i and j, small loops) keep their ends as they are
+
+
+@functools.lru_cache(maxsize=4096)
+def _arc(key, shape):
+    """What _resample needs of a path that depends on the path alone, worked out once per path (a form's
+    paths are drawn thousands of times): the path without repeated points, the arc length at each point,
+    and the direction at each end. key: the path's bytes (float64), shape: its shape."""
+    path = np.frombuffer(key).reshape(shape)
+    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    keep = np.r_[True, seg > 0]
+    path, s = path[keep], np.r_[0, np.cumsum(seg[seg > 0])]
+    if s[-1] == 0:
+        return path, s, None
+    ends = [
+        (path[end], inside / np.linalg.norm(inside))
+        for end, inside in ((0, path[1] - path[0]), (-1, path[-1] - path[-2]))
+    ]
+    return path, s, ends
 
 
 def _resample(path, rng):
     """Dense points along `path`, each end overshot (extended along its tangent) or undershot
     (cut short) by a random amount."""
-    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
-    keep = np.r_[True, seg > 0]
-    path, s = path[keep], np.r_[0, np.cumsum(seg[seg > 0])]
+    path = np.ascontiguousarray(path, float)
+    path, s, ends = _arc(path.tobytes(), path.shape)
     length = s[-1]
     if length == 0:
         return path[:1]
@@ -168,18 +222,29 @@ def _resample(path, rng):
     t = np.linspace(start, stop, max(2, int((stop - start) / _STEP) + 1))
     pts = np.stack([np.interp(t, s, path[:, 0]), np.interp(t, s, path[:, 1])], 1)
     # np.interp clamps beyond the ends: carry on straight along each end's direction instead.
-    for end, inside, beyond in ((0, path[1] - path[0], t < 0), (-1, path[-1] - path[-2], t > length)):
-        direction = inside / np.linalg.norm(inside)
-        overshoot = np.where(t < 0, t, t - length)[beyond]
-        pts[beyond] = path[end] + overshoot[:, None] * direction
+    if start < 0:
+        beyond = t < 0
+        pts[beyond] = ends[0][0] + t[beyond][:, None] * ends[0][1]
+    if stop > length:
+        beyond = t > length
+        pts[beyond] = ends[1][0] + (t[beyond] - length)[:, None] * ends[1][1]
     return pts
+
+
+@functools.lru_cache(maxsize=None)
+def _gaussian(sigma):
+    """The weights scipy's gaussian_filter1d(x, sigma) correlates with (4 sigma either side), computed once:
+    scipy works them out again on every call, about a tenth of the drawing."""
+    impulse = np.zeros(8 * sigma + 1)
+    impulse[4 * sigma] = 1
+    return ndimage.gaussian_filter1d(impulse, sigma, mode="constant")[::-1].copy()
 
 
 def _tremor(pts, rng, amp=0.004):
     """A small smooth wobble along a stroke, as from an unsteady hand."""
     if len(pts) < 8:
         return pts
-    noise = ndimage.gaussian_filter1d(rng.normal(size=pts.shape), 10, axis=0, mode="nearest")
+    noise = ndimage.correlate1d(rng.normal(size=pts.shape), _gaussian(10), axis=0, mode="nearest")
     return pts + amp * noise / max(noise.std(), 1e-9)
 
 
@@ -188,7 +253,7 @@ def _field_params(rng, amp=0.12, modes=4):
     that one hand (make_hand) can bend all its letters by the same field.
     The amount (amp, in cap heights) is the one that brought synthetic digits closest to real MNIST
     (bench/digits_proxy.py: 0.08 and 3 waves, v2, left models 12-19 nats further off; data/README.md)."""
-    freq = rng.normal(0, 0.5, (modes, 2, 2))           # cycles per cap height, (mode, out, in)
+    freq = rng.normal(0, 0.5, (modes, 2, 2))  # cycles per cap height, (mode, out, in)
     phase = rng.uniform(0, 2 * np.pi, (modes, 2))
     weight = rng.normal(0, amp / np.sqrt(modes), (modes, 2))
     return freq, phase, weight
@@ -203,14 +268,14 @@ def _field(pts, rng, params=None):
 
 
 _SLANT = (0.1, 0.25)  # mean and spread of the slant (x shift per unit of height), about MNIST's digits'
-_ASPECT = 0.15       # spread of the log of the width-to-height stretch
+_ASPECT = 0.15  # spread of the log of the width-to-height stretch
 
 
 def _affine(rng):
     """Slant, rotation and aspect of one hand, as a 2x2 matrix acting on (x, y), y down. Size is
     left out: the EMNIST framing scales every letter to the same box, so the only size that
     matters is the letter's relative to the pen, which the random pen width sets."""
-    slant = np.clip(rng.normal(*_SLANT), -0.4, 0.7)   # x moves right as y goes up: a forward lean
+    slant = np.clip(rng.normal(*_SLANT), -0.4, 0.7)  # x moves right as y goes up: a forward lean
     angle = rng.uniform(-0.12, 0.12)
     aspect = np.exp(np.clip(rng.normal(0, _ASPECT), -0.5, 0.5))
     cos, sin = np.cos(angle), np.sin(angle)
@@ -235,6 +300,7 @@ def _write(paths, rng, hand=None):
 # ------------------------------------------------------------------------------------------
 # Drawing and EMNIST framing
 # ------------------------------------------------------------------------------------------
+
 
 def _draw(paths, width):
     """A binary canvas with the paths drawn by a round pen `width` px wide."""
@@ -268,14 +334,17 @@ def _emnist_frame(canvas, box=_BOX):
     result: 24 (a 2 px border) or less."""
     # Blur only the ink's neighbourhood (4 sigma around it): the same result, several times faster.
     top, bottom, left, right = _bbox(canvas > 0)
-    canvas = canvas[max(0, top - 4):bottom + 4, max(0, left - 4):right + 4]
-    blurred = ndimage.gaussian_filter(canvas, 1.0, mode="constant")
+    canvas = canvas[max(0, top - 4) : bottom + 4, max(0, left - 4) : right + 4]
+    # ndimage.gaussian_filter(canvas, 1.0, mode="constant"), one axis at a time, with the weights worked
+    # out once.
+    blurred = ndimage.correlate1d(canvas, _gaussian(1), axis=0, mode="constant")
+    ndimage.correlate1d(blurred, _gaussian(1), axis=1, output=blurred, mode="constant")
     top, bottom, left, right = _bbox(blurred > 0.05 * blurred.max())
     roi = blurred[top:bottom, left:right]
     side = round(max(roi.shape) * _SIZE / box)
     frame = np.zeros((side, side), np.float32)
     y, x = (side - roi.shape[0]) // 2, (side - roi.shape[1]) // 2
-    frame[y:y + roi.shape[0], x:x + roi.shape[1]] = roi
+    frame[y : y + roi.shape[0], x : x + roi.shape[1]] = roi
     out = np.asarray(Image.fromarray(frame).resize((_SIZE, _SIZE), Image.BICUBIC))
     out = np.clip(out, 0, None)
     return np.round(255 * out / out.max()).astype(np.uint8)
@@ -303,11 +372,13 @@ def _make_letter(letter, n, seed, split, frame=None):
     return out
 
 
-def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0,
-                           frame=None):
+def make_synthetic_letters(
+    chars: str, n_train_per_class: int = 1000, n_test_per_class: int = 200, seed: int = 0, frame=None
+):
     """Return x_train, y_train, x_test, y_test.
 
-    x_*: uint8 arrays (N, 28, 28), 0..255, ink bright (255) on black (0) like EMNIST, upright (not transposed).
+    x_*: uint8 arrays (N, 28, 28), 0..255, ink bright (255) on black (0) like EMNIST, upright (not
+    transposed).
     y_*: int64 arrays of class indices into `chars` (uppercase letters, e.g. "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
     or digits, drawn the same way: bench/digits_proxy.py compares them with real MNIST digits).
     Each class mixes upper- and lower-case forms, as EMNIST letters does (in the shares of _forms).
@@ -320,24 +391,37 @@ def make_synthetic_letters(chars: str, n_train_per_class: int = 1000, n_test_per
     they import the calling script afresh ("spawn"), so a script must call this under
     `if __name__ == "__main__":`, as every script here does.
     """
-    if not chars or not all(c in string.ascii_uppercase + string.digits for c in chars) or len(set(chars)) != len(chars):
+    if (
+        not chars
+        or not all(c in string.ascii_uppercase + string.digits for c in chars)
+        or len(set(chars)) != len(chars)
+    ):
         raise ValueError(f"chars must be distinct uppercase letters A-Z or digits, got {chars!r}")
     splits = (n_train_per_class, n_test_per_class)
     tasks = [(c, n, seed, split, frame) for split, n in enumerate(splits) for c in chars]
     # Letters are independent: draw them on every core, unless there are too few to repay the start of
     # the worker processes ("spawn": the caller may have started TensorFlow's threads, which fork would copy).
     workers = min(os.cpu_count() or 1, len(tasks)) if len(chars) * sum(splits) >= _PARALLEL_FROM else 1
-    pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn")) if workers > 1 else None
-    with tqdm(total=len(chars) * sum(splits), desc="Hershey letters", unit="img", leave=False) as bar, \
-            pool or contextlib.nullcontext():
+    pool = (
+        concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"))
+        if workers > 1
+        else None
+    )
+    with (
+        tqdm(total=len(chars) * sum(splits), desc="Hershey letters", unit="img", leave=False) as bar,
+        pool or contextlib.nullcontext(),
+    ):
         images = []
         for x in pool.map(_make_letter, *zip(*tasks)) if pool else itertools.starmap(_make_letter, tasks):
             images.append(x)
             bar.update(len(x))
     result = []
     for split, n in enumerate(splits):
-        per_class = images[split * len(chars):(split + 1) * len(chars)]
-        result += [np.stack(per_class, 1).reshape(-1, _SIZE, _SIZE), np.tile(np.arange(len(chars), dtype=np.int64), n)]
+        per_class = images[split * len(chars) : (split + 1) * len(chars)]
+        result += [
+            np.stack(per_class, 1).reshape(-1, _SIZE, _SIZE),
+            np.tile(np.arange(len(chars), dtype=np.int64), n),
+        ]
     return tuple(result)
 
 
@@ -366,7 +450,6 @@ def _hand_form(letter, hand_seed):
     return int(np.random.default_rng([hand_seed, ord(letter), _HAND_STREAM]).choice(len(paths), p=probs))
 
 
-
 def make_hand(chars: str, n_per_class: int, hand_seed: int = 0, sample_seed: int = 0):
     """Return x, y: n_per_class images of each of `chars` written by one fixed hand.
 
@@ -377,7 +460,11 @@ def make_hand(chars: str, n_per_class: int, hand_seed: int = 0, sample_seed: int
     tremor and small shift. Samples come from the stream (hand_seed, sample_seed, letter): another
     sample_seed gives other letters of the same hand, and the first n of n + m are the n.
     """
-    if not chars or not all(c in string.ascii_uppercase + string.digits for c in chars) or len(set(chars)) != len(chars):
+    if (
+        not chars
+        or not all(c in string.ascii_uppercase + string.digits for c in chars)
+        or len(set(chars)) != len(chars)
+    ):
         raise ValueError(f"chars must be distinct uppercase letters A-Z or digits, got {chars!r}")
     hand = _hand(hand_seed)
     out = np.zeros((n_per_class, len(chars), _SIZE, _SIZE), np.uint8)
@@ -406,12 +493,23 @@ def make_hands(chars: str, hand_seeds, n_per_class: int = 2):
     script must call this under `if __name__ == "__main__":`, as for make_synthetic_letters."""
     hand_seeds = list(hand_seeds)
     tasks = [(chars, n_per_class, seed) for seed in hand_seeds]
-    workers = min(os.cpu_count() or 1, len(tasks)) if len(tasks) * n_per_class * len(chars) >= _PARALLEL_FROM else 1
-    pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn")) if workers > 1 else None
-    with tqdm(total=len(tasks), desc="Hershey hands", unit="hand", leave=False) as bar, pool or contextlib.nullcontext():
+    workers = (
+        min(os.cpu_count() or 1, len(tasks)) if len(tasks) * n_per_class * len(chars) >= _PARALLEL_FROM else 1
+    )
+    pool = (
+        concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"))
+        if workers > 1
+        else None
+    )
+    with (
+        tqdm(total=len(tasks), desc="Hershey hands", unit="hand", leave=False) as bar,
+        pool or contextlib.nullcontext(),
+    ):
         hands = []
         # A hand of 2 x 26 letters takes ~0.13 s: 16 hands per trip to a worker repay its cost.
-        for x, _ in pool.map(make_hand, *zip(*tasks), chunksize=16) if pool else itertools.starmap(make_hand, tasks):
+        for x, _ in (
+            pool.map(make_hand, *zip(*tasks), chunksize=16) if pool else itertools.starmap(make_hand, tasks)
+        ):
             hands.append(x)
             bar.update()
     y = np.tile(np.arange(len(chars), dtype=np.int64), n_per_class * len(hand_seeds))

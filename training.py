@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from common import BACKEND, keras, tf  # common imports TensorFlow quietly (on that backend only)
 from files import TrainingFailed, UserError
+from settings import model_defaults
 
 STEPS_PER_CHUNK = 32
 # Validation runs the test images in as few compiled calls as this allows (2 for 5,200 images):
@@ -67,13 +68,21 @@ def make_dataset(x, y, batch_size):
     return dataset.with_options(dataset_options()).prefetch(tf.data.AUTOTUNE)
 
 
+def validation_dataset(vae, x, y, batch_size):
+    """make_dataset for the model's test step: the labels only for a conditional model (the one test
+    step that training compiled is then the one that evaluation runs)."""
+    return make_dataset(x, y if vae.conditional else None, batch_size)
+
+
 def validation_batch_size(n):
     """The size of the fewest batches of at most VALIDATION_BATCH images that hold n images, all of
     one shape if up to twice as many batches allow it (5,200 letters: 2 of 2,600; MNIST's 10,000:
     4 of 2,500), else all but the last, a little smaller. Each shape is one more trace of the test
     step and, for the dense model, one more XLA compilation (2-4 s)."""
     fewest = max(1, math.ceil(n / VALIDATION_BATCH))
-    return next((n // count for count in range(fewest, 2 * fewest + 1) if n % count == 0), math.ceil(n / fewest))
+    return next(
+        (n // count for count in range(fewest, 2 * fewest + 1) if n % count == 0), math.ceil(n / fewest)
+    )
 
 
 def chunking(n_batches, most):
@@ -96,7 +105,9 @@ def hand_partners(indices, hands_from, classes, shift, sample, where=np.where):
     return where(k >= 0, hand_start + sample * classes + (k % classes + shift) % classes, indices)
 
 
-def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=None, hands_from=None, classes=None):
+def training_dataset(
+    x, y, batch_size, seed=0, binarize=False, steps_per_chunk=None, hands_from=None, classes=None
+):
     """Training images (and labels, unless y is None), shuffled afresh each epoch, in full
     minibatches, prefetched.
 
@@ -107,12 +118,15 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
 
     The last partial minibatch of an epoch is left out (other images each epoch). With
     steps_per_chunk, minibatches come stacked in chunks (steps, batch, 28, 28, 1) of at most
-    that many steps, all of one size (see chunking), that training.chunk_step runs as one compiled loop. Dynamic binarization draws every pixel from
+    that many steps, all of one size (see chunking), that training.chunk_step runs as one compiled loop.
+    Dynamic binarization draws every pixel from
     Bernoulli(intensity) afresh each time, the setting of published MNIST likelihoods.
     Without TensorFlow: Minibatches (no chunks).
     """
     if tf is None:
-        return Minibatches(x, y, batch_size, seed=seed, binarize=binarize, hands_from=hands_from, classes=classes)
+        return Minibatches(
+            x, y, batch_size, seed=seed, binarize=binarize, hands_from=hands_from, classes=classes
+        )
     images, labels = tf.constant(x), None if y is None else tf.constant(y)
     batch_size = min(batch_size, len(x))
     n_batches = len(x) // batch_size
@@ -127,12 +141,17 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
         if hands_from is None:
             return tf.data.Dataset.from_tensor_slices(order)
         draw = lambda stream, low, high: tf.random.stateless_uniform(  # the epoch's pairs, in one op each
-            tf.shape(order), tf.stack([epoch_seed, stream]), low, high, dtype=tf.int32)
-        partners = hand_partners(order, hands_from, classes, draw(1, 1, classes), draw(2, 0, 2), where=tf.where)
+            tf.shape(order), tf.stack([epoch_seed, stream]), low, high, dtype=tf.int32
+        )
+        partners = hand_partners(
+            order, hands_from, classes, draw(1, 1, classes), draw(2, 0, 2), where=tf.where
+        )
         return tf.data.Dataset.from_tensor_slices((order, partners))
 
     dataset = tf.data.Dataset.random(seed, rerandomize_each_iteration=True).take(1).flat_map(epoch_order)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))  # Keras needs the epoch's length
+    dataset = dataset.apply(
+        tf.data.experimental.assert_cardinality(n_batches)
+    )  # Keras needs the epoch's length
     if steps_per_chunk:
         dataset = dataset.batch(steps_per_chunk)
     if labels is None:
@@ -140,8 +159,16 @@ def training_dataset(x, y, batch_size, seed=0, binarize=False, steps_per_chunk=N
     elif hands_from is None:
         dataset = dataset.map(lambda indices: ((tf.gather(images, indices), tf.gather(labels, indices)),))
     else:
-        dataset = dataset.map(lambda indices, partners: ((tf.gather(images, indices), tf.gather(labels, indices),
-                                                          tf.gather(images, partners), tf.gather(labels, partners)),))
+        dataset = dataset.map(
+            lambda indices, partners: (
+                (
+                    tf.gather(images, indices),
+                    tf.gather(labels, indices),
+                    tf.gather(images, partners),
+                    tf.gather(labels, partners),
+                ),
+            )
+        )
     if binarize:
         draw = lambda batch: tf.cast(tf.random.uniform(tf.shape(batch)) < batch, tf.float32)
         if labels is None:
@@ -161,7 +188,13 @@ class Minibatches(keras.utils.PyDataset):
 
     def __init__(self, x, y, batch_size, seed=None, binarize=False, hands_from=None, classes=None):
         super().__init__()
-        self.x, self.y, self.batch_size, self.seed, self.binarize = x, y, min(batch_size, len(x)), seed, binarize
+        self.x, self.y, self.batch_size, self.seed, self.binarize = (
+            x,
+            y,
+            min(batch_size, len(x)),
+            seed,
+            binarize,
+        )
         self.hands_from, self.classes = hands_from, classes
         self.epoch = 0
         self.order = self.epoch_order()
@@ -183,8 +216,13 @@ class Minibatches(keras.utils.PyDataset):
         if self.hands_from is None:
             return ((images, self.y[indices]),)
         rng = np.random.default_rng([self.seed, self.epoch, index, 1])
-        partners = hand_partners(indices, self.hands_from, self.classes, rng.integers(1, self.classes, len(indices)),
-                                 rng.integers(0, 2, len(indices)))
+        partners = hand_partners(
+            indices,
+            self.hands_from,
+            self.classes,
+            rng.integers(1, self.classes, len(indices)),
+            rng.integers(0, 2, len(indices)),
+        )
         targets = self.images(partners, [self.seed, self.epoch, index, 2])
         return ((images, self.y[indices], targets, self.y[partners]),)
 
@@ -227,16 +265,22 @@ def steps_per_chunk():
     return None if distributed() else STEPS_PER_CHUNK
 
 
-def compile_vae(vae, lr=1e-3):
-    """Adam and, for the dense model outside tf.distribute, an XLA-compiled training step.
+def compile_vae(vae, lr=None):
+    """Adam (lr: settings.model_defaults' for the model unless given) and, for the dense model outside
+    tf.distribute, an XLA-compiled training step.
 
     XLA fuses the dense model's small matrix products, the element-wise loss and Adam into
     one program (1.2-1.3x faster than without), but its CPU convolutions are slower than
     TensorFlow's own, so the conv model runs without it. Under tf.distribute it stays off:
     cross-replica sums inside one XLA cluster are not supported on every device.
     """
+    if lr is None:
+        lr = model_defaults(vae.arch, vae.latent_dim, vae.conditional)["lr"]
     if tf is None:  # JAX compiles every step with XLA; Keras' torch trainer allows one step per call only
-        vae.compile(optimizer=keras.optimizers.Adam(lr), steps_per_execution=STEPS_PER_CHUNK if BACKEND == "jax" else 1)
+        vae.compile(
+            optimizer=keras.optimizers.Adam(lr),
+            steps_per_execution=STEPS_PER_CHUNK if BACKEND == "jax" else 1,
+        )
         return
     vae.compile(optimizer=keras.optimizers.Adam(lr), jit_compile=not distributed() and vae.arch == "dense")
     vae.train_step = chunk_step(vae)
@@ -258,9 +302,11 @@ def chunk_step(vae):
         def body(i):
             minibatch_step((tf.nest.map_structure(lambda t: t[i], x),))
             return i + 1
+
         # parallel_iterations=1: each minibatch must see the weights the previous one updated.
         tf.while_loop(lambda i: i < tf.shape(images)[0], body, [tf.constant(0)], parallel_iterations=1)
         return vae.compute_metrics(x, None, None)
+
     return step
 
 
@@ -306,7 +352,11 @@ def is_chief(strategy):
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or resolver.task_type in (None, "chief"):
         return True
-    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+    return (
+        resolver.task_type == "worker"
+        and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict()
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -358,9 +408,12 @@ class MinibatchProgress(keras.callbacks.Callback):
         self.bar.close()
         if self.verbose == 2:
             seconds = time.time() - self.started
-            print(f"{self.minibatches}/{self.minibatches} - {seconds:.0f}s - "
-                  f"{1000 * seconds / self.minibatches:.0f}ms/minibatch - "
-                  + " - ".join(f"{name}: {value:.4f}" for name, value in metrics.items()), flush=True)
+            print(
+                f"{self.minibatches}/{self.minibatches} - {seconds:.0f}s - "
+                f"{1000 * seconds / self.minibatches:.0f}ms/minibatch - "
+                + " - ".join(f"{name}: {value:.4f}" for name, value in metrics.items()),
+                flush=True,
+            )
 
 
 class StopOnNonFinite(keras.callbacks.TerminateOnNaN):
@@ -375,7 +428,11 @@ class StopOnNonFinite(keras.callbacks.TerminateOnNaN):
 
     def on_batch_end(self, batch, logs=None):
         super().on_batch_end(batch, logs)
-        if self.model.stop_training and self.bad_epoch is None and not np.isfinite((logs or {}).get("loss", 0.0)):
+        if (
+            self.model.stop_training
+            and self.bad_epoch is None
+            and not np.isfinite((logs or {}).get("loss", 0.0))
+        ):
             self.bad_epoch = self.epoch + 1
 
 
@@ -406,6 +463,43 @@ class Backup(keras.callbacks.BackupAndRestore):
         """How many epochs the backup in backup_dir holds (0 if none)."""
         metadata = backup_dir / "training_metadata.json"  # BackupAndRestore's own record
         return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
+
+
+class BestWeights(keras.callbacks.Callback):
+    """The weights of the epoch with the lowest validation loss (below `threshold`, if given), kept in
+    memory and written to `path` only when `backup` (a Backup) writes its state: --resume goes on from
+    the backup, so the file need not be newer. Keras' ModelCheckpoint wrote it after every better epoch,
+    about 0.2 s each time (bench/README.md). `restore()` puts the best weights back in the model (the
+    optimizer's and the seed generator's state with them, as load_weights does)."""
+
+    def __init__(self, path, backup, threshold=None):
+        super().__init__()
+        self.path, self.backup, self.best, self.values, self.written = path, backup, threshold, None, 0
+
+    def variables(self):
+        return self.model.variables + self.model.optimizer.variables
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and math.isfinite(loss) and (self.best is None or loss < self.best):
+            self.best, self.values = loss, [keras.ops.convert_to_numpy(v) for v in self.variables()]
+        self.write()
+
+    def on_train_end(self, logs=None):
+        self.write()  # after Backup's on_train_end, which may back up the last epoch
+
+    def write(self):
+        if self.backup.epochs_backed_up != self.written and self.values is not None:
+            now = [keras.ops.convert_to_numpy(v) for v in self.variables()]
+            self.restore()
+            self.model.save_weights(str(self.path))
+            for variable, value in zip(self.variables(), now):
+                variable.assign(value)
+        self.written = self.backup.epochs_backed_up
+
+    def restore(self):
+        for variable, value in zip(self.variables(), self.values):
+            variable.assign(value)
 
 
 class StopOnCtrlC(keras.callbacks.Callback):
@@ -448,7 +542,11 @@ class StopAtTimeLimit(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         now = time.time()
         last_epoch = epoch + 1 >= self.params["epochs"]
-        if self.seconds is not None and not last_epoch and now - self.started + (now - self.epoch_started) > self.seconds:
+        if (
+            self.seconds is not None
+            and not last_epoch
+            and now - self.started + (now - self.epoch_started) > self.seconds
+        ):
             self.model.stop_training = self.stopped = True
 
 
@@ -463,7 +561,9 @@ class LatentGridFrames(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         name, loss = ("val loss", logs.get("val_loss")) if "val_loss" in logs else ("loss", logs.get("loss"))
-        self.frames.append(self.render(f"epoch {epoch + 1}" + (f" · {name} {loss:.1f}" if loss is not None else "")))
+        self.frames.append(
+            self.render(f"epoch {epoch + 1}" + (f" · {name} {loss:.1f}" if loss is not None else ""))
+        )
 
 
 # ----------------------------------------------------------------------------
@@ -497,12 +597,20 @@ def train(vae, data, args, checkpoint_dir, callbacks=(), hands=None):
     chunk = steps_per_chunk()
     x_train, y_train, hands_from, classes = data.x_train, data.y_train, None, None
     if hands is not None:
-        x_train, y_train, hands_from = np.concatenate([x_train, hands[0]]), np.concatenate([y_train, hands[1]]), len(x_train)
+        x_train, y_train, hands_from = (
+            np.concatenate([x_train, hands[0]]),
+            np.concatenate([y_train, hands[1]]),
+            len(x_train),
+        )
         classes = len(data.classes)
     minibatches = len(x_train) // min(args.batch_size, len(x_train))
-    steps, minibatches = chunking(minibatches, chunk) if chunk else (1, minibatches)  # what the progress bar counts
-    y_train, y_test = (y_train, data.y_test) if vae.conditional else (None, None)
-    validation = make_dataset(evaluation_images(data.x_test, args), y_test, validation_batch_size(len(data.x_test)))
+    steps, minibatches = (
+        chunking(minibatches, chunk) if chunk else (1, minibatches)
+    )  # what the progress bar counts
+    y_train = y_train if vae.conditional else None
+    validation = validation_dataset(
+        vae, evaluation_images(data.x_test, args), data.y_test, validation_batch_size(len(data.x_test))
+    )
     if args.fine_tune is not None:
         # The model's own weights are the first "best": an epoch must beat them on the held-out
         # images to replace them, so a few images cannot leave it worse than it came.
@@ -512,23 +620,36 @@ def train(vae, data, args, checkpoint_dir, callbacks=(), hands=None):
             vae.optimizer.build(vae.trainable_variables)  # saved with the weights, so they load back silently
             vae.save_weights(str(best_weights))
             start_file.write_text(json.dumps({"val_loss": start}))
-            print(f"Fine-tuning {args.fine_tune}: validation loss {start:.2f} nats before training", flush=True)
+            print(
+                f"Fine-tuning {args.fine_tune}: validation loss {start:.2f} nats before training", flush=True
+            )
         start = json.loads(start_file.read_text())["val_loss"]  # after --resume too
         best_so_far = start if best_so_far is None else min(best_so_far, start)
+    backup = Backup(str(checkpoint_dir / "backup"))
+    best = BestWeights(best_weights, backup, threshold=best_so_far)
     vae.fit(
-        training_dataset(x_train, y_train, args.batch_size, seed=args.seed, binarize=args.binarize,
-                         steps_per_chunk=chunk, hands_from=hands_from, classes=classes),
+        training_dataset(
+            x_train,
+            y_train,
+            args.batch_size,
+            seed=args.seed,
+            binarize=args.binarize,
+            steps_per_chunk=chunk,
+            hands_from=hands_from,
+            classes=classes,
+        ),
         validation_data=validation,
         epochs=args.epochs,
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=0,  # MinibatchProgress shows the progress
         callbacks=[
-            KLWarmup(vae.beta, args.kl_warmup),  # first, so the logs below see kl_weight; a fine-tuned model keeps its β
+            KLWarmup(
+                vae.beta, args.kl_warmup
+            ),  # first, so the logs below see kl_weight; a fine-tuned model keeps its β
             non_finite,
             MinibatchProgress(minibatches, steps, verbose=2 if args.quiet else 1),
-            Backup(str(checkpoint_dir / "backup")),
-            keras.callbacks.ModelCheckpoint(str(best_weights), save_best_only=True, save_weights_only=True,
-                                            initial_value_threshold=best_so_far),
+            backup,
+            best,  # after backup: it writes the best weights when backup writes its state
             keras.callbacks.EarlyStopping(patience=args.patience, start_from_epoch=args.kl_warmup),
             keras.callbacks.CSVLogger(str(history_csv), append=True),
             *callbacks,
@@ -538,7 +659,10 @@ def train(vae, data, args, checkpoint_dir, callbacks=(), hands=None):
         shutil.rmtree(checkpoint_dir / "backup", ignore_errors=True)  # NaN weights: nothing to resume from
         raise TrainingFailed(
             f"the loss became non-finite (NaN or infinite) in epoch {non_finite.bad_epoch}; "
-            f"try a lower learning rate, e.g. --lr {args.lr / 10:g}")
-    if best_weights.exists():  # every finished epoch, even one cut short by Ctrl-C, is validated
+            f"try a lower learning rate, e.g. --lr {args.lr / 10:g}"
+        )
+    if best.values is not None:  # every finished epoch, even one cut short by Ctrl-C, is validated
+        best.restore()
+    elif best_weights.exists():  # no epoch beat those of the run before --resume (or the fine-tuned model's)
         vae.load_weights(str(best_weights))
     return pd.read_csv(history_csv)

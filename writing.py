@@ -24,24 +24,40 @@ from scipy import ndimage
 import attributes
 from files import UserError
 
-SIZE = 28            # the model's images are SIZE x SIZE
-BORDER = 2           # EMNIST: the ink's box ends BORDER px from the frame's edge at SIZE x SIZE
-FRAME = 128          # EMNIST blurs (sigma 1 px) at this resolution before downsampling to SIZE
-WORK = 1024          # larger photos are shrunk to this longer side before the ink is found
-STROKE = 0.12        # the default framing widens strokes to this fraction of the ink box's side (~3 px at 28x28, as MNIST)
+SIZE = 28  # the model's images are SIZE x SIZE
+BORDER = 2  # EMNIST: the ink's box ends BORDER px from the frame's edge at SIZE x SIZE
+FRAME = 128  # EMNIST blurs (sigma 1 px) at this resolution before downsampling to SIZE
+WORK = 1024  # larger photos are shrunk to this longer side before the ink is found
+# The default framing widens strokes to this fraction of the ink box's side (~3 px at 28x28, as MNIST).
+STROKE = 0.12
 # The edges tried to match the data's softness, sharpest first: (blur sigma in px at FRAME, contrast about
 # half the maximum, which sharpens the edge without moving it, for a letter already soft when it came in).
-EDGES = ((0.0, 4.0), (0.0, 3.0), (0.0, 2.5), (0.0, 2.0), (0.0, 1.75), (0.0, 1.5), (0.0, 1.25),
-         (0.0, 1.0), (0.5, 1.0), (1.0, 1.0), (1.5, 1.0), (2.0, 1.0), (2.5, 1.0), (3.0, 1.0), (4.0, 1.0))
+EDGES = (
+    (0.0, 4.0),
+    (0.0, 3.0),
+    (0.0, 2.5),
+    (0.0, 2.0),
+    (0.0, 1.75),
+    (0.0, 1.5),
+    (0.0, 1.25),
+    (0.0, 1.0),
+    (0.5, 1.0),
+    (1.0, 1.0),
+    (1.5, 1.0),
+    (2.0, 1.0),
+    (2.5, 1.0),
+    (3.0, 1.0),
+    (4.0, 1.0),
+)
 EMNIST_EDGE = (1.0, 1.0)  # EMNIST's blur, sigma 1 px at FRAME
-SAMPLE = 2000        # images a framing is measured on (a random sample of larger sets: ~0.5 s)
+SAMPLE = 2000  # images a framing is measured on (a random sample of larger sets: ~0.5 s)
 
-LETTER_GAP = 2       # px between the ink of two letters of a word
-WORD_GAP = 10        # px of blank for a space
-LINE_GAP = 6         # px between two lines of text
-MARGIN = 4           # px of blank around the composed text
-BLANK_WIDTH = 6      # px a glyph with no ink takes up
-INK = 0.1            # a column holds ink when some pixel exceeds this
+LETTER_GAP = 2  # px between the ink of two letters of a word
+WORD_GAP = 10  # px of blank for a space
+LINE_GAP = 6  # px between two lines of text
+MARGIN = 4  # px of blank around the composed text
+BLANK_WIDTH = 6  # px a glyph with no ink takes up
+INK = 0.1  # a column holds ink when some pixel exceeds this
 
 
 # ----------------------------------------------------------------------------
@@ -58,11 +74,16 @@ class Framing:
     data (the ink's box 24 px: BORDER; strokes at least STROKE of it; EMNIST's blur; the box
     centred): for a model saved without its framing. Framing.from_images measures a data set.
     """
+
     box: float = float(SIZE - 2 * BORDER)  # mean longer side of the ink's box, px
     # 5th, 50th and 95th percentile of the pen's width (attributes.stroke_width), px; None: not known
     stroke: tuple = (round(STROKE * (SIZE - 2 * BORDER), 2), None, None)
-    soft: float = None  # mean share of an image's ink (> 0.1 of its max) that is partial (< 0.9); None: EMNIST's blur
-    centre: str = "box"  # what the data centres: the ink's box ("box", EMNIST) or its centre of mass ("mass", MNIST)
+    soft: float = (
+        None  # mean share of an image's ink (> 0.1 of its max) that is partial (< 0.9); None: EMNIST's blur
+    )
+    centre: str = (
+        "box"  # what the data centres: the ink's box ("box", EMNIST) or its centre of mass ("mass", MNIST)
+    )
     at: tuple = ((SIZE - 1) / 2, (SIZE - 1) / 2)  # where that centre sits on average: (row, column), px
 
     @classmethod
@@ -80,10 +101,13 @@ class Framing:
         # The data centres the one that sits nearer the frame's middle (root mean square distance).
         middle = (SIZE - 1) / 2
         centre = min(centres, key=lambda name: np.sqrt(((centres[name] - middle) ** 2).sum(axis=1).mean()))
-        return cls(box=round(float(attributes.ink_box(images).max(axis=1).mean()), 2),
-                   stroke=tuple(round(float(width), 2) for width in np.percentile(widths, (5, 50, 95))),
-                   soft=round(float(softness(images).mean()), 3), centre=centre,
-                   at=tuple(round(float(value), 2) for value in centres[centre].mean(axis=0)))
+        return cls(
+            box=round(float(attributes.ink_box(images).max(axis=1).mean()), 2),
+            stroke=tuple(round(float(width), 2) for width in np.percentile(widths, (5, 50, 95))),
+            soft=round(float(softness(images).mean()), 3),
+            centre=centre,
+            at=tuple(round(float(value), 2) for value in centres[centre].mean(axis=0)),
+        )
 
     def to_dict(self):
         """As plain JSON values (metrics.json's "framing")."""
@@ -93,9 +117,13 @@ class Framing:
     def from_dict(cls, saved):
         """The framing to_dict wrote. Raises ValueError, KeyError or TypeError when it is not one."""
         low, median, high = (None if value is None else float(value) for value in saved["stroke"])
-        framing = cls(box=float(saved["box"]), stroke=(low, median, high),
-                      soft=None if saved.get("soft") is None else float(saved["soft"]),
-                      centre=str(saved["centre"]), at=tuple(float(value) for value in saved["at"]))
+        framing = cls(
+            box=float(saved["box"]),
+            stroke=(low, median, high),
+            soft=None if saved.get("soft") is None else float(saved["soft"]),
+            centre=str(saved["centre"]),
+            at=tuple(float(value) for value in saved["at"]),
+        )
         if framing.centre not in ("box", "mass") or len(framing.at) != 2 or not 0 < framing.box <= SIZE:
             raise ValueError(f"not a framing: {saved!r}")
         return framing
@@ -110,8 +138,10 @@ def read_framing(model_path, default=Framing()):
         saved = json.loads(path.read_text()).get("framing")
         return default if saved is None else Framing.from_dict(saved)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        raise UserError(f"{path}: missing or unreadable; the framing of the model's letters is read from "
-                        "the metrics.json its run wrote beside it") from None
+        raise UserError(
+            f"{path}: missing or unreadable; the framing of the model's letters is read from "
+            "the metrics.json its run wrote beside it"
+        ) from None
 
 
 def softness(images):
@@ -135,7 +165,9 @@ def _mass_centres(images):
     images = np.asarray(images, np.float64).reshape(-1, SIZE, SIZE)
     weights = images / np.maximum(images.sum(axis=(1, 2), keepdims=True), 1e-12)
     index = np.arange(SIZE)
-    return np.column_stack([(weights.sum(axis=2) * index).sum(axis=1), (weights.sum(axis=1) * index).sum(axis=1)])
+    return np.column_stack(
+        [(weights.sum(axis=2) * index).sum(axis=1), (weights.sum(axis=1) * index).sum(axis=1)]
+    )
 
 
 def prepare_style_image(path, framing=None):
@@ -189,11 +221,16 @@ def style_letters(paths, chars, classes):
             raise UserError(f"--style-from: {folder}: the folder holds no images")
         bad = [path.name for path in paths if len(path.stem) != 1 or not path.is_file()]
         if bad:
-            raise UserError(f"--style-from: {folder / bad[0]}: name each file by the one character it shows, e.g. A.png")
+            raise UserError(
+                f"--style-from: {folder / bad[0]}: name each file by the one character it shows, e.g. A.png"
+            )
         chars = [path.stem.upper() for path in paths]
     elif len(chars) != len(paths):
-        raise UserError(f"--style-char: give one character per --style-from image "
-                        f"({len(paths)} image{'s' if len(paths) > 1 else ''}, {len(chars)} character{'s' if len(chars) != 1 else ''})")
+        raise UserError(
+            f"--style-char: give one character per --style-from image "
+            f"({len(paths)} image{'s' if len(paths) > 1 else ''}, "
+            f"{len(chars)} character{'s' if len(chars) != 1 else ''})"
+        )
     for path, char in zip(paths, chars):
         if len(char) != 1 or char not in classes:
             raise UserError(f"--style-char: {char!r} (for {path.name}) is not one of the classes {classes}")
@@ -215,8 +252,13 @@ def _read_grey(path):
             grey = _to_grey(image)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
         # PIL's UnidentifiedImageError is an OSError; damaged files raise any of these.
-        reason = ("not an image Pillow can read" if isinstance(error, Image.UnidentifiedImageError)
-                  else error.strerror.lower() if isinstance(error, OSError) and error.strerror else error)
+        reason = (
+            "not an image Pillow can read"
+            if isinstance(error, Image.UnidentifiedImageError)
+            else error.strerror.lower()
+            if isinstance(error, OSError) and error.strerror
+            else error
+        )
         raise UserError(f"{path}: cannot read the image ({reason})") from None
     scale = WORK / max(grey.shape)
     if scale < 1:
@@ -267,7 +309,9 @@ def _find_ink(image, light, path):
     # the estimate along edges the paper brightens towards.)
     pad = size // 2 + 1
     paper = ndimage.grey_opening(np.pad(image, pad, mode="edge"), size=(size, size))[pad:-pad, pad:-pad]
-    paper = ndimage.gaussian_filter(paper, size / 32, mode="nearest")  # a little: wide blurs sink at the edges
+    paper = ndimage.gaussian_filter(
+        paper, size / 32, mode="nearest"
+    )  # a little: wide blurs sink at the edges
     residual = np.clip(image - paper, 0, None)
     if light:  # paper reflects the light it gets: ink's darkness is relative to the paper's brightness
         residual /= np.maximum(1 - paper, 0.1)
@@ -365,8 +409,10 @@ def _span(profile):
     On average as attributes.ink_box counts: end - start is the box's side, their mean its middle."""
     inked = np.flatnonzero(profile >= 0.5)
     first, last = inked[0], inked[-1]
+
     def crossing(inside, outside):  # where the profile falls to 0.5 between two neighbours, from inside
         return (profile[inside] - 0.5) / max(profile[inside] - profile[outside], 1e-6)
+
     start = first - (crossing(first, first - 1) if first > 0 else 0.5)
     end = last + (crossing(last, last + 1) if last < len(profile) - 1 else 0.5)
     return start, end
@@ -401,9 +447,11 @@ def _window(ink, place):
     ys, ye = max(y0, 0), min(y0 + n, ink.shape[0])
     xs, xe = max(x0, 0), min(x0 + n, ink.shape[1])
     if ys < ye and xs < xe:
-        cut[ys - y0:ye - y0, xs - x0:xe - x0] = ink[ys:ye, xs:xe]
+        cut[ys - y0 : ye - y0, xs - x0 : xe - x0] = ink[ys:ye, xs:xe]
     box = (left - x0, top - y0, left - x0 + side, top - y0 + side)
-    return np.asarray(Image.fromarray(cut).resize((FRAME, FRAME), Image.Resampling.BICUBIC, box=box), np.float32)
+    return np.asarray(
+        Image.fromarray(cut).resize((FRAME, FRAME), Image.Resampling.BICUBIC, box=box), np.float32
+    )
 
 
 def _shrink(big, edge):
@@ -431,7 +479,10 @@ def decode_glyphs(decode, style, chars, classes):
     """{char: (28, 28) image} for each of chars, drawn by decode(z, labels) in the one style z:
     the glyphs compose_text lays out."""
     chars = sorted(set(chars))
-    images = decode(np.repeat(np.asarray(style, np.float32)[None], len(chars), 0), np.array([classes.index(c) for c in chars]))
+    images = decode(
+        np.repeat(np.asarray(style, np.float32)[None], len(chars), 0),
+        np.array([classes.index(c) for c in chars]),
+    )
     return dict(zip(chars, np.asarray(images)[..., 0]))
 
 
@@ -469,8 +520,11 @@ def compose_text(glyphs, text, rng=None, max_width=None):
         glyph = np.clip(np.asarray(glyphs[char], np.float32).reshape(SIZE, SIZE), 0, 1)
         inked = np.flatnonzero(glyph.max(0) > INK)
         # (glyph, first ink column, width); a blank glyph keeps a few px in the middle.
-        trims[char] = (glyph, inked[0], inked[-1] + 1 - inked[0]) if inked.size else \
-            (glyph, (SIZE - BLANK_WIDTH) // 2, BLANK_WIDTH)
+        trims[char] = (
+            (glyph, inked[0], inked[-1] + 1 - inked[0])
+            if inked.size
+            else (glyph, (SIZE - BLANK_WIDTH) // 2, BLANK_WIDTH)
+        )
 
     # Where each glyph goes: (line, x of its first ink column, char), and each line's width.
     placed, widths = [], []
@@ -490,12 +544,20 @@ def compose_text(glyphs, text, rng=None, max_width=None):
                 x += trims[char][2]
             widths[line] = x
     lines = len(widths)
-    canvas = np.zeros((2 * MARGIN + lines * SIZE + (lines - 1) * LINE_GAP,
-                       2 * MARGIN + max(widths)), np.float32)
+    canvas = np.zeros(
+        (2 * MARGIN + lines * SIZE + (lines - 1) * LINE_GAP, 2 * MARGIN + max(widths)), np.float32
+    )
     for line, x, char in placed:
         glyph, first, _ = trims[char]
         y, left = MARGIN + line * (SIZE + LINE_GAP), MARGIN + x - first
         lo, hi = max(0, left), min(canvas.shape[1], left + SIZE)  # the whole tile, cut at the canvas edge
-        region = canvas[y:y + SIZE, lo:hi]
-        np.maximum(region, glyph[:, lo - left:hi - left], out=region)
+        region = canvas[y : y + SIZE, lo:hi]
+        np.maximum(region, glyph[:, lo - left : hi - left], out=region)
     return canvas
+
+
+def write_text(decode, style, text, classes, seed=0):
+    """`text` in one style (a latent code): each character decoded (decode: evaluation.decoder_fn's),
+    then laid out like handwriting (compose_text, its gaps drawn with seed)."""
+    glyphs = decode_glyphs(decode, style, text_characters(text.upper()), classes)
+    return compose_text(glyphs, text.upper(), rng=seed)

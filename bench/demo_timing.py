@@ -32,8 +32,12 @@ SENTENCE = "Draw a letter and see your hand"
 def start_server(model, data_dir, log):
     port = free_port()
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(REPO / "demo.py"), str(model), "--data", str(data_dir),
-                                "--port", str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=REPO)
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "demo.py"), str(model), "--data", str(data_dir), "--port", str(port)],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
     while "Ready in" not in log.read_text():
         if process.poll() is not None:
             sys.exit(f"demo.py stopped:\n{log.read_text()}")
@@ -46,8 +50,13 @@ def screenshot(url, path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1100,1600",
-                     "--force-device-scale-factor=1"]:
+    for argument in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1100,1600",
+        "--force-device-scale-factor=1",
+    ]:
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService("/usr/bin/chromedriver"))
     try:
@@ -73,8 +82,12 @@ def screenshot(url, path):
         # The sentence at once, as a paste would give it: typed key by key, the page draws each
         # prefix, and the first new picture could be of "Draw a lette".
         box = driver.find_element("css selector", "#text textarea")
-        driver.execute_script("arguments[0].value = arguments[1];"
-                              "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", box, SENTENCE)
+        driver.execute_script(
+            "arguments[0].value = arguments[1];"
+            "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            box,
+            SENTENCE,
+        )
         after_update(driver, ["written"], sources)
         driver.execute_script("window.scrollTo(0, 0)")
         time.sleep(1)
@@ -97,7 +110,7 @@ def time_drawing(model, data_dir, n=50):
     app = demo.load(model, data_dir)
     sketch = drawing(LETTER_A)
     times = []
-    for i in range(n):
+    for _ in range(n):
         started = time.perf_counter()
         app.your_letter(sketch, "A", SENTENCE)
         times.append(time.perf_counter() - started)
@@ -105,15 +118,20 @@ def time_drawing(model, data_dir, n=50):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", nargs="?", type=Path, default=demo.DEFAULT_MODEL)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    demo.add_model_argument(parser)
     parser.add_argument("--data", type=Path, default=REPO / "data")
     parser.add_argument("--screenshot", type=Path, help="save the page after a drawing here (PNG)")
     args = parser.parse_args()
     log = Path(tempfile.mkdtemp()) / "console.txt"
     process, url, seconds = start_server(args.model, args.data, log)
     ready = [line for line in log.read_text().splitlines() if "Ready in" in line][0]
-    print(f"start-up: {seconds:.1f} s from the command to a page served ({ready.split(':')[0]} of them in main())")
+    print(
+        f"start-up: {seconds:.1f} s from the command to a page served "
+        f"({ready.split(':')[0]} of them in main())"
+    )
     try:
         if args.screenshot:
             screenshot(url, args.screenshot)
@@ -122,9 +140,11 @@ def main():
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     times = time_drawing(args.model, args.data)
-    print(f"per drawing (Demo.your_letter, {len(times)} times, after one warm-up): median "
-          f"{1000 * statistics.median(times[1:]):.0f} ms, slowest {1000 * max(times[1:]):.0f} ms "
-          f"(text: {SENTENCE!r}, {len(SENTENCE)} characters)")
+    print(
+        f"per drawing (Demo.your_letter, {len(times)} times, after one warm-up): median "
+        f"{1000 * statistics.median(times[1:]):.0f} ms, slowest {1000 * max(times[1:]):.0f} ms "
+        f"(text: {SENTENCE!r}, {len(SENTENCE)} characters)"
+    )
 
 
 if __name__ == "__main__":

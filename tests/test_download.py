@@ -1,4 +1,5 @@
 """Tests for download.py against a local HTTP server on 127.0.0.1 (no other address is used)."""
+
 import gzip
 import hashlib
 import io
@@ -17,9 +18,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import download  # noqa: E402
+from loaders import DEVELOPERS_MNIST as REAL_MNIST  # noqa: E402
 
-REAL_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 REAL_SHA256 = dict(download.MNIST_SHA256)  # before any test swaps in the fakes' checksums
+REAL_EMNIST_SHA256 = download.EMNIST_SHA256
 
 
 def idx(magic, dims, payload):
@@ -87,7 +89,7 @@ class Server:
                 data = server.files.get(self.path)
                 if data is None:
                     return self.send_error(404)
-                start = int(rng[len("bytes="):].rstrip("-")) if rng and server.honor_range else 0
+                start = int(rng[len("bytes=") :].rstrip("-")) if rng and server.honor_range else 0
                 if start >= len(data) and start:
                     return self.send_error(416)
                 self.send_response(206 if start else 200)
@@ -117,7 +119,6 @@ def offline(monkeypatch):
     dead = f"http://127.0.0.1:{closed_port()}"
     monkeypatch.setenv("MNIST_URL", dead + "/mnist/")
     monkeypatch.setenv("EMNIST_URL", dead + "/gzip.zip")
-    monkeypatch.delenv("EMNIST_MD5", raising=False)
 
 
 @pytest.fixture
@@ -128,11 +129,12 @@ def server(monkeypatch):
         # only the unpacked bytes are checked
         srv.files["/mnist/" + name] = gzip.compress(raw, mtime=0)
     srv.files["/emnist/gzip.zip"] = ZIP
-    monkeypatch.setattr(download, "MNIST_SHA256",
-                        {name: hashlib.sha256(raw).hexdigest() for name, raw in MNIST_RAW.items()})
+    monkeypatch.setattr(
+        download, "MNIST_SHA256", {name: hashlib.sha256(raw).hexdigest() for name, raw in MNIST_RAW.items()}
+    )
+    monkeypatch.setattr(download, "EMNIST_SHA256", hashlib.sha256(ZIP).hexdigest())
     monkeypatch.setenv("MNIST_URL", srv.url + "/mnist")  # no trailing slash on purpose
     monkeypatch.setenv("EMNIST_URL", srv.url + "/emnist/gzip.zip")
-    monkeypatch.setenv("EMNIST_MD5", hashlib.md5(ZIP).hexdigest())
     yield srv
     srv.httpd.shutdown()
     srv.httpd.server_close()
@@ -172,35 +174,67 @@ def test_only_one_data_set(server, tmp_path):
 
 def test_mnist_checksum_mismatch(server, tmp_path, monkeypatch):
     monkeypatch.setitem(download.MNIST_SHA256, "t10k-images-idx3-ubyte.gz", "0" * 64)
-    with pytest.raises(download.DownloadError) as err:
+    with pytest.raises(download.ChecksumError) as err:
         download.download_data(tmp_path, what=("mnist",), progress=False)
     msg = str(err.value)
     assert "checksum mismatch" in msg and "t10k-images-idx3-ubyte.gz" in msg and "\n" not in msg
     assert not any(n.startswith("t10k-images") for n in os.listdir(tmp_path))  # nor final nor .part
 
 
-def test_emnist_md5_mismatch(server, tmp_path, monkeypatch):
-    monkeypatch.setenv("EMNIST_MD5", "0" * 32)
-    with pytest.raises(download.DownloadError, match="checksum mismatch.*md5"):
-        download.download_data(tmp_path, what=("emnist",), progress=False)
-    assert os.listdir(tmp_path) == []
+# Each source, served from a mirror (any URL but the default) with a file that is not the real one, and
+# checked against the real digests: rejected, deleted, named, exit status 2. MNIST's first file fetched:
+CORRUPTED = {
+    "mnist": ("/mnist/train-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz.part"),
+    "emnist": ("/emnist/gzip.zip", download.EMNIST_ZIP + ".part"),
+}
 
 
-def test_bad_zip_without_md5(server, tmp_path, monkeypatch):
-    monkeypatch.delenv("EMNIST_MD5")
-    server.files["/emnist/gzip.zip"] = b"<html>not a zip</html>"
+@pytest.mark.parametrize("source", CORRUPTED)
+def test_corrupted_download_is_rejected_whatever_the_mirror(server, tmp_path, monkeypatch, capsys, source):
+    monkeypatch.setattr(download, "MNIST_SHA256", REAL_SHA256)
+    monkeypatch.setattr(download, "EMNIST_SHA256", REAL_EMNIST_SHA256)
+    served, part = CORRUPTED[source]
+    whole = bytearray(server.files[served])
+    whole[len(whole) // 2] ^= 0xFF  # one flipped byte
+    server.files[served] = bytes(whole)
+    with pytest.raises(SystemExit) as exit_:
+        download.main([str(tmp_path), "--only", source])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err  # the progress bar, then one line
+    line = err.splitlines()[-1]
+    assert err.count("error:") == 1 and "error: " in line and "checksum mismatch" in line
+    assert f"deleted {tmp_path / part}" in line and served.rsplit("/", 1)[1] in line  # the file, and the URL
+    assert os.listdir(tmp_path) == []  # neither the .part nor a final file
+
+
+def test_script_exits_2_on_a_corrupted_download(server, tmp_path, monkeypatch, capsys):
+    import vae_digits
+
+    monkeypatch.setattr(download, "MNIST_SHA256", REAL_SHA256)
+    status = vae_digits.main(["--download", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    assert status == 2
+    err = capsys.readouterr().err  # the progress bar, then one line
+    assert err.count("error:") == 1 and "checksum mismatch" in err.splitlines()[-1]
+    assert os.listdir(tmp_path / "data") == []
+
+
+def test_a_verified_zip_that_will_not_open(server, tmp_path, monkeypatch):
+    """Its digest matches (here: set to the broken zip's), yet reading it fails: deleted, one line."""
+    bad = b"<html>not a zip</html>"
+    server.files["/emnist/gzip.zip"] = bad
+    monkeypatch.setattr(download, "EMNIST_SHA256", hashlib.sha256(bad).hexdigest())
     with pytest.raises(download.DownloadError, match="bad zip archive"):
         download.download_data(tmp_path, what=("emnist",), progress=False)
     assert os.listdir(tmp_path) == []
 
 
-def test_zip_crc_error_caught_without_md5(server, tmp_path, monkeypatch):
-    monkeypatch.delenv("EMNIST_MD5")
+def test_zip_crc_error_is_caught(server, tmp_path, monkeypatch):
     broken = bytearray(make_zip_stored())
     name = b"gzip/emnist-letters-mapping.txt"
     at = broken.index(name) + len(name)  # first byte of that member's data
     broken[at] ^= 0xFF
     server.files["/emnist/gzip.zip"] = bytes(broken)
+    monkeypatch.setattr(download, "EMNIST_SHA256", hashlib.sha256(broken).hexdigest())
     with pytest.raises(download.DownloadError, match="bad zip archive.*CRC"):
         download.download_data(tmp_path, what=("emnist",), progress=False)
     assert not any(n.endswith((".zip", ".part", "mapping.txt")) for n in os.listdir(tmp_path))
@@ -300,7 +334,7 @@ def test_real_mnist_matches_hard_coded_checksums(server, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_letters_script_downloads_then_trains(server, tmp_path, capsys):
+def test_letters_script_downloads_then_trains(server, tmp_path, monkeypatch, capsys):
     """--download fetches the archive, keeps the letters files, and the script trains on them."""
     import numpy as np
 
@@ -309,25 +343,45 @@ def test_letters_script_downloads_then_trains(server, tmp_path, capsys):
 
     def idx_bytes(array):
         array = np.asarray(array, np.uint8)
-        return bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape) + array.tobytes()
+        return (
+            bytes([0, 0, 8, array.ndim])
+            + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+            + array.tobytes()
+        )
 
     members = dict(EMNIST_KEPT)
     for split, count in (("train", 104), ("test", 52)):
         labels = np.arange(count) % 26 + 1
         members[f"emnist-letters-{split}-images-idx3-ubyte.gz"] = gzip.compress(
-            idx_bytes(letter_images(labels).transpose(0, 2, 1)))  # EMNIST stores images transposed
+            idx_bytes(letter_images(labels).transpose(0, 2, 1))
+        )  # EMNIST stores images transposed
         members[f"emnist-letters-{split}-labels-idx1-ubyte.gz"] = gzip.compress(idx_bytes(labels))
-    members["emnist-letters-mapping.txt"] = "".join(f"{i + 1} {65 + i} {97 + i}\n" for i in range(26)).encode()
+    members["emnist-letters-mapping.txt"] = "".join(
+        f"{i + 1} {65 + i} {97 + i}\n" for i in range(26)
+    ).encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, content in members.items():
             archive.writestr("gzip/" + name, content)
     server.files["/emnist/gzip.zip"] = buffer.getvalue()
-    os.environ.pop("EMNIST_MD5", None)  # monkeypatch restores it; the zip's CRCs are still checked
+    monkeypatch.setattr(download, "EMNIST_SHA256", hashlib.sha256(buffer.getvalue()).hexdigest())
 
     data, out = tmp_path / "data", tmp_path / "out"
-    status = vae_letters.main(["--download", "--data", str(data), "--out", str(out), "--epochs", "1",
-                               "--iwae-k", "2", "--no-gif", "--quiet"])
+    status = vae_letters.main(
+        [
+            "--download",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--iwae-k",
+            "2",
+            "--no-gif",
+            "--quiet",
+        ]
+    )
     assert status == 0
     assert "emnist-letters-train-images-idx3-ubyte.gz" in capsys.readouterr().out
     assert (out / "model.keras").exists() and not (data / "emnist-gzip.zip").exists()

@@ -22,7 +22,9 @@ def test_stratified_subset_covers_every_class_in_proportion():
     counts = np.bincount(labels[subset], minlength=26)
     assert len(subset) == 1000 and len(set(subset)) == 1000
     assert counts[:13].min() >= 51 and counts[13:].max() <= 26  # 800:400 → about 51:26 each
-    np.testing.assert_array_equal(subset, evaluation.stratified_subset(labels, 1000, seed=3))  # the seed decides
+    np.testing.assert_array_equal(
+        subset, evaluation.stratified_subset(labels, 1000, seed=3)
+    )  # the seed decides
     assert not np.array_equal(subset, evaluation.stratified_subset(labels, 1000, seed=4))
     assert len(evaluation.stratified_subset(labels, 0)) == len(labels)  # 0 = all
 
@@ -31,7 +33,9 @@ def test_shown_images_come_from_every_class_not_the_first_ones():
     labels = np.repeat(np.arange(26), 800)
     shown = evaluation.one_per_class(labels, 12, seed=0)
     assert len(set(labels[shown])) == 12
-    assert len(set(np.repeat(np.arange(5), 10)[evaluation.one_per_class(np.repeat(np.arange(5), 10), 12)])) == 5
+    assert (
+        len(set(np.repeat(np.arange(5), 10)[evaluation.one_per_class(np.repeat(np.arange(5), 10), 12)])) == 5
+    )
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""figures.py on fixed arrays: the latent plane and grid, and every figure of a run written as a PNG or GIF."""
+"""figures.py on fixed arrays: the latent plane and grid, and every figure of a run written as a PNG
+or GIF."""
 
 import imageio.v3 as iio
 import numpy as np
@@ -46,9 +47,17 @@ def test_every_figure_of_a_run_is_written(tmp_path):
     labels = np.arange(15) % len(CLASSES)  # few images: each is an axes of its own in two figures
     images = rng.random((15, 28, 28, 1)).astype(np.float32)
     z = rng.normal(size=(15, 2))
-    history = pd.DataFrame({"epoch": range(3), "loss": [200.0, 190, 185], "reconstruction": [190.0, 182, 178],
-                            "kl": [10.0, 8, 7], "val_loss": [201.0, 192, 188], "val_reconstruction": [191.0, 184, 181],
-                            "val_kl": [10.0, 8, 7]})
+    history = pd.DataFrame(
+        {
+            "epoch": range(3),
+            "loss": [200.0, 190, 185],
+            "reconstruction": [190.0, 182, 178],
+            "kl": [10.0, 8, 7],
+            "val_loss": [201.0, 192, 188],
+            "val_reconstruction": [191.0, 184, 181],
+            "val_kl": [10.0, 8, 7],
+        }
+    )
     figures.plot_samples(images, labels, CLASSES, tmp_path / "samples.png", "t")
     figures.plot_reconstructions(images, images, labels, CLASSES, tmp_path / "reconstructions.png", "t")
     figures.plot_latent_grid(decode, z, tmp_path / "latent_grid.png", "t")
@@ -57,21 +66,35 @@ def test_every_figure_of_a_run_is_written(tmp_path):
     figures.plot_traversals(decode, 3, tmp_path / "traversals.png", "t")
     figures.plot_generated(decode, 2, 9, tmp_path / "generated.png", "t")
     figures.plot_history(history, tmp_path / "history.png", "t")
-    frames = [figures.render_gif_frame(figures.render_latent_grid(decode, figures.latent_plane(z), 5), "t",
-                                       f"epoch {i}") for i in (1, 2)]
+    frames = [
+        figures.render_gif_frame(
+            figures.render_latent_grid(decode, figures.latent_plane(z), 5), "t", f"epoch {i}"
+        )
+        for i in (1, 2)
+    ]
     assert frames[0].shape == frames[1].shape and frames[0].dtype == np.uint8
     assert not np.array_equal(frames[0], frames[1])  # the caption changed
     figures.write_gif(frames, tmp_path / "latent_grid.gif")
     assert len(iio.imread(tmp_path / "latent_grid.gif", index=None)) == 2
-    for name in ("samples", "reconstructions", "latent_grid", "latent_scatter", "interpolation", "traversals",
-                 "generated", "history"):
+    names = [
+        "samples",
+        "reconstructions",
+        "latent_grid",
+        "latent_scatter",
+        "interpolation",
+        "traversals",
+        "generated",
+        "history",
+    ]
+    for name in names:
         picture = iio.imread(tmp_path / f"{name}.png")
         assert picture.ndim == 3 and picture.shape[0] > 100 and picture.min() < 100, name  # drawn, with ink
-    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(  # nothing half-written left over
-        [f"{name}.png" for name in ("samples", "reconstructions", "latent_grid", "latent_scatter", "interpolation",
-                                    "traversals", "generated", "history")] + ["latent_grid.gif"])
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == sorted([f"{name}.png" for name in names] + ["latent_grid.gif"])  # nothing half-written
 
 
 def test_interpolations_need_two_classes(tmp_path):
     with pytest.raises(ValueError, match="two classes"):
-        figures.plot_interpolations(decode, np.zeros((4, 2)), np.zeros(4, int), CLASSES, tmp_path / "x.png", "t")
+        figures.plot_interpolations(
+            decode, np.zeros((4, 2)), np.zeros(4, int), CLASSES, tmp_path / "x.png", "t"
+        )

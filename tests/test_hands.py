@@ -29,13 +29,25 @@ def coded_data(n_usual, n_hands, classes=CLASSES):
 
 
 def pairs(dataset):
-    """(input index, input hand, input label, target index, target hand, target label) of every image of one epoch."""
+    """(input index, input hand, input label, target index, target hand, target label) of every image
+    of one epoch."""
     rows = []
     for ((images, labels, targets, target_labels),) in dataset:  # minibatches, or chunks of them
         images, targets = (np.asarray(t).reshape(-1, 28, 28, 1) for t in (images, targets))
         labels, target_labels = (np.asarray(t).reshape(-1) for t in (labels, target_labels))
-        rows.append(np.stack([images[:, 0, 0, 0], images[:, 0, 1, 0], labels,
-                              targets[:, 0, 0, 0], targets[:, 0, 1, 0], target_labels], 1))
+        rows.append(
+            np.stack(
+                [
+                    images[:, 0, 0, 0],
+                    images[:, 0, 1, 0],
+                    labels,
+                    targets[:, 0, 0, 0],
+                    targets[:, 0, 1, 0],
+                    target_labels,
+                ],
+                1,
+            )
+        )
     return np.concatenate(rows).astype(int)
 
 
@@ -45,7 +57,9 @@ def test_each_hand_letter_is_paired_with_another_letter_of_its_hand():
     first, second = pairs(dataset), pairs(dataset)
     for epoch in (first, second):
         index, hand, label, target, target_hand, target_label = epoch.T
-        assert np.array_equal(label, y[index]) and np.array_equal(target_label, y[target])  # labels travel with images
+        assert np.array_equal(label, y[index]) and np.array_equal(
+            target_label, y[target]
+        )  # labels travel with images
         usual = hand < 0
         assert usual.any() and (~usual).any()
         assert np.array_equal(target[usual], index[usual])  # the run's own data: its own target
@@ -59,13 +73,25 @@ def test_every_other_letter_of_the_hand_can_be_the_partner():
     hands_from, classes = 7, 4
     for index in range(hands_from, hands_from + 3 * 2 * classes):  # 3 hands of 2 x 4 letters
         hand, klass = (index - hands_from) // (2 * classes), (index - hands_from) % classes
-        partners = {int(training.hand_partners(np.array([index]), hands_from, classes, np.array([shift]),
-                                               np.array([sample]))[0])
-                    for shift in range(1, classes) for sample in (0, 1)}
-        others = {hands_from + hand * 2 * classes + sample * classes + c
-                  for sample in (0, 1) for c in range(classes) if c != klass}
+        partners = {
+            int(
+                training.hand_partners(
+                    np.array([index]), hands_from, classes, np.array([shift]), np.array([sample])
+                )[0]
+            )
+            for shift in range(1, classes)
+            for sample in (0, 1)
+        }
+        others = {
+            hands_from + hand * 2 * classes + sample * classes + c
+            for sample in (0, 1)
+            for c in range(classes)
+            if c != klass
+        }
         assert partners == others
-    assert training.hand_partners(np.arange(7), hands_from, classes, np.ones(7, int), np.zeros(7, int)).tolist() == list(range(7))
+    assert training.hand_partners(
+        np.arange(7), hands_from, classes, np.ones(7, int), np.zeros(7, int)
+    ).tolist() == list(range(7))
 
 
 def test_the_numpy_batches_pair_the_same_way():
@@ -78,7 +104,8 @@ def test_the_numpy_batches_pair_the_same_way():
 
 
 def loss_with_seed(vae, x, state):
-    """compute_loss on x with the sampling layer's random state set to `state`, so two calls draw the same ε."""
+    """compute_loss on x with the sampling layer's random state set to `state`, so two calls draw the
+    same ε."""
     vae.sampling.seed_generator.state.assign(state)
     return float(common.ops.convert_to_numpy(vae.compute_loss(x=x, training=True)))
 
@@ -98,16 +125,23 @@ def test_targets_equal_to_the_inputs_give_exactly_the_plain_loss():
     transfer = vae.compute_losses(images, labels, targets=others)
     vae.sampling.seed_generator.state.assign(state)
     own = vae.compute_losses(images, labels)
-    np.testing.assert_array_equal(common.ops.convert_to_numpy(transfer["kl"]), common.ops.convert_to_numpy(own["kl"]))
-    assert not np.allclose(common.ops.convert_to_numpy(transfer["reconstruction"]),
-                           common.ops.convert_to_numpy(own["reconstruction"]))
+    np.testing.assert_array_equal(
+        common.ops.convert_to_numpy(transfer["kl"]), common.ops.convert_to_numpy(own["kl"])
+    )
+    assert not np.allclose(
+        common.ops.convert_to_numpy(transfer["reconstruction"]),
+        common.ops.convert_to_numpy(own["reconstruction"]),
+    )
 
 
-@pytest.mark.parametrize("options, message", [
-    (dict(hands=20), "--hands needs a conditional model (--conditional)"),
-    (dict(hands=20, conditional=True, arch="ladder"), "--hands: not with --arch ladder"),
-    (dict(hands=20, conditional=True, load=""), "--hands: not with --load"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(hands=20), "--hands needs a conditional model (--conditional)"),
+        (dict(hands=20, conditional=True, arch="ladder"), "--hands: not with --arch ladder"),
+        (dict(hands=20, conditional=True, load=""), "--hands: not with --load"),
+    ],
+)
 def test_hands_need_a_conditional_model_to_train(options, message):
     with pytest.raises(UserError, match=re.escape(message)) as error:
         Settings(**options)
@@ -138,8 +172,24 @@ def test_the_hands_are_drawn_once_from_their_own_seeds(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_a_tiny_run_with_hands_writes_a_model_that_loads(tmp_path, synthetic_data_dir):
-    status = run_script(vae_letters, ["--data", synthetic_data_dir, "--out", tmp_path, "--conditional",
-                                      "--latent-dim", "4", "--hands", "20", "--limit", "500", "--no-gif", *QUICK])
+    status = run_script(
+        vae_letters,
+        [
+            "--data",
+            synthetic_data_dir,
+            "--out",
+            tmp_path,
+            "--conditional",
+            "--latent-dim",
+            "4",
+            "--hands",
+            "20",
+            "--limit",
+            "500",
+            "--no-gif",
+            *QUICK,
+        ],
+    )
     assert status == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["hands"] == 20 and metrics["conditional"] and np.isfinite(metrics["test"]["loss"])

@@ -25,12 +25,16 @@ def draw(shape="L", size=(48, 48), dark=True, step=0):
     x0, y0 = (width - side) / 2, (height - side) / 2
     stroke = max(3, round(side / 7))
     if shape == "L":  # the foot grows with step
-        pen.line([(x0, y0), (x0, y0 + side), (x0 + side * (0.4 + 0.1 * step), y0 + side)], fill=ink, width=stroke)
+        pen.line(
+            [(x0, y0), (x0, y0 + side), (x0 + side * (0.4 + 0.1 * step), y0 + side)], fill=ink, width=stroke
+        )
     elif shape == "T":  # the bar shrinks with step
         pen.line([(x0 + 0.08 * side * step, y0), (x0 + side, y0)], fill=ink, width=stroke)
         pen.line([(x0 + side / 2, y0), (x0 + side / 2, y0 + side)], fill=ink, width=stroke)
     else:  # a bar, slanting more with step
-        pen.line([(x0 + side / 2, y0), (x0 + side / 2 + 0.08 * side * step, y0 + side)], fill=ink, width=stroke)
+        pen.line(
+            [(x0 + side / 2, y0), (x0 + side / 2 + 0.08 * side * step, y0 + side)], fill=ink, width=stroke
+        )
     return np.asarray(image)
 
 
@@ -41,8 +45,11 @@ def save(path, grey, mode="L", dark=True):
         image = Image.fromarray(grey.astype(np.uint16) * 257)
     elif mode == "RGB":  # blue ink on cream paper (or cream on blue)
         ink = grey < 128 if dark else grey > 128
-        rgb = np.where(ink[..., None], [30, 40, 120], [240, 230, 200]) if dark else \
-            np.where(ink[..., None], [240, 230, 200], [30, 40, 120])
+        rgb = (
+            np.where(ink[..., None], [30, 40, 120], [240, 230, 200])
+            if dark
+            else np.where(ink[..., None], [240, 230, 200], [30, 40, 120])
+        )
         image = Image.fromarray(rgb.astype(np.uint8))
     elif mode == "RGBA":  # the strokes alone, on a transparent background
         ink = grey < 128 if dark else grey > 128
@@ -79,8 +86,11 @@ def count_preparations(monkeypatch):
     """How many images writing.prepare_style_image has prepared since the test began."""
     calls = []
     prepare = writing.prepare_style_image
-    monkeypatch.setattr(writing, "prepare_style_image",
-                        lambda path, framing=None: calls.append(path) or prepare(path, framing))
+    monkeypatch.setattr(
+        writing,
+        "prepare_style_image",
+        lambda path, framing=None: calls.append(path) or prepare(path, framing),
+    )
     return calls
 
 
@@ -145,8 +155,9 @@ def test_scan_lists_the_classes_in_alphabet_order_merging_cases(tmp_path):
     (tmp_path / "a" / "02.png").write_bytes((tmp_path / "A" / "00.png").read_bytes())
     scanned = loaders.scan_image_folder(tmp_path, VOWELS)
     assert list(scanned.classes) == ["A", "E", "O"]
-    assert scanned.classes["A"] == sorted([tmp_path / "A" / f"0{i}.png" for i in range(3)]
-                                          + [tmp_path / "a" / f"0{i}.png" for i in range(3)])
+    assert scanned.classes["A"] == sorted(
+        [tmp_path / "A" / f"0{i}.png" for i in range(3)] + [tmp_path / "a" / f"0{i}.png" for i in range(3)]
+    )
     assert [len(paths) for paths in scanned.classes.values()] == [6, 3, 2]
     assert scanned.skipped == 0
     data = load(tmp_path)
@@ -163,7 +174,15 @@ def test_digit_classes(tmp_path):
 
 def test_files_that_are_not_images_are_skipped_and_counted(tmp_path, capsys):
     make_folder(tmp_path, {"A": 2, "E": 2})
-    for name in ["A/notes.txt", "A/.DS_Store", "E/Thumbs.db", "E/.hidden.png", "A/README", "loose.png", "list.txt"]:
+    for name in [
+        "A/notes.txt",
+        "A/.DS_Store",
+        "E/Thumbs.db",
+        "E/.hidden.png",
+        "A/README",
+        "loose.png",
+        "list.txt",
+    ]:
         (tmp_path / name).write_bytes(b"not an image")
     (tmp_path / "E" / "drafts").mkdir()  # a folder inside a class folder is left out too
     (tmp_path / ".git").mkdir()  # hidden folders are not classes, and not counted
@@ -175,8 +194,10 @@ def test_files_that_are_not_images_are_skipped_and_counted(tmp_path, capsys):
     data = load(tmp_path)
     assert len(data.x_train) + len(data.x_test) == 4
     out = capsys.readouterr().out
-    assert f"Your images from {tmp_path}: 4 images of 2 classes (AE), 2 to train on and 2 to test; " \
-           f"skipped 8 files that are not images" in out
+    assert (
+        f"Your images from {tmp_path}: 4 images of 2 classes (AE), 2 to train on and 2 to test; "
+        f"skipped 8 files that are not images" in out
+    )
 
 
 def test_console_says_nothing_skipped_when_nothing_is(tmp_path, capsys):
@@ -241,7 +262,9 @@ def test_split_per_class_seeded(tmp_path):
 def test_what_the_data_is(tmp_path):
     make_folder(tmp_path, {"A": 2, "E": 3})
     data = load(tmp_path)
-    assert data.about == loaders.DataSource("images", "your images", f"your images from {tmp_path}: 2–3 per class", caveat="")
+    assert data.about == loaders.DataSource(
+        "images", "your images", f"your images from {tmp_path}: 2–3 per class", caveat=""
+    )
     assert data.source == str(tmp_path)
     assert data.described()["files"] == str(tmp_path) and data.described()["kind"] == "images"
     assert load(tmp_path, chars="E").about.description == f"your images from {tmp_path}: 3 per class"
@@ -277,7 +300,9 @@ def test_cache_is_reused_and_redone_when_the_folder_changes(tmp_path, count_prep
     assert changed(lambda: save(folder / "A" / "00.png", draw("T", step=3))) == 5
     assert changed(lambda: save(folder / "E" / "09.png", draw("I"))) == 6  # added
     assert changed(lambda: (folder / "E" / "09.png").rename(folder / "E" / "10.png")) == 6  # renamed
-    assert changed(lambda: (folder / "E" / "10.png").rename(folder / "A" / "10.png")) == 6  # moved to another class
+    assert (
+        changed(lambda: (folder / "E" / "10.png").rename(folder / "A" / "10.png")) == 6
+    )  # moved to another class
     assert changed(lambda: (folder / "A" / "01.png").unlink()) == 5  # removed
 
     def as_at_first():
@@ -305,7 +330,7 @@ def test_damaged_cache_is_ignored_and_no_cache_dir_writes_nothing(tmp_path, coun
     good = load(folder, cache_dir=cache_dir)
     [name] = cache_files(cache_dir)
     saved = (cache_dir / name).read_bytes()
-    (cache_dir / name).write_bytes(b"not a cache" if damage == "not a cache" else saved[:len(saved) // 2])
+    (cache_dir / name).write_bytes(b"not a cache" if damage == "not a cache" else saved[: len(saved) // 2])
     count_preparations.clear()
     again = load(folder, cache_dir=cache_dir)
     assert len(count_preparations) == 4
@@ -328,7 +353,9 @@ def test_unreadable_image_names_the_file_and_caches_nothing(tmp_path):
 def test_progress_bar_for_many_images(tmp_path, monkeypatch, capsys):
     make_folder(tmp_path / "few", {"A": 25, "E": 25})
     make_folder(tmp_path / "many", {"A": 26, "E": 25})
-    monkeypatch.setattr(writing, "prepare_style_image", lambda path, framing=None: np.zeros((28, 28), np.float32))
+    monkeypatch.setattr(
+        writing, "prepare_style_image", lambda path, framing=None: np.zeros((28, 28), np.float32)
+    )
     load(tmp_path / "few")
     assert "50/50" not in capsys.readouterr().out
     load(tmp_path / "many")
@@ -357,23 +384,41 @@ def mistake(tmp_path, case):
     if case in ("two characters", "not in the alphabet"):
         name = "AE" if case == "two characters" else "B"
         make_folder(folder, {"A": 2, name: 2})
-        return folder, f"--images: {folder / name}: name each subfolder by the one character of its class, one of AEIOU"
+        return (
+            folder,
+            f"--images: {folder / name}: name each subfolder by the one character of its class, one of AEIOU",
+        )
     if case == "no images in a class":
         make_folder(folder, {"A": 2, "E": 2})
         (folder / "I").mkdir()
         (folder / "I" / "notes.txt").write_text("to do\n")
-        return folder, f"--images: {folder / 'I'}: no image files (.bmp, .gif, .jpeg, .jpg, .png, .tif, .tiff)"
+        return (
+            folder,
+            f"--images: {folder / 'I'}: no image files (.bmp, .gif, .jpeg, .jpg, .png, .tif, .tiff)",
+        )
     if case == "one class":
         make_folder(folder, {"E": 3})
         return folder, f"--images: {folder}: needs at least two classes, found only E/"
     if case == "one image in a class":
         make_folder(folder, {"A": 3, "O": 1})
-        return folder, f"--images: {folder / 'O'}: class O has 1 image, needs at least 2 (one to train on, one to test)"
+        return (
+            folder,
+            f"--images: {folder / 'O'}: class O has 1 image, needs at least 2 (one to train on, one to test)",
+        )
     raise AssertionError(case)
 
 
-MISTAKES = ["missing", "a file", "empty", "loose images only", "two characters", "not in the alphabet",
-            "no images in a class", "one class", "one image in a class"]
+MISTAKES = [
+    "missing",
+    "a file",
+    "empty",
+    "loose images only",
+    "two characters",
+    "not in the alphabet",
+    "no images in a class",
+    "one class",
+    "one image in a class",
+]
 
 
 @pytest.mark.parametrize("case", MISTAKES)
@@ -389,6 +434,11 @@ def test_mistakes_are_one_clear_error(tmp_path, case):
 
 def test_a_letter_folder_is_not_a_digit_class(tmp_path):
     make_folder(tmp_path, {"1": 2, "a": 2})
-    with pytest.raises(UserError, match=re.escape(f"--images: {tmp_path / 'a'}: name each subfolder by the "
-                                                  f"one character of its class, one of 0123456789")):
+    with pytest.raises(
+        UserError,
+        match=re.escape(
+            f"--images: {tmp_path / 'a'}: name each subfolder by the "
+            f"one character of its class, one of 0123456789"
+        ),
+    ):
         loaders.scan_image_folder(tmp_path, DIGITS)

@@ -77,7 +77,7 @@ def test_refining_raises_the_references_likelihood():
 
     def objective(z):  # what refine maximises, as a loss
         zs = np.repeat(z[None], 2, 0)
-        return style.negative_log_likelihood(vae, images, labels, zs).sum() + 0.5 * np.sum(z ** 2)
+        return style.negative_log_likelihood(vae, images, labels, zs).sum() + 0.5 * np.sum(z**2)
 
     assert objective(refined.mean) < objective(start.mean)
 
@@ -126,7 +126,7 @@ def stroke(width, slant=0.0):
     for row in range(4, 24):
         centre = 14 + slant * (14 - row)
         left = int(round(centre - width / 2))
-        image[row, left:left + width] = 1
+        image[row, left : left + width] = 1
     return image
 
 
@@ -141,7 +141,9 @@ def test_slant_and_stroke_width_read_what_was_drawn():
 
 def test_shear_and_pen_change_a_real_looking_digit_by_a_known_amount():
     upright = ndimage.gaussian_filter(stroke(3), 0.5)
-    assert attributes.slant(likeness.shear(upright, 0.3))[0] - attributes.slant(upright)[0] == pytest.approx(0.3, abs=0.06)
+    assert attributes.slant(likeness.shear(upright, 0.3))[0] - attributes.slant(upright)[0] == pytest.approx(
+        0.3, abs=0.06
+    )
     widths = attributes.stroke_width(np.stack([likeness.pen(upright, step) for step in (-1, 0, 1)]))
     assert widths[0] < widths[1] < widths[2]
 
@@ -149,6 +151,8 @@ def test_shear_and_pen_change_a_real_looking_digit_by_a_known_amount():
 def test_hands_keep_their_slant_across_letters():
     """The simulated hands the benchmark uses differ from each other more than a hand's letters do."""
     profiles = [attributes.slant(make_hand("AHLT", 1, seed, 1)[0]).mean() for seed in likeness.HAND_SEEDS[:6]]
-    within = np.std(attributes.slant(make_hand("AHLT", 1, likeness.HAND_SEEDS[0], 1)[0]) - attributes.slant(
-        make_hand("AHLT", 1, likeness.HAND_SEEDS[0], 2)[0]))
+    within = np.std(
+        attributes.slant(make_hand("AHLT", 1, likeness.HAND_SEEDS[0], 1)[0])
+        - attributes.slant(make_hand("AHLT", 1, likeness.HAND_SEEDS[0], 2)[0])
+    )
     assert np.std(profiles) > within

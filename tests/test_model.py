@@ -2,8 +2,6 @@
 
 import math
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -11,8 +9,9 @@ import pytest
 
 import common
 import evaluation
+import priors
 import training
-from conftest import REPO
+from conftest import run_python
 
 
 def test_reconstruction_loss_is_binary_cross_entropy_summed_over_pixels():
@@ -26,7 +25,9 @@ def test_reconstruction_loss_is_binary_cross_entropy_summed_over_pixels():
         -math.log(sigmoid(2.0)) + other_pixels,
         -(0.25 * math.log(sigmoid(-3.0)) + 0.75 * math.log(sigmoid(3.0))) + other_pixels,
     ]
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(common.reconstruction_loss(x, logits)), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(common.reconstruction_loss(x, logits)), expected, rtol=1e-5
+    )
 
 
 def test_reconstruction_loss_is_finite_for_extreme_logits():
@@ -41,7 +42,9 @@ def test_kl_divergence_against_closed_form():
     z_log_var = np.array([[0.0, 0.0], [math.log(2.0), 0.0]], np.float32)
     # KL(N(μ, σ²) ‖ N(0, 1)) = ½(σ² + μ² − 1 − log σ²) per dimension
     expected = [0.5 * 1.0, 0.5 * (2.0 - 1.0 - math.log(2.0))]
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(common.kl_divergence(z_mean, z_log_var)), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(priors.kl_divergence(z_mean, z_log_var)), expected, rtol=1e-5
+    )
 
 
 def test_sampling_draws_from_the_right_gaussian():
@@ -70,7 +73,9 @@ def test_shapes_and_training_step(arch):
     reconstruction = keras.ops.convert_to_numpy(vae(x))
     assert reconstruction.shape == (64, 28, 28, 1) and 0 <= reconstruction.min() and reconstruction.max() <= 1
     training.compile_vae(vae)  # the scripts' own path: chunks of minibatches, XLA for the dense model
-    history = vae.fit(training.training_dataset(x, None, 16, steps_per_chunk=2), epochs=3, verbose=0, shuffle=False).history
+    history = vae.fit(
+        training.training_dataset(x, None, 16, steps_per_chunk=2), epochs=3, verbose=0, shuffle=False
+    ).history
     assert history["loss"][-1] < history["loss"][0]
     np.testing.assert_allclose(history["loss"], np.add(history["reconstruction"], history["kl"]), rtol=1e-4)
     assert int(vae.optimizer.iterations) == 3 * 64 // 16  # one Adam step per minibatch, not per chunk
@@ -84,8 +89,12 @@ def test_a_chunk_trains_exactly_like_its_minibatches_one_by_one():
         vae = common.build_vae(common.ModelConfig(latent_dim=2), seed=0)
         vae.compile(optimizer=keras.optimizers.Adam(1e-3))  # no XLA: the same kernels both ways
         vae.train_step = training.chunk_step(vae)  # as training.compile_vae does on TensorFlow
-        history = vae.fit(training.training_dataset(images, None, 16, steps_per_chunk=steps_per_chunk), epochs=2,
-                          verbose=0, shuffle=False)
+        history = vae.fit(
+            training.training_dataset(images, None, 16, steps_per_chunk=steps_per_chunk),
+            epochs=2,
+            verbose=0,
+            shuffle=False,
+        )
         return vae, history.history["loss"]
 
     # 72 images: 4 full minibatches of 16 per epoch (two chunks of 2); 8 are left out.
@@ -101,15 +110,19 @@ def test_training_dataset_shuffles_each_epoch_in_full_minibatches_and_chunks():
     x = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1) * np.ones((1, 28, 28, 1), np.float32)
     y = np.arange(50)
     dataset = training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)
-    epochs = [[chunk.numpy() for (chunk, labels), in dataset] for _ in range(2)]
-    for (chunk, labels), in dataset:  # each image keeps its label (elements are ((images, labels),): Keras' x)
+    epochs = [[chunk.numpy() for ((chunk, labels),) in dataset] for _ in range(2)]
+    for (
+        (chunk, labels),
+    ) in dataset:  # each image keeps its label (elements are ((images, labels),): Keras' x)
         np.testing.assert_array_equal(chunk.numpy()[:, :, 0, 0, 0], labels.numpy())
-    assert [chunk.shape for chunk in epochs[0]] == [(3, 8, 28, 28, 1)] * 2  # 48 of 50 images, in chunks of one size
+    assert [chunk.shape for chunk in epochs[0]] == [
+        (3, 8, 28, 28, 1)
+    ] * 2  # 48 of 50 images, in chunks of one size
     orders = [np.concatenate([chunk[:, :, 0, 0, 0].ravel() for chunk in epoch]) for epoch in epochs]
     for order in orders:
         assert len(set(order)) == 48 and set(order) <= set(range(50))  # each image at most once
     assert not np.array_equal(orders[0], orders[1])  # a new order each epoch
-    again = [chunk.numpy() for (chunk, _), in training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)]
+    again = [chunk.numpy() for ((chunk, _),) in training.training_dataset(x, y, 8, seed=1, steps_per_chunk=4)]
     np.testing.assert_array_equal(np.concatenate(again), np.concatenate(epochs[0]))  # the seed decides
 
     binary = np.concatenate([b.numpy() for b in training.training_dataset(x / 50, None, 8, binarize=True)])
@@ -147,7 +160,9 @@ def test_safe_reload_in_a_fresh_process(tmp_path, arch, num_classes):
     x = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
     labels = np.arange(8) % 5 if num_classes else None
     vae.compile(optimizer="adam")
-    vae.fit(training.make_dataset(x, labels, 8), epochs=1, verbose=0, shuffle=False)  # move the weights off their initial values
+    vae.fit(
+        training.make_dataset(x, labels, 8), epochs=1, verbose=0, shuffle=False
+    )  # move the weights off their initial values
     path = tmp_path / "model.keras"
     vae.save(path)
     np.save(tmp_path / "x.npy", x)
@@ -162,8 +177,13 @@ def test_safe_reload_in_a_fresh_process(tmp_path, arch, num_classes):
     )
     other = "jax" if common.BACKEND == "tensorflow" else "tensorflow"
     script += "assert common.BACKEND == keras.backend.backend() == sys.argv[5], common.BACKEND\n"
-    result = subprocess.run([sys.executable, "-c", script, str(REPO), str(path), str(tmp_path / "x.npy"),
-                             str(tmp_path / "z.npy"), other], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "KERAS_BACKEND": other})
+    result = run_python(
+        script,
+        path,
+        tmp_path / "x.npy",
+        tmp_path / "z.npy",
+        other,
+        env={**os.environ, "KERAS_BACKEND": other},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"same z_mean VAE {num_classes}" in result.stdout

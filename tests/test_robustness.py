@@ -74,14 +74,17 @@ CELL = st.one_of(
 
 @pytest.mark.slow
 @FUZZ
-@given(st.lists(st.lists(CELL, min_size=0, max_size=6), min_size=0, max_size=6),
-       st.integers(0, 3), st.booleans())
+@given(
+    st.lists(st.lists(CELL, min_size=0, max_size=6), min_size=0, max_size=6), st.integers(0, 3), st.booleans()
+)
 def test_read_emnist_csv_random_shapes(short_rows, full_rows, header):
     rng = np.random.default_rng(len(short_rows))
-    rows = [[str(v) for v in rng.integers(1, 27, 1)] + [str(v) for v in rng.integers(0, 256, 784)]
-            for _ in range(full_rows)]
+    rows = [
+        [str(v) for v in rng.integers(1, 27, 1)] + [str(v) for v in rng.integers(0, 256, 784)]
+        for _ in range(full_rows)
+    ]
     rows += [row + ["0"] * (785 - len(row)) if len(row) > 3 else row for row in short_rows]
-    text = ("label," + ",".join(f"p{i}" for i in range(784)) + "\n" if header else "")
+    text = "label," + ",".join(f"p{i}" for i in range(784)) + "\n" if header else ""
     text += "\n".join(",".join(row) for row in rows)
     with _written(text.encode(), "emnist-letters-train.csv") as path:
         try:
@@ -90,7 +93,11 @@ def test_read_emnist_csv_random_shapes(short_rows, full_rows, header):
             assert str(path) in str(error) and "\n" not in str(error)
         else:
             lines = [row for row in rows if ",".join(row)]  # blank lines are skipped, as in any CSV reader
-            assert images.shape == (len(lines), 28, 28) and images.dtype == np.uint8 and len(labels) == len(lines)
+            assert (
+                images.shape == (len(lines), 28, 28)
+                and images.dtype == np.uint8
+                and len(labels) == len(lines)
+            )
 
 
 @FUZZ
@@ -114,7 +121,9 @@ def test_read_mapping_random_text(text):
         except common.UserError as error:
             assert str(path) in str(error)
         else:
-            assert mapping and all(isinstance(label, int) and len(char) == 1 for label, char in mapping.items())
+            assert mapping and all(
+                isinstance(label, int) and len(char) == 1 for label, char in mapping.items()
+            )
 
 
 def test_fuzzing_leaves_nothing_in_the_temp_folder(tmp_path, monkeypatch):
@@ -143,8 +152,21 @@ def test_a_foreign_or_damaged_model_is_refused(tmp_path):
 def test_non_finite_loss_stops_with_a_clear_message(tmp_path, capsys):
     import vae_digits
 
-    status = vae_digits.main(["--data", str(tmp_path), "--out", str(tmp_path / "out"), "--limit", "300",
-                              "--lr", "1e12", "--epochs", "5", "--quiet"])
+    status = vae_digits.main(
+        [
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+            "--limit",
+            "300",
+            "--lr",
+            "1e12",
+            "--epochs",
+            "5",
+            "--quiet",
+        ]
+    )
     assert status == 1
     err = capsys.readouterr().err
     assert "non-finite" in err and "epoch" in err and "--lr" in err
@@ -156,19 +178,42 @@ def test_non_finite_loss_stops_with_a_clear_message(tmp_path, capsys):
 
 
 def _script(out, data, *extra):
-    return [sys.executable, str(REPO / "vae_digits.py"), "--data", str(data), "--out", str(out), "--limit", "1000",
-            "--patience", "500", "--iwae-k", "4", "--iwae-images", "32", "--quiet", *extra]
+    return [
+        sys.executable,
+        str(REPO / "vae_digits.py"),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--limit",
+        "1000",
+        "--patience",
+        "500",
+        "--iwae-k",
+        "4",
+        "--iwae-images",
+        "32",
+        "--quiet",
+        *extra,
+    ]
 
 
 @pytest.mark.slow
 def test_sigint_stops_cleanly_and_resume_goes_on(tmp_path):
     out, data = tmp_path / "out", tmp_path / "data"
     data.mkdir()
-    process = subprocess.Popen(_script(out, data, "--epochs", "500"), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        _script(out, data, "--epochs", "500"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     history_csv = out / "checkpoint" / "history.csv"
     deadline = time.time() + 120
-    while time.time() < deadline and (not history_csv.exists() or len(history_csv.read_text().splitlines()) < 3):
+    while time.time() < deadline and (
+        not history_csv.exists() or len(history_csv.read_text().splitlines()) < 3
+    ):
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=120)
@@ -177,15 +222,22 @@ def test_sigint_stops_cleanly_and_resume_goes_on(tmp_path):
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["interrupted"] is True
-    for name in ("samples.png", "reconstructions.png", "latent_grid.png", "latent_scatter.png", "history.png"):
+    for name in (
+        "samples.png",
+        "reconstructions.png",
+        "latent_grid.png",
+        "latent_scatter.png",
+        "history.png",
+    ):
         assert iio.imread(out / name).ndim == 3
     assert isinstance(keras.models.load_model(out / "model.keras"), common.VAE)
     assert not [path.name for path in out.iterdir() if path.name.startswith(".")]
     done = len(pd.read_csv(out / "history.csv"))
     assert done == metrics["epochs_run"] >= 2
 
-    resumed = subprocess.run(_script(out, data, "--epochs", str(done + 2), "--resume"), capture_output=True,
-                             text=True, timeout=300)
+    resumed = subprocess.run(
+        _script(out, data, "--epochs", str(done + 2), "--resume"), capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     history = pd.read_csv(out / "history.csv")
     assert history["epoch"].tolist() == list(range(done + 2))  # one history, no gap, no repeat

@@ -27,12 +27,26 @@ KINDS = {  # what each file must load as: (class, arch, prior, train_k, free bit
 def test_a_saved_model_of_each_kind_loads_with_the_same_outputs(kind):
     expected = np.load(FIXTURES / f"{kind}.npz")
     vae = common.load_vae(FIXTURES / f"{kind}.keras")  # safe mode: no stored code runs
-    assert (type(vae).__name__, vae.arch, vae.prior.name, vae.train_k, vae.free_bits, vae.adversary_weight,
-            vae.style_mmd) == KINDS[kind]
+    assert (
+        type(vae).__name__,
+        vae.arch,
+        vae.prior.name,
+        vae.train_k,
+        vae.free_bits,
+        vae.adversary_weight,
+        vae.style_mmd,
+    ) == KINDS[kind]
     x, z = expected["x"], expected["z"]
     labels = expected["labels"] if "labels" in expected else None
     z_mean, z_log_var = vae.encode(x, labels)
-    got = {"z_mean": z_mean, "z_log_var": z_log_var, "decoded": vae.decode(z, labels),
-           "reconstruction": vae((x, labels) if labels is not None else x), "log_prior": vae.prior.log_prob(vae, z)}
+    got = {
+        "z_mean": z_mean,
+        "z_log_var": z_log_var,
+        "decoded": vae.decode(z, labels),
+        "reconstruction": vae((x, labels) if labels is not None else x),
+        "log_prior": vae.prior.log_prob(vae, z),
+    }
     for name, value in got.items():
-        np.testing.assert_allclose(ops.convert_to_numpy(value), expected[name], rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(value), expected[name], rtol=1e-4, atol=1e-5, err_msg=name
+        )

@@ -9,13 +9,12 @@ import pytest
 from PIL import Image, ImageDraw
 
 import common
-import loaders
 import evaluation
+import loaders
 import training
 import vae_letters
 from common import ops, tf
 from test_scripts import run_script
-
 
 TOY = loaders.DataSource("toy", "toy bars", "bars whose row is the class, drawn by the test")
 
@@ -25,14 +24,19 @@ def bars(labels, seed=0, rows=(4, 12, 20)):
     rng = np.random.default_rng(seed)
     x = rng.random((len(labels), 28, 28, 1)).astype(np.float32) * 0.1
     for image, label, length in zip(x, labels, rng.integers(4, 20, len(labels))):
-        image[rows[label]:rows[label] + 3, 4:4 + length] = 1.0
+        image[rows[label] : rows[label] + 3, 4 : 4 + length] = 1.0
     return x
 
 
 def toy_vae(style_adversary, num_classes=4, latent_dim=3, style_mmd=0.0):
     keras.utils.set_random_seed(0)
-    config = common.ModelConfig(latent_dim=latent_dim, hidden=32, num_classes=num_classes, style_adversary=style_adversary,
-                                style_mmd=style_mmd)
+    config = common.ModelConfig(
+        latent_dim=latent_dim,
+        hidden=32,
+        num_classes=num_classes,
+        style_adversary=style_adversary,
+        style_mmd=style_mmd,
+    )
     return common.build_vae(config, seed=0)
 
 
@@ -50,7 +54,11 @@ def test_the_encoder_gets_the_adversarys_gradient_reversed_and_scaled_by_w():
         z_mean = vae.encode(x, labels)[0]
         adversary_term = ops.mean(vae.adversary_loss(z_mean, labels)[0])
         # The same cross-entropy without the reversal: what the classifier itself descends.
-        plain = ops.mean(keras.losses.sparse_categorical_crossentropy(plain_labels, vae.adversary(z_mean), from_logits=True))
+        plain = ops.mean(
+            keras.losses.sparse_categorical_crossentropy(
+                plain_labels, vae.adversary(z_mean), from_logits=True
+            )
+        )
     assert float(adversary_term) == pytest.approx(float(plain), rel=1e-6)  # the forward value is unchanged
     encoder_side = tape.gradient(adversary_term, vae.encoder.trainable_weights)
     encoder_plain = tape.gradient(plain, vae.encoder.trainable_weights)
@@ -59,15 +67,20 @@ def test_the_encoder_gets_the_adversarys_gradient_reversed_and_scaled_by_w():
     assert len(reached) >= 4 and max(float(np.abs(b).max()) for _, b in reached) > 1e-4
     for reversed_, plain_ in reached:
         np.testing.assert_allclose(reversed_, -w * np.asarray(plain_), rtol=1e-4, atol=1e-7)
-    for own, plain_ in zip(tape.gradient(adversary_term, vae.adversary.trainable_weights),
-                           tape.gradient(plain, vae.adversary.trainable_weights)):
+    for own, plain_ in zip(
+        tape.gradient(adversary_term, vae.adversary.trainable_weights),
+        tape.gradient(plain, vae.adversary.trainable_weights),
+    ):
         np.testing.assert_allclose(own, plain_, rtol=1e-5, atol=1e-8)  # the classifier learns normally
 
 
 def one_step(vae, x, labels):
     training.compile_vae(vae)  # the scripts' own path (XLA for the dense model)
     vae.fit(training.make_dataset(x, labels, len(x)), epochs=1, verbose=0, shuffle=False)
-    return {name: [np.array(w) for w in model.weights] for name, model in (("encoder", vae.encoder), ("decoder", vae.decoder))}
+    return {
+        name: [np.array(w) for w in model.weights]
+        for name, model in (("encoder", vae.encoder), ("decoder", vae.decoder))
+    }
 
 
 @pytest.mark.slow
@@ -75,9 +88,17 @@ def test_w_0_trains_exactly_as_the_plain_model_and_w_gt_0_changes_only_the_encod
     labels = np.arange(16) % 4
     x = bars(labels % 3)
     keras.utils.set_random_seed(0)
-    today = common.build_vae(common.ModelConfig(latent_dim=3, hidden=32, num_classes=4, style_adversary=0.0), seed=0)
-    plain, zero, adversarial = one_step(today, x, labels), one_step(toy_vae(0.0), x, labels), one_step(toy_vae(3.0), x, labels)
-    assert toy_vae(0.0).adversary is None and "adversary_accuracy" not in [m.name for m in toy_vae(0.0).metrics]
+    today = common.build_vae(
+        common.ModelConfig(latent_dim=3, hidden=32, num_classes=4, style_adversary=0.0), seed=0
+    )
+    plain, zero, adversarial = (
+        one_step(today, x, labels),
+        one_step(toy_vae(0.0), x, labels),
+        one_step(toy_vae(3.0), x, labels),
+    )
+    assert toy_vae(0.0).adversary is None and "adversary_accuracy" not in [
+        m.name for m in toy_vae(0.0).metrics
+    ]
     for part in ("encoder", "decoder"):
         for a, b in zip(plain[part], zero[part]):
             np.testing.assert_array_equal(a, b)
@@ -98,19 +119,29 @@ def test_an_adversarial_model_logs_its_accuracy_and_reloads_in_a_fresh_process(t
     labels = np.arange(32) % 4
     x = bars(labels % 3)
     training.compile_vae(vae)
-    history = vae.fit(training.training_dataset(x, labels, 8, steps_per_chunk=2),
-                      validation_data=training.make_dataset(x, labels, 8), epochs=2, verbose=0).history
+    history = vae.fit(
+        training.training_dataset(x, labels, 8, steps_per_chunk=2),
+        validation_data=training.make_dataset(x, labels, 8),
+        epochs=2,
+        verbose=0,
+    ).history
     assert all(0 <= a <= 1 for a in history["adversary_accuracy"] + history["val_adversary_accuracy"])
     vae.save(tmp_path / "model.keras")
     z = ops.convert_to_numpy(vae.encode(x, labels)[0])
     np.save(tmp_path / "x.npy", x)
-    script = ("import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import common, keras\n"
-              "model = keras.models.load_model(sys.argv[2])  # safe mode\n"
-              "x = np.load(sys.argv[3]); labels = np.arange(32) % 4\n"
-              "print(model.adversary_weight, model.style_mmd, model.adversary.count_params(), "
-              "keras.ops.convert_to_numpy(model.encode(x, labels)[0]).tolist())\n")
-    result = subprocess.run([sys.executable, "-c", script, str(REPO), str(tmp_path / "model.keras"), str(tmp_path / "x.npy")],
-                            capture_output=True, text=True, timeout=120)
+    script = (
+        "import sys, numpy as np; sys.path.insert(0, sys.argv[1]); import common, keras\n"
+        "model = keras.models.load_model(sys.argv[2])  # safe mode\n"
+        "x = np.load(sys.argv[3]); labels = np.arange(32) % 4\n"
+        "print(model.adversary_weight, model.style_mmd, model.adversary.count_params(), "
+        "keras.ops.convert_to_numpy(model.encode(x, labels)[0]).tolist())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(REPO), str(tmp_path / "model.keras"), str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     weight, mmd, params, z_again = result.stdout.split(" ", 3)
     assert float(weight) == 1.5 and float(mmd) == 2.5 and int(params) == vae.adversary.count_params()
@@ -137,8 +168,9 @@ def test_the_adversary_and_the_mmd_penalty_hide_a_class_that_is_plain_in_z_witho
     y, y_test = np.arange(2048) % 2, np.arange(512) % 2
     x, x_test = bars(y, rows=rows), bars(y_test, seed=1, rows=rows)
     without = probe_after_training(0.0, 0.0, y, x, y_test, x_test, epochs=15)
-    with_them = probe_after_training(model_defaults("dense", 8, True)["style_adversary"], 30.0, y, x, y_test, x_test,
-                                     epochs=15)
+    with_them = probe_after_training(
+        model_defaults("dense", 8, True)["style_adversary"], 30.0, y, x, y_test, x_test, epochs=15
+    )
     assert without > 0.9
     assert with_them < 0.5 + 0.25, (without, with_them)
 
@@ -182,8 +214,18 @@ def test_the_classifier_is_cached_and_retrained_for_other_classes(judge, capsys)
     assert paths[0].exists() and json.loads(paths[0].with_suffix(".json").read_text())["classes"] == "ABC"
     again = evaluation.classifier_for(data, paths)
     assert "Training the legibility classifier" not in capsys.readouterr().out
-    np.testing.assert_allclose(again.predict(data.x_test[:5], verbose=0), classifier.predict(data.x_test[:5], verbose=0))
-    two = loaders.Data(data.x_train[data.y_train < 2], data.y_train[data.y_train < 2], data.x_test, data.y_test, "AB", "toy", TOY)
+    np.testing.assert_allclose(
+        again.predict(data.x_test[:5], verbose=0), classifier.predict(data.x_test[:5], verbose=0)
+    )
+    two = loaders.Data(
+        data.x_train[data.y_train < 2],
+        data.y_train[data.y_train < 2],
+        data.x_test,
+        data.y_test,
+        "AB",
+        "toy",
+        TOY,
+    )
     assert evaluation.classifier_for(two, paths).output_shape[-1] == 2  # other classes: trained anew
     assert "Training the legibility classifier" in capsys.readouterr().out
 
@@ -215,7 +257,9 @@ def test_probes_and_chance():
     assert evaluation.logistic_probe_accuracy(visible[:300], y[:300], visible[300:], y[300:]) > 0.9
     assert evaluation.logistic_probe_accuracy(hidden[:300], y[:300], hidden[300:], y[300:]) < 0.45
     assert evaluation.chance_accuracy(y[:300], y[300:]) == 0.25
-    assert evaluation.chance_accuracy(np.array([0, 1, 1]), np.array([1, 1, 0, 2])) == 0.5  # the majority's share
+    assert (
+        evaluation.chance_accuracy(np.array([0, 1, 1]), np.array([1, 1, 0, 2])) == 0.5
+    )  # the majority's share
 
 
 # ----------------------------------------------------------------------------
@@ -229,23 +273,39 @@ def letter(path, x=100):
     return path
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--style-adversary", "5"], "--style-adversary needs a conditional model"),
-    (["--conditional", "--style-adversary", "-1"], "--style-adversary"),
-    (["--conditional", "--style-adversary", "2", "--load"], "--style-adversary: not with --load"),
-    (["--style-mmd", "5"], "--style-mmd needs a conditional model"),
-    (["--conditional", "--style-mmd", "-1"], "--style-mmd"),
-    (["--conditional", "--style-mmd", "2", "--load"], "--style-mmd: not with --load"),
-    (["--conditional", "--style-from", "{a}", "{b}", "--style-char", "i"], "one character per --style-from image (2 images, 1 character)"),
-    (["--conditional", "--style-from", "{a}", "--style-char", "i", "l"], "(1 image, 2 characters)"),
-    (["--conditional", "--style-from", "{a}", "{b}"], "--style-char"),
-    (["--conditional", "--style-from", "{folder}"], "two.png: name each file by the one character it shows"),
-    (["--conditional", "--style-from", "{folder}", "--style-char", "i"], "--style-char: not with a folder"),
-    (["--conditional", "--style-from", "{empty}"], "holds no images"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--style-adversary", "5"], "--style-adversary needs a conditional model"),
+        (["--conditional", "--style-adversary", "-1"], "--style-adversary"),
+        (["--conditional", "--style-adversary", "2", "--load"], "--style-adversary: not with --load"),
+        (["--style-mmd", "5"], "--style-mmd needs a conditional model"),
+        (["--conditional", "--style-mmd", "-1"], "--style-mmd"),
+        (["--conditional", "--style-mmd", "2", "--load"], "--style-mmd: not with --load"),
+        (
+            ["--conditional", "--style-from", "{a}", "{b}", "--style-char", "i"],
+            "one character per --style-from image (2 images, 1 character)",
+        ),
+        (["--conditional", "--style-from", "{a}", "--style-char", "i", "l"], "(1 image, 2 characters)"),
+        (["--conditional", "--style-from", "{a}", "{b}"], "--style-char"),
+        (
+            ["--conditional", "--style-from", "{folder}"],
+            "two.png: name each file by the one character it shows",
+        ),
+        (
+            ["--conditional", "--style-from", "{folder}", "--style-char", "i"],
+            "--style-char: not with a folder",
+        ),
+        (["--conditional", "--style-from", "{empty}"], "holds no images"),
+    ],
+)
 def test_style_mistakes_are_one_line_status_2_and_nothing_written(tmp_path, capsys, extra, message):
-    files = {"a": letter(tmp_path / "a.png"), "b": letter(tmp_path / "b.png", 60), "folder": tmp_path / "mine",
-             "empty": tmp_path / "empty"}
+    files = {
+        "a": letter(tmp_path / "a.png"),
+        "b": letter(tmp_path / "b.png", 60),
+        "folder": tmp_path / "mine",
+        "empty": tmp_path / "empty",
+    }
     files["folder"].mkdir()
     files["empty"].mkdir()
     letter(files["folder"] / "I.png")
@@ -259,22 +319,27 @@ def test_style_mistakes_are_one_line_status_2_and_nothing_written(tmp_path, caps
 
 
 def test_the_page_and_the_summary_show_leakage_and_legibility(tmp_path):
-    import experiment
     import report
     from test_report import FIGURES, make_explorer, make_metrics, write_figures
 
     metrics = make_metrics(conditional=True)
     metrics["style_adversary"], metrics["style_mmd"] = 10.0, 30.0
-    metrics["test"].update(probe_accuracy=0.123, chance_accuracy=0.038, legibility=0.877, legibility_images=1000,
-                           classifier_accuracy=0.968)
+    metrics["test"].update(
+        probe_accuracy=0.123,
+        chance_accuracy=0.038,
+        legibility=0.877,
+        legibility_images=1000,
+        classifier_accuracy=0.968,
+    )
     write_figures(tmp_path)
     report.write_report(tmp_path, metrics, FIGURES, make_explorer(conditional=True))
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    summary = experiment.style_summary(metrics)
+    summary = report.style_summary(metrics)
     for text in (page, summary):
         assert all(number in text for number in ("12.3%", "3.8%", "87.7%", "96.8%")), text[-600:]
-    # The penalties are part of the model's one description, which the page and the summary's model line print.
+    # The penalties are part of the model's one description, which the page and the summary's model
+    # line print.
     assert "style adversary W = 10" in report.model_description(metrics) and "style adversary W = 10" in page
     assert "MMD penalty M = 30" in report.model_description(metrics) and "MMD penalty M = 30" in page
     del metrics["test"]["legibility"]  # a model saved before these numbers: nothing to show, no error
-    assert experiment.style_summary(metrics) == ""
+    assert report.style_summary(metrics) == ""

@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, SHARED_MNIST
 import synthetic_letters
+from conftest import REPO, SHARED_MNIST
 from synthetic_letters import CACHE_NAME, make_synthetic_letters
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -30,9 +30,9 @@ def test_format(letters):
     assert x_train.shape == (520, 28, 28) and x_test.shape == (52, 28, 28)
     assert x_train.dtype == x_test.dtype == np.uint8
     assert y_train.dtype == y_test.dtype == np.int64
-    np.testing.assert_array_equal(y_train[:26], np.arange(26))         # interleaved class by class
+    np.testing.assert_array_equal(y_train[:26], np.arange(26))  # interleaved class by class
     np.testing.assert_array_equal(np.bincount(y_train), [20] * 26)
-    assert (x_train.max((1, 2)) == 255).all()                           # scaled to 0..255
+    assert (x_train.max((1, 2)) == 255).all()  # scaled to 0..255
     assert x_train[:, [0, -1]].max() < 40 and x_train[:, :, [0, -1]].max() < 40  # a dark border
     assert CACHE_NAME.format(seed=0) == "hershey-letters-v3-seed0.npz"
 
@@ -86,9 +86,13 @@ def test_a_fixed_hand_writes_each_letter_alike():
     other, _ = synthetic_letters.make_hand("AGKR", 4, hand_seed=1, sample_seed=2)
     distance = lambda a, b: np.abs(a.astype(float) - b.astype(float)).mean()
     assert 0 < distance(x, same) < 0.3 * distance(x, other)
-    np.testing.assert_array_equal(synthetic_letters.make_hand("AGKR", 2, hand_seed=0, sample_seed=1)[0], x[:8])
+    np.testing.assert_array_equal(
+        synthetic_letters.make_hand("AGKR", 2, hand_seed=0, sample_seed=1)[0], x[:8]
+    )
     # A letter's samples do not depend on the other letters asked for.
-    np.testing.assert_array_equal(synthetic_letters.make_hand("G", 4, hand_seed=0, sample_seed=1)[0], x[y == 1])
+    np.testing.assert_array_equal(
+        synthetic_letters.make_hand("G", 4, hand_seed=0, sample_seed=1)[0], x[y == 1]
+    )
 
 
 def test_rejects_bad_letters():
@@ -128,8 +132,13 @@ def test_size_like_real_letters(a_to_m):
 def test_stroke_width_and_ink_like_real_mnist(letters):
     mnist = stroke_stats.mnist_test_images(SHARED_MNIST)
     assert mnist is not None and len(mnist) == 10000
-    (mnist_width, mnist_ink), (width, _) = stroke_stats.stroke_stats(mnist), stroke_stats.stroke_stats(letters[0])
-    assert abs(mnist_width / MNIST_WIDTH - 1) < 0.02 and abs(mnist_ink / MNIST_INK - 1) < 0.02  # the constants above
+    (mnist_width, mnist_ink), (width, _) = (
+        stroke_stats.stroke_stats(mnist),
+        stroke_stats.stroke_stats(letters[0]),
+    )
+    assert (
+        abs(mnist_width / MNIST_WIDTH - 1) < 0.02 and abs(mnist_ink / MNIST_INK - 1) < 0.02
+    )  # the constants above
     assert abs(width / mnist_width - 1) < 0.2
 
 
@@ -138,7 +147,7 @@ def test_stroke_width_measure():
     less, for its square ends)."""
     for k in (2, 3, 4):
         image = np.zeros((28, 28), np.uint8)
-        image[4:24, 10:10 + k] = 255
+        image[4:24, 10 : 10 + k] = 255
         assert stroke_stats.stroke_width(image) == pytest.approx(k + k % 2, rel=0.1)
         assert stroke_stats.stroke_width(image.T) == pytest.approx(k + k % 2, rel=0.1)
 
@@ -146,8 +155,9 @@ def test_stroke_width_measure():
 def test_mnist_frame_for_the_digits_proxy():
     """bench/digits_proxy.py frames the synthetic digits as MNIST's: the ink's box scaled to fit 20x20,
     its centre of mass at the centre, wherever the digit was."""
-    import digits_proxy
     from scipy import ndimage
+
+    import digits_proxy
 
     image = np.zeros((28, 28), np.uint8)
     image[1:25, 2:6] = image[21:25, 2:20] = 255  # an L, off centre, its centre of mass low and left
@@ -173,35 +183,67 @@ def test_digits_proxy_compares_generators_over_seeds_against_one_real_model(tmp_
     import digits_proxy
     from conftest import write_idx
 
-    x_train, y_train, x_test, y_test = make_synthetic_letters(digits_proxy.DIGITS, 6, 2, seed=9,
-                                                              frame=digits_proxy.mnist_frame)
+    x_train, y_train, x_test, y_test = make_synthetic_letters(
+        digits_proxy.DIGITS, 6, 2, seed=9, frame=digits_proxy.mnist_frame
+    )
     mnist = tmp_path / "mnist"
     mnist.mkdir()
-    for name, array in [("train-images-idx3-ubyte", x_train), ("train-labels-idx1-ubyte", y_train),
-                        ("t10k-images-idx3-ubyte", x_test), ("t10k-labels-idx1-ubyte", y_test)]:
+    for name, array in [
+        ("train-images-idx3-ubyte", x_train),
+        ("train-labels-idx1-ubyte", y_train),
+        ("t10k-images-idx3-ubyte", x_test),
+        ("t10k-labels-idx1-ubyte", y_test),
+    ]:
         write_idx(mnist / name, array)
     generators = [tmp_path / "generator_a.py", tmp_path / "generator_b.py"]
     for path in generators:
         shutil.copy(REPO / "synthetic_letters.py", path)
-    digits_proxy.main(["--mnist", str(mnist), "--train", "40", "--epochs", "1", "--seeds", "0", "1", "--arch", "dense",
-                       "--module", str(generators[0]), "--module", str(generators[1]), "--json", str(tmp_path / "r.json")])
+    digits_proxy.main(
+        [
+            "--mnist",
+            str(mnist),
+            "--train",
+            "40",
+            "--epochs",
+            "1",
+            "--seeds",
+            "0",
+            "1",
+            "--arch",
+            "dense",
+            "--module",
+            str(generators[0]),
+            "--module",
+            str(generators[1]),
+            "--json",
+            str(tmp_path / "r.json"),
+        ]
+    )
     results = json.loads((tmp_path / "r.json").read_text())
     assert sorted(results) == ["0", "1"]
     for seed in results.values():
         assert sorted(seed) == sorted(["dense real"] + [f"dense {path}" for path in generators])
     table = capsys.readouterr().out
     for path in generators:
-        gaps = [seed[f"dense {path}"]["neg_elbo"] - seed["dense real"]["neg_elbo"] for seed in results.values()]
+        gaps = [
+            seed[f"dense {path}"]["neg_elbo"] - seed["dense real"]["neg_elbo"] for seed in results.values()
+        ]
         real = np.mean([seed["dense real"]["neg_elbo"] for seed in results.values()])
-        row = next(line for line in table.splitlines() if line.startswith(f"| dense 2-D | {path} | {real:.2f} |"))
+        row = next(
+            line for line in table.splitlines() if line.startswith(f"| dense 2-D | {path} | {real:.2f} |")
+        )
         assert f"| {np.mean(gaps):.2f} ± {np.std(gaps, ddof=1):.2f} (sd of 2) |" in row
 
 
 def test_real_emnist_letters_are_read_upright(tmp_path):
     """stroke_stats --emnist: the official test files store each image transposed, labels 1..26."""
     images = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
-    header = lambda kind, *dims: (0x800 + kind).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
-    (tmp_path / "emnist-letters-test-images-idx3-ubyte").write_bytes(header(3, 3, 28, 28) + images.transpose(0, 2, 1).tobytes())
+    header = lambda kind, *dims: (
+        (0x800 + kind).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    )
+    (tmp_path / "emnist-letters-test-images-idx3-ubyte").write_bytes(
+        header(3, 3, 28, 28) + images.transpose(0, 2, 1).tobytes()
+    )
     (tmp_path / "emnist-letters-test-labels-idx1-ubyte").write_bytes(header(1, 3) + bytes([1, 5, 26]))
     x, y = stroke_stats.emnist_letters_test(tmp_path)
     np.testing.assert_array_equal(x, images)

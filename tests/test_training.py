@@ -72,26 +72,89 @@ def test_the_backup_is_saved_every_few_epochs_and_when_training_stops(tmp_path):
     vae = small_vae(x)
     vae.fit(data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "a"), every=3)])
     assert training.Backup.epochs_saved(tmp_path / "a") == 6  # saved after epochs 3 and 6, not 7
-    vae.fit(data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "b"), every=3), StopInEpoch(1)])
+    vae.fit(
+        data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "b"), every=3), StopInEpoch(1)]
+    )
     assert training.Backup.epochs_saved(tmp_path / "b") == 2  # stopped in the 2nd epoch: saved there
     # Ctrl-C landing after the backup's turn at the end of epoch 2 (in a later callback) still stops
     # training there, so that epoch is backed up when training ends.
-    vae.fit(data, epochs=7, verbose=0, callbacks=[training.Backup(str(tmp_path / "c"), every=3), StopAtEpochEnd(1)])
+    vae.fit(
+        data,
+        epochs=7,
+        verbose=0,
+        callbacks=[training.Backup(str(tmp_path / "c"), every=3), StopAtEpochEnd(1)],
+    )
     assert training.Backup.epochs_saved(tmp_path / "c") == 2
     assert training.Backup.epochs_saved(tmp_path / "none") == 0
+
+
+class ValLosses(keras.callbacks.Callback):
+    """Puts a given validation loss into each epoch's logs (before the callbacks after it read them)."""
+
+    def __init__(self, losses):
+        super().__init__()
+        self.losses = losses
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = self.losses[epoch]
+
+
+def test_the_best_weights_are_kept_in_memory_and_written_with_the_backup(tmp_path):
+    x = np.random.default_rng(0).random((32, 28, 28, 1)).astype(np.float32)
+    vae = small_vae(x)
+    weights_at = []  # each epoch's weights, as its end
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: weights_at.append(vae.get_weights())
+    )
+    backup = training.Backup(str(tmp_path / "backup"), every=3)
+    best = training.BestWeights(tmp_path / "best.weights.h5", backup)
+    losses = [5.0, 3.0, 4.0, 2.0, float("nan")]  # best after epoch 4; a NaN never counts
+    vae.fit(
+        training.training_dataset(x, None, 16),
+        epochs=5,
+        verbose=0,
+        callbacks=[record, ValLosses(losses), backup, best],
+    )
+    assert best.best == 2.0
+    # The file holds the best epoch up to the last backup (epoch 3), not a later one.
+    written = small_vae(x)
+    written.load_weights(str(tmp_path / "best.weights.h5"))
+    for saved, expected in zip(written.get_weights(), weights_at[1]):
+        np.testing.assert_array_equal(saved, expected)
+    best.restore()
+    for now, expected in zip(vae.get_weights(), weights_at[3]):
+        np.testing.assert_array_equal(now, expected)
 
 
 def test_a_resume_drops_the_history_rows_after_the_last_backup(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.random((48, 28, 28, 1)).astype(np.float32)
     data = SimpleNamespace(x_train=x[:32], y_train=np.zeros(32, int), x_test=x[32:], y_test=np.zeros(16, int))
-    args = SimpleNamespace(beta=1.0, kl_warmup=0, lr=1e-3, batch_size=16, seed=0, binarize=False, epochs=3,
-                           patience=4, quiet=True, fine_tune=None)
+    args = SimpleNamespace(
+        beta=1.0,
+        kl_warmup=0,
+        lr=1e-3,
+        batch_size=16,
+        seed=0,
+        binarize=False,
+        epochs=3,
+        patience=4,
+        quiet=True,
+        fine_tune=None,
+    )
     checkpoint = tmp_path / "checkpoint"
     (checkpoint / "backup").mkdir(parents=True)
     # A run killed in its 5th epoch, after the backup of epoch 2: epochs 3 and 4 are trained again.
     (checkpoint / "backup" / "training_metadata.json").write_text(json.dumps({"epoch": 2, "batch": 0}))
-    columns = ["kl", "kl_weight", "loss", "reconstruction", "val_kl", "val_loss", "val_reconstruction"]  # CSVLogger's
+    columns = [
+        "kl",
+        "kl_weight",
+        "loss",
+        "reconstruction",
+        "val_kl",
+        "val_loss",
+        "val_reconstruction",
+    ]  # CSVLogger's
     history = pd.DataFrame({"epoch": range(4), **{name: 300.0 for name in columns}})
     history["val_loss"] = [300.0, 290, 280, 270]
     history.to_csv(checkpoint / "history.csv", index=False)
@@ -104,9 +167,11 @@ def test_the_time_limit_stops_before_an_epoch_that_would_end_past_it():
     x = np.random.default_rng(0).random((32, 28, 28, 1)).astype(np.float32)
     data = training.training_dataset(x, None, 16)
     vae = small_vae(x)
-    for minutes, epochs, epochs_run, stopped in ((1e-6, 5, 1, True),  # already past it after the first epoch
-                                                 (1e-6, 1, 1, False),  # the last epoch: it stops nothing
-                                                 (60, 3, 3, False)):  # far from it
+    for minutes, epochs, epochs_run, stopped in (
+        (1e-6, 5, 1, True),  # already past it after the first epoch
+        (1e-6, 1, 1, False),  # the last epoch: it stops nothing
+        (60, 3, 3, False),
+    ):  # far from it
         limit = training.StopAtTimeLimit(minutes)
         history = vae.fit(data, epochs=epochs, verbose=0, callbacks=[limit])
         assert (len(history.epoch), limit.stopped) == (epochs_run, stopped)

@@ -79,7 +79,9 @@ def test_symmetric_letter_centred_by_mass(tmp_path):
     assert abs(cy - 13.5) < 2 and abs(cx - 13.5) < 2
 
 
-@pytest.mark.parametrize("variant", ["light on dark", "jpeg", "grey photo", "uneven light", "rgba", "16-bit", "big"])
+@pytest.mark.parametrize(
+    "variant", ["light on dark", "jpeg", "grey photo", "uneven light", "rgba", "16-bit", "big"]
+)
 def test_same_letter_any_way(tmp_path, letter_l, variant):
     rng = np.random.default_rng(0)
     black_on_white = draw("L")
@@ -119,13 +121,22 @@ def test_specks_ignored(tmp_path, letter_l):
 
 def _png_with_size(width, height):
     """A syntactically valid grey PNG of width x height (PIL refuses to write 0x0)."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
 
 
-@pytest.mark.parametrize("case", ["text", "zero bytes", "0x0", "truncated", "white", "one colour", "noise", "missing"])
+@pytest.mark.parametrize(
+    "case", ["text", "zero bytes", "0x0", "truncated", "white", "one colour", "noise", "missing"]
+)
 def test_bad_images_raise_user_error(tmp_path, case):
     path = tmp_path / f"bad-{case.replace(' ', '_')}.png"
     if case == "text":
@@ -150,7 +161,11 @@ def test_bad_images_raise_user_error(tmp_path, case):
     assert path.name in message and "\n" not in message
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(st.binary(max_size=400), st.booleans())
 def test_random_bytes_load_or_raise_user_error(tmp_path, data, png_signature):
     path = tmp_path / "fuzz.png"
@@ -163,13 +178,26 @@ def test_random_bytes_load_or_raise_user_error(tmp_path, data, png_signature):
         assert x.shape == (28, 28)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1), st.sampled_from(["L", "RGB", "RGBA", "1"]),
-       st.sampled_from([None, MNIST_LIKE]))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["L", "RGB", "RGBA", "1"]),
+    st.sampled_from([None, MNIST_LIKE]),
+)
 def test_random_small_images_load_or_raise_user_error(tmp_path, width, height, seed, mode, framing):
     rng = np.random.default_rng(seed)
     array = rng.integers(0, 256, (height, width, 4), dtype=np.uint8) * (rng.random((height, width, 1)) < 0.3)
-    image = Image.fromarray(np.ascontiguousarray(array[..., :3])).convert(mode) if mode != "RGBA" else Image.fromarray(array)
+    image = (
+        Image.fromarray(np.ascontiguousarray(array[..., :3])).convert(mode)
+        if mode != "RGBA"
+        else Image.fromarray(array)
+    )
     path = tmp_path / "small.png"
     image.save(path)
     try:
@@ -196,7 +224,8 @@ def as_paper(images, folder):
 
 
 def changes(prepared, drawn):
-    """(mean |pixel difference|, mean change of the ink box's longer side, of the stroke width, ink pixels' ratio)."""
+    """(mean |pixel difference|, mean change of the ink box's longer side, of the stroke width, ink
+    pixels' ratio)."""
     drawn = np.asarray(drawn, np.float32) / 255
     box = attributes.ink_box(prepared).max(axis=1) - attributes.ink_box(drawn).max(axis=1)
     stroke = attributes.stroke_width(prepared) - attributes.stroke_width(drawn)
@@ -245,8 +274,16 @@ def test_a_model_saved_before_framings_gets_emnists(tmp_path):
     assert writing.read_framing(tmp_path / "model.keras", default=None) is None
 
 
-@pytest.mark.parametrize("text", [None, "{", '{"framing": {"box": 20}}', '{"framing": {"box": 20, "stroke": [2, 3, 4], '
-                                  '"centre": "middle", "at": [14, 14]}}', "[1, 2]"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "{",
+        '{"framing": {"box": 20}}',
+        '{"framing": {"box": 20, "stroke": [2, 3, 4], "centre": "middle", "at": [14, 14]}}',
+        "[1, 2]",
+    ],
+)
 def test_missing_or_damaged_framing_is_a_user_error(tmp_path, text):
     if text is not None:
         (tmp_path / "metrics.json").write_text(text)
@@ -315,7 +352,7 @@ def test_image_folder_cache_depends_on_the_framing(tmp_path):
 def bar_glyph(width):
     """A (28, 28) glyph: a vertical bar `width` px wide in the middle."""
     glyph = np.zeros((28, 28), np.float32)
-    glyph[4:24, 14 - width // 2:14 - width // 2 + width] = 1
+    glyph[4:24, 14 - width // 2 : 14 - width // 2 + width] = 1
     return glyph
 
 
@@ -339,7 +376,7 @@ def test_compose_lines():
     one, two = writing.compose_text(GLYPHS, "AB"), writing.compose_text(GLYPHS, "AB\nC")
     assert two.shape[0] == 2 * writing.MARGIN + 2 * 28 + writing.LINE_GAP
     assert two.shape[1] == one.shape[1]  # left aligned: the longer line sets the width
-    line2 = two[writing.MARGIN + 28 + writing.LINE_GAP:]
+    line2 = two[writing.MARGIN + 28 + writing.LINE_GAP :]
     assert line2.max() == 1  # C is on the second line
 
 
@@ -350,7 +387,10 @@ def test_compose_space_wider_than_letter_gap():
 
 def test_compose_blank_glyph_keeps_a_width():
     glyphs = {"A": bar_glyph(2), "B": np.zeros((28, 28))}
-    assert writing.compose_text(glyphs, "AB").shape[1] > writing.compose_text(glyphs, "A").shape[1] + writing.LETTER_GAP
+    assert (
+        writing.compose_text(glyphs, "AB").shape[1]
+        > writing.compose_text(glyphs, "A").shape[1] + writing.LETTER_GAP
+    )
 
 
 def test_compose_jitter_is_seeded():
@@ -397,7 +437,7 @@ def fake_decode(z, labels):
     images = np.zeros((len(z), 28, 28, 1), np.float32)
     for image, zz, label in zip(images, z, labels):
         column = 2 + int(label) % 24
-        image[4:24, column:column + int(np.clip(1 + abs(zz[0]) * 2, 1, 4)), 0] = 1
+        image[4:24, column : column + int(np.clip(1 + abs(zz[0]) * 2, 1, 4)), 0] = 1
     return images
 
 
@@ -417,8 +457,14 @@ def test_plot_alphabet_grows_with_styles(fc, tmp_path):
     heights = []
     for k in (1, 4):
         path = tmp_path / f"alphabet{k}.png"
-        fc.plot_alphabet(fake_decode, rng.normal(size=(k, 3)), [f"prior #{i + 1}" for i in range(k)],
-                         LETTERS, path, "test run")
+        fc.plot_alphabet(
+            fake_decode,
+            rng.normal(size=(k, 3)),
+            [f"prior #{i + 1}" for i in range(k)],
+            LETTERS,
+            path,
+            "test run",
+        )
         heights.append(png(path).shape[0])
         assert png(path).min() < 0.2  # ink was drawn
     assert heights[1] > heights[0] + 60
