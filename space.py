@@ -25,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+import cli
 import demo
 from files import REPO_DIR, UserError, read_saved_run
+from settings import option_field
 
 APP = '''"""The Space's app: demo.py's page for the model in model/ (written by space.py, `make space`)."""
 
@@ -149,13 +151,7 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     demo.add_model_argument(parser)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=REPO_DIR / "data",
-        metavar="DIR",
-        help="folder with the data files, for the test images (default: data/ beside the scripts)",
-    )
+    cli.add_option(parser, option_field("data"))  # the scripts' --data: the test images come from there
     parser.add_argument(
         "--out",
         type=Path,
